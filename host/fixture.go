@@ -1,0 +1,101 @@
+package host
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// Fixture is a fake host for tests: a directory tree (a copy, so tests may
+// write to it) plus a table of command -> canned result. A command that is
+// not in the table fails the test. Every command is recorded in Calls.
+type Fixture struct {
+	*Real
+	t        testing.TB
+	mu       sync.Mutex
+	commands map[string]FixtureResult
+	handlers map[string]func(Cmd) FixtureResult
+	Calls    []Cmd
+}
+
+// FixtureResult is the canned outcome of a command.
+type FixtureResult struct {
+	Stdout   string
+	Stderr   string
+	ExitCode int
+}
+
+// NewFixture returns a fixture host whose tree starts as a copy of srcDir
+// (which may be "" for an empty tree).
+func NewFixture(t testing.TB, srcDir string) *Fixture {
+	t.Helper()
+	dir := t.TempDir()
+	if srcDir != "" {
+		if err := os.CopyFS(dir, os.DirFS(srcDir)); err != nil {
+			t.Fatalf("copying fixture tree %s: %v", srcDir, err)
+		}
+	}
+	return &Fixture{Real: NewReal(dir, nil), t: t, commands: map[string]FixtureResult{}, handlers: map[string]func(Cmd) FixtureResult{}}
+}
+
+// On registers the result of the command whose argv joined by spaces is key.
+func (f *Fixture) On(key string, r FixtureResult) *Fixture {
+	f.commands[key] = r
+	return f
+}
+
+// Handle registers a function answering every command whose argv joined by
+// spaces starts with prefix (used where the output depends on state).
+func (f *Fixture) Handle(prefix string, fn func(Cmd) FixtureResult) *Fixture {
+	f.handlers[prefix] = fn
+	return f
+}
+
+// Run implements Host from the command table.
+func (f *Fixture) Run(_ context.Context, c Cmd) (Result, error) {
+	f.mu.Lock()
+	f.Calls = append(f.Calls, c)
+	f.mu.Unlock()
+	key := strings.Join(c.Argv, " ")
+	r, ok := f.commands[key]
+	if !ok {
+		best := ""
+		for prefix := range f.handlers {
+			if strings.HasPrefix(key, prefix) && len(prefix) > len(best) {
+				best = prefix
+			}
+		}
+		if best == "" {
+			f.t.Errorf("fixture host: unexpected command %q", key)
+			return Result{ExitCode: 127}, fmt.Errorf("fixture host: unexpected command %q: %w", key, fs.ErrNotExist)
+		}
+		r = f.handlers[best](c)
+	}
+	res := Result{Stdout: []byte(r.Stdout), Stderr: []byte(r.Stderr), ExitCode: r.ExitCode}
+	if r.ExitCode == 127 {
+		return res, fmt.Errorf("running `%s`: %w", c, fs.ErrNotExist)
+	}
+	if r.ExitCode != 0 {
+		return res, &CmdError{Cmd: c, ExitCode: r.ExitCode, Stderr: res.Stderr, Stdout: res.Stdout}
+	}
+	return res, nil
+}
+
+// CallKeys returns the recorded commands as space-joined argv strings.
+func (f *Fixture) CallKeys() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]string, len(f.Calls))
+	for i, c := range f.Calls {
+		out[i] = strings.Join(c.Argv, " ")
+	}
+	return out
+}
+
+// Path maps a host path into the fixture tree (for test assertions).
+func (f *Fixture) Path(p string) string { return filepath.Join(f.Real.Dir, filepath.Clean("/"+p)) }
