@@ -34,6 +34,9 @@ type Host interface {
 	// is a *CmdError when the program ran and exited non-zero, or wraps the
 	// start failure; Result is filled either way.
 	Run(ctx context.Context, cmd Cmd) (Result, error)
+	// Lock takes an exclusive, non-blocking lock on path (created if
+	// needed); release undoes it. A lock held by another process is an error.
+	Lock(path string) (release func(), err error)
 }
 
 // Cmd is one program invocation. Argv[0] is looked up on PATH.

@@ -179,6 +179,31 @@ func (r *Real) Run(ctx context.Context, c Cmd) (Result, error) {
 	return res, nil
 }
 
+// Lock implements Host with flock(2), which the kernel releases if the
+// process dies, so a crashed apply never leaves a stale lock behind.
+func (r *Real) Lock(p string) (func(), error) {
+	target := r.Path(p)
+	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		return nil, err
+	}
+	fh, err := os.OpenFile(target, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(fh.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		fh.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("another zfsinstall apply holds %s: wait for it to finish", target)
+		}
+		return nil, fmt.Errorf("locking %s: %w", target, err)
+	}
+	fmt.Fprintf(fh, "%d\n", os.Getpid())
+	return func() {
+		syscall.Flock(int(fh.Fd()), syscall.LOCK_UN)
+		fh.Close()
+	}, nil
+}
+
 // IsNotFound reports whether err means a program or file does not exist.
 func IsNotFound(err error) bool {
 	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, exec.ErrNotFound) ||

@@ -1,0 +1,300 @@
+// Package gather reads a host's facts through the host seam: one rpm query,
+// files under the root, and a few cheap commands. It never changes the host.
+package gather
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+
+	"github.com/zfsinstall/zfsinstall/catalog"
+	"github.com/zfsinstall/zfsinstall/facts"
+	"github.com/zfsinstall/zfsinstall/host"
+	"github.com/zfsinstall/zfsinstall/repos"
+)
+
+// Options steer fact gathering.
+type Options struct {
+	// Kernel overrides the target kernel (--kernel, or an explicit kernel.target).
+	Kernel string `json:"kernel,omitempty"`
+	// DefaultKernel makes the next boot's kernel the target (kernel.target = "default").
+	DefaultKernel bool `json:"default_kernel,omitempty"`
+	// QueryRepos asks the enabled repositories what they offer (dnf repoquery).
+	// Off by default: a converged host plans without touching the network.
+	QueryRepos bool `json:"query_repos,omitempty"`
+	// DNFArgs are extra arguments for every dnf call (e.g. --disableplugin).
+	DNFArgs []string `json:"-"`
+}
+
+// TrackedFiles are the files zfsinstall manages or reads, recorded in
+// Facts.Files when present.
+var TrackedFiles = []string{
+	"/etc/modules-load.d/zfs.conf",
+	"/etc/modprobe.d/zfs.conf",
+	"/etc/dnf/vars/releasever",
+	"/etc/yum.repos.d/zfs.repo.rpmnew",
+}
+
+// TrackedUnits are the systemd units zfsinstall manages.
+var TrackedUnits = []string{
+	"zfs-import-cache.service", "zfs-import-scan.service", "zfs-mount.service",
+	"zfs-share.service", "zfs-zed.service", "zfs-import.target", "zfs.target",
+}
+
+// rpmPatterns select the installed packages that matter, in one rpm -qa call.
+var rpmPatterns = []string{
+	"zfs*", "libzfs*", "libzpool*", "libnvpair*", "libuutil*", "kmod-zfs*",
+	"kernel*", "dkms", "epel-release", "elrepo-release", "python3-dnf-plugin-versionlock",
+	"gpg-pubkey",
+}
+
+// Gather reads everything the planner needs from h. Commands that are not
+// installed (mokutil, modinfo, dkms) leave their facts empty; only a host
+// that cannot be read at all is an error.
+func Gather(ctx context.Context, h host.Host, opts Options) (*facts.Facts, error) {
+	f := &facts.Facts{FormatVersion: facts.FormatVersion, Root: h.Root(), Files: map[string]string{}, Services: map[string]string{}}
+	osr, err := h.ReadFile("/etc/os-release")
+	if err != nil {
+		if osr, err = h.ReadFile("/usr/lib/os-release"); err != nil {
+			return nil, fmt.Errorf("reading os-release under %s: %w (is --root the root of an installed system?)", h.Root(), err)
+		}
+	}
+	f.Distro = facts.DistroFromOSRelease(facts.ParseOSRelease(osr))
+	for _, p := range TrackedFiles {
+		if b, err := h.ReadFile(p); err == nil {
+			f.Files[p] = string(b)
+		}
+	}
+	if pin := strings.TrimSpace(f.Files["/etc/dnf/vars/releasever"]); pin != "" {
+		f.Distro.Releasever = pin
+	}
+	f.Chroot = h.Root() != "/" || inChroot(h)
+	if !f.Distro.Supported() {
+		return f, nil // the planner refuses it, naming what is supported
+	}
+	if f.Packages, err = installedPackages(ctx, h); err != nil {
+		return nil, err
+	}
+	f.Arch = archOf(f.Packages)
+	f.Kernel = kernelFacts(ctx, h, f, opts)
+	if f.Repos, err = repos.ReadAll(h); err != nil {
+		return nil, err
+	}
+	f.ZFS = zfsVersions(ctx, h, f)
+	f.SecureBoot = secureBoot(ctx, h, f.Chroot)
+	f.Services = unitStates(h)
+	f.DKMS = dkmsStatus(ctx, h, f)
+	f.Pools = pools(ctx, h, f)
+	if opts.QueryRepos {
+		f.Available = available(ctx, h, opts.DNFArgs)
+	} else {
+		f.Available = facts.Available{Reason: "repositories not queried (use --refresh to ask them)"}
+	}
+	return f, nil
+}
+
+// inChroot compares the root directory with init's: different inodes mean
+// we run inside a chroot such as a kickstart %post.
+func inChroot(h host.Host) bool {
+	self, err1 := h.Stat("/")
+	init, err2 := h.Stat("/proc/1/root/")
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	return !sameFile(self, init)
+}
+
+func installedPackages(ctx context.Context, h host.Host) ([]facts.Package, error) {
+	argv := facts.RPMArgs(h, append([]string{"-qa", "--qf", facts.QF}, rpmPatterns...)...)
+	res, err := h.Run(ctx, host.Cmd{Argv: argv})
+	if err != nil {
+		return nil, fmt.Errorf("querying installed packages: %w", err)
+	}
+	pkgs := facts.ParsePackages(res.Stdout)
+	facts.SortPackages(pkgs)
+	return pkgs, nil
+}
+
+func archOf(pkgs []facts.Package) string {
+	for _, p := range pkgs {
+		if strings.HasPrefix(p.Name, "kernel") && p.Arch != "noarch" {
+			return p.Arch
+		}
+	}
+	for _, p := range pkgs {
+		if p.Arch != "noarch" && p.Arch != "" && p.Name != "gpg-pubkey" {
+			return p.Arch
+		}
+	}
+	switch runtime.GOARCH {
+	case "amd64":
+		return "x86_64"
+	case "arm64":
+		return "aarch64"
+	}
+	return runtime.GOARCH
+}
+
+func kernelFacts(ctx context.Context, h host.Host, f *facts.Facts, opts Options) facts.Kernel {
+	k := facts.Kernel{Installed: facts.InstalledKernels(f.Packages)}
+	if res, err := h.Run(ctx, host.Cmd{Argv: []string{"uname", "-r"}}); err == nil {
+		k.Running = strings.TrimSpace(string(res.Stdout))
+	}
+	k.Default = defaultKernel(ctx, h)
+	switch {
+	case opts.Kernel != "":
+		k.Target = opts.Kernel
+	case opts.DefaultKernel && k.Default != "":
+		k.Target = k.Default
+	case f.Chroot && len(k.Installed) > 0:
+		// Inside a kickstart %post or an install root, uname -r is the
+		// installer's kernel: the target is the newest one in the root.
+		k.Target = k.Installed[len(k.Installed)-1].Release
+	default:
+		k.Target = k.Running
+	}
+	owner := ""
+	for _, ik := range k.Installed {
+		if ik.Release == k.Target {
+			owner = ik.Package
+		}
+	}
+	info := catalog.ClassifyKernel(k.Target, owner)
+	k.Flavor, k.Variant, k.ELMinor, k.Upstream = info.Flavor, info.Variant, info.ELMinor, info.Upstream
+	return k
+}
+
+// defaultKernel is the next boot's kernel, from grubby where the host has it.
+func defaultKernel(ctx context.Context, h host.Host) string {
+	if h.Root() != "/" || !host.Exists(h, "/usr/sbin/grubby") {
+		return ""
+	}
+	res, err := h.Run(ctx, host.Cmd{Argv: []string{"grubby", "--default-kernel"}})
+	if err != nil {
+		return ""
+	}
+	return strings.TrimPrefix(strings.TrimSpace(string(res.Stdout)), "/boot/vmlinuz-")
+}
+
+func zfsVersions(ctx context.Context, h host.Host, f *facts.Facts) facts.ZFS {
+	var z facts.ZFS
+	if p, ok := f.Installed("zfs"); ok {
+		// 2.2.7-1.el9 -> 2.2.7-1, as modinfo prints it.
+		rel, _, _ := strings.Cut(p.Release, ".")
+		z.Userland = p.Version + "-" + rel
+	}
+	if z.Userland != "" || f.Kernel.Target != "" {
+		z.ModuleOnDisk = facts.ModuleOnDisk(ctx, h, f.Kernel.Target)
+	}
+	if h.Root() == "/" {
+		if b, err := h.ReadFile("/sys/module/zfs/version"); err == nil {
+			z.ModuleLoaded = strings.TrimSpace(string(b))
+		}
+	}
+	if _, ok := f.Installed("zfs-dracut"); ok {
+		z.InInitramfs = true
+	}
+	return z
+}
+
+const secureBootVar = "/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
+
+// secureBoot reads the EFI variable (4 bytes of attributes, then the value);
+// mokutil is asked only where the variable is not readable.
+func secureBoot(ctx context.Context, h host.Host, chroot bool) string {
+	if b, err := h.ReadFile(secureBootVar); err == nil && len(b) >= 5 {
+		if b[4] == 1 {
+			return "enabled"
+		}
+		return "disabled"
+	}
+	if h.Root() != "/" {
+		return "unknown"
+	}
+	if !chroot && !host.Exists(h, "/sys/firmware/efi") {
+		return "disabled" // legacy BIOS boot: no Secure Boot
+	}
+	if host.Exists(h, "/usr/bin/mokutil") {
+		res, _ := h.Run(ctx, host.Cmd{Argv: []string{"mokutil", "--sb-state"}})
+		out := string(res.Stdout)
+		switch {
+		case strings.Contains(out, "SecureBoot enabled"):
+			return "enabled"
+		case strings.Contains(out, "SecureBoot disabled"):
+			return "disabled"
+		}
+	}
+	return "unknown"
+}
+
+// unitStates reads enablement from the unit symlinks, so it works the same
+// on a live host, in a chroot and in an install root.
+func unitStates(h host.Host) map[string]string {
+	out := map[string]string{}
+	for _, u := range TrackedUnits {
+		state := "missing"
+		for _, dir := range []string{"/usr/lib/systemd/system/", "/lib/systemd/system/", "/etc/systemd/system/"} {
+			if host.Exists(h, dir+u) {
+				state = "disabled"
+			}
+		}
+		if links, _ := h.Glob("/etc/systemd/system/*.wants/" + u); len(links) > 0 {
+			state = "enabled"
+		}
+		out[u] = state
+	}
+	return out
+}
+
+func dkmsStatus(ctx context.Context, h host.Host, f *facts.Facts) []facts.DKMSEntry {
+	if _, ok := f.Installed("dkms"); !ok {
+		return nil
+	}
+	res, err := h.Run(ctx, host.Cmd{Argv: facts.InRoot(h, "dkms", "status", "-m", "zfs")})
+	if err != nil {
+		return nil
+	}
+	return facts.ParseDKMSStatus(res.Stdout)
+}
+
+// pools lists imported pools: only meaningful on a live host with the module loaded.
+func pools(ctx context.Context, h host.Host, f *facts.Facts) []string {
+	if h.Root() != "/" || f.ZFS.ModuleLoaded == "" {
+		return nil
+	}
+	res, err := h.Run(ctx, host.Cmd{Argv: []string{"zpool", "list", "-H", "-o", "name"}})
+	if err != nil {
+		return nil
+	}
+	out := []string{}
+	for _, l := range strings.Split(strings.TrimSpace(string(res.Stdout)), "\n") {
+		if l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// AvailableNames are the packages whose offered versions the planner uses.
+var AvailableNames = []string{
+	"zfs", "zfs-dkms", "kmod-zfs", "dkms", "epel-release",
+	"kernel-devel", "kernel-lt-devel", "kernel-ml-devel", "kernel-uek-devel", "kernel-rt-devel", "kernel-debug-devel", "kernel-64k-devel",
+}
+
+func available(ctx context.Context, h host.Host, extra []string) facts.Available {
+	args := append([]string{"repoquery", "-q", "--available", "--qf", strings.TrimSuffix(facts.QF, `\n`) + `\t%{repoid}\n`}, AvailableNames...)
+	res, err := h.Run(ctx, host.Cmd{Argv: facts.DNFArgs(h, extra, args...)})
+	if err != nil {
+		reason := err.Error()
+		var ce *host.CmdError
+		if errors.As(err, &ce) {
+			reason = "dnf repoquery failed: " + host.Tail(ce.Stderr, 3)
+		}
+		return facts.Available{Reason: reason}
+	}
+	pkgs := facts.ParsePackages(res.Stdout)
+	facts.SortPackages(pkgs)
+	return facts.Available{Known: true, Packages: pkgs}
+}
