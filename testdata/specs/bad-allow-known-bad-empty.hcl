@@ -1,0 +1,3 @@
+zfs {
+  allow_known_bad = ["ZFS-2023-0001", ""]
+}

@@ -1,0 +1,3 @@
+zfs "main" {
+  packaging = "dkms"
+}

@@ -1,0 +1,7 @@
+zfs {
+  packaging = "dkms"
+}
+
+zfs {
+  packaging = "kmod"
+}

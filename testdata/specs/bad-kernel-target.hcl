@@ -1,0 +1,3 @@
+kernel {
+  target = "latest"
+}

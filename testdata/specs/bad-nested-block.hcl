@@ -1,0 +1,5 @@
+module {
+  options {
+    zfs_arc_max = 8589934592
+  }
+}

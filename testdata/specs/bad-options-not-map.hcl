@@ -1,0 +1,3 @@
+module {
+  options = "zfs_arc_max=8589934592"
+}

@@ -1,0 +1,3 @@
+zfs {
+  release_rpm = "zfs-release-3-0.el9.noarch.rpm"
+}

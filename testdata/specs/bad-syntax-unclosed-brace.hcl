@@ -1,0 +1,6 @@
+zfs {
+  packaging = "dkms"
+
+kernel {
+  target = "running"
+}

@@ -1,0 +1,4 @@
+zfs {
+  packagin = "dkms"
+  branch   = "2.2"
+}

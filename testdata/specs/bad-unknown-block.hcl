@@ -1,0 +1,7 @@
+zfs {
+  packaging = "kmod"
+}
+
+pool "tank" {
+  vdevs = ["sda", "sdb"]
+}

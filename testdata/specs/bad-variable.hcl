@@ -1,0 +1,3 @@
+zfs {
+  version = var.zfs_version
+}

@@ -1,0 +1,3 @@
+zfs {
+  version = "~> 2.x"
+}

@@ -1,0 +1,7 @@
+kernel {
+  devel = 1
+}
+
+services {
+  zed = "yes"
+}

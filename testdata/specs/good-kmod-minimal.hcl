@@ -1,0 +1,3 @@
+zfs {
+  packaging = "kmod"
+}
