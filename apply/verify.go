@@ -1,0 +1,122 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/zfsinstall/zfsinstall/backends"
+	"github.com/zfsinstall/zfsinstall/facts"
+	"github.com/zfsinstall/zfsinstall/planner"
+	"github.com/zfsinstall/zfsinstall/spec"
+)
+
+// Check is one post-install check.
+type Check struct {
+	Name   string `json:"name"`
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail"`
+	// Skipped checks (e.g. the loaded module in a chroot) do not fail verify.
+	Skipped bool `json:"skipped,omitempty"`
+}
+
+// Report is the outcome of verify.
+type Report struct {
+	OK     bool    `json:"ok"`
+	Checks []Check `json:"checks"`
+}
+
+// Verify runs the post-install checks against freshly gathered facts:
+// module on disk and loaded, the three versions equal, autoload file,
+// services. It changes nothing.
+func Verify(ctx context.Context, f *facts.Facts, s *spec.Spec) Report {
+	r := Report{OK: true}
+	add := func(c Check) {
+		if !c.OK && !c.Skipped {
+			r.OK = false
+		}
+		r.Checks = append(r.Checks, c)
+	}
+	z := f.ZFS
+	add(Check{Name: "userland installed", OK: z.Userland != "", Detail: orNone("zfs package", z.Userland)})
+	_, dk := f.Installed("zfs-dkms")
+	_, km := f.Installed("kmod-zfs")
+	add(Check{Name: "one packaging", OK: !(dk && km), Detail: map[bool]string{true: "zfs-dkms and kmod-zfs are both installed: kmod-zfs declares Conflicts: zfs-dkms; run zfsinstall apply to remove the one the spec does not use", false: "not both zfs-dkms and kmod-zfs"}[dk && km]})
+	onDisk := Check{Name: "module on disk", OK: z.ModuleOnDisk != "" && backends.SameVersion(z.ModuleOnDisk, z.Userland),
+		Detail: fmt.Sprintf("modinfo -k %s: %s; userland %s", f.Kernel.Target, orNoneS(z.ModuleOnDisk), orNoneS(z.Userland))}
+	if z.ModuleOnDisk == "" {
+		onDisk.Detail = fmt.Sprintf("no zfs module for kernel %s (modprobe would say \"Module zfs not found in directory /lib/modules/%s\")", f.Kernel.Target, f.Kernel.Target)
+	}
+	add(onDisk)
+	loaded := Check{Name: "module loaded", OK: z.ModuleLoaded != "" && backends.SameVersion(z.ModuleLoaded, z.Userland)}
+	switch {
+	case f.Chroot:
+		loaded.Skipped, loaded.Detail = true, "not checked in a chroot or --root: the module loads at first boot"
+	case f.Kernel.Target != f.Kernel.Running:
+		loaded.Skipped, loaded.Detail = true, fmt.Sprintf("not checked: the target kernel %s is not running (running %s); reboot into it", f.Kernel.Target, f.Kernel.Running)
+	case z.ModuleLoaded == "":
+		loaded.Detail = "the zfs module is not loaded: run `modprobe zfs` (or zfsinstall apply with module.load = true)"
+	case !loaded.OK:
+		loaded.Detail = MismatchAdvice(z, f.Pools)
+	default:
+		loaded.Detail = "loaded " + z.ModuleLoaded
+	}
+	add(loaded)
+	if s.Module.Autoload {
+		_, ok := f.Files["/etc/modules-load.d/zfs.conf"]
+		add(Check{Name: "autoload", OK: ok, Detail: orMissing("/etc/modules-load.d/zfs.conf", ok)})
+	}
+	for unit, want := range planner.WantedUnits(s.Services) {
+		if !want {
+			continue
+		}
+		st := f.Services[unit]
+		add(Check{Name: "service " + unit, OK: st == "enabled", Detail: unit + " is " + orNoneS(st)})
+	}
+	sortChecks(r.Checks)
+	return r
+}
+
+// MismatchAdvice says what differs between userland, module on disk and
+// loaded module, and what to do about it.
+func MismatchAdvice(z facts.ZFS, pools []string) string {
+	msg := fmt.Sprintf("userland %s, module on disk %s, module loaded %s", orNoneS(z.Userland), orNoneS(z.ModuleOnDisk), orNoneS(z.ModuleLoaded))
+	switch {
+	case z.ModuleOnDisk != "" && !backends.SameVersion(z.ModuleOnDisk, z.Userland):
+		return msg + ": the module on disk does not match the userland; reinstall the module package of the same version (zfsinstall apply)"
+	case len(pools) > 0:
+		return msg + fmt.Sprintf(": the loaded module is stale and pools are imported (%v): reboot to load the new module", pools)
+	default:
+		return msg + ": the loaded module is stale and no pool is imported: reload it (`modprobe -r zfs && modprobe zfs`, or zfsinstall apply) or reboot"
+	}
+}
+
+func orNone(what, v string) string {
+	if v == "" {
+		return what + " not installed"
+	}
+	return what + " " + v
+}
+
+func orNoneS(v string) string {
+	if v == "" {
+		return "none"
+	}
+	return v
+}
+
+func orMissing(path string, ok bool) string {
+	if ok {
+		return path + " present"
+	}
+	return path + " missing"
+}
+
+func sortChecks(cs []Check) {
+	for i := 1; i < len(cs); i++ {
+		for j := i; j > 0 && cs[j].Name < cs[j-1].Name && cs[j].Name[:7] == "service" && cs[j-1].Name[:7] == "service"; j-- {
+			cs[j], cs[j-1] = cs[j-1], cs[j]
+		}
+	}
+}
+
+var _ = context.Background

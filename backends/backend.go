@@ -1,0 +1,70 @@
+// Package backends defines the two ways of getting the zfs kernel module
+// onto a host: DKMS (built on the host) and the kABI-tracking kmod (built
+// upstream for one EL minor release). Implementations live in backends/dkms
+// and backends/kmod.
+package backends
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/zfsinstall/zfsinstall/catalog"
+	"github.com/zfsinstall/zfsinstall/facts"
+	"github.com/zfsinstall/zfsinstall/host"
+)
+
+// Backend is one packaging of the zfs kernel module.
+type Backend interface {
+	// Name is "dkms" or "kmod", as in the spec's zfs.packaging.
+	Name() string
+	// Supports says whether the backend can give kernel k a working module
+	// on distro d; the reason is a sentence fit for a plan.
+	Supports(d facts.Distro, k catalog.KernelInfo) (bool, string)
+	// ModulePackage is the package carrying the module: zfs-dkms or kmod-zfs.
+	ModulePackage() string
+	// KmodRepos reports whether the -kmod twins of the zfs.repo sections are used.
+	KmodRepos() bool
+	// NeedsDevel reports whether the matching kernel-devel is required.
+	NeedsDevel() bool
+	// NeedsEPEL reports whether the backend needs packages from EPEL (dkms).
+	NeedsEPEL() bool
+	// Build makes the module for kernel kver from the installed package
+	// version; a no-op where nothing is built on the host.
+	Build(ctx context.Context, h host.Host, version, kver string) error
+}
+
+// Other returns the module package of the packaging that is not b.
+func Other(b Backend) string {
+	if b.ModulePackage() == "kmod-zfs" {
+		return "zfs-dkms"
+	}
+	return "kmod-zfs"
+}
+
+// VerifyModule proves the module for kver is on disk and is the version of
+// the userland package: `modinfo -k KVER zfs` must resolve it. A DKMS build
+// can "succeed" without producing a module; this is what tells.
+func VerifyModule(ctx context.Context, h host.Host, kver, userland string) error {
+	got := facts.ModuleOnDisk(ctx, h, kver)
+	if got == "" {
+		return fmt.Errorf("no zfs module for kernel %s: `%s` finds none, so `modprobe zfs` would fail with \"Module zfs not found in directory /lib/modules/%s\"",
+			kver, strings.Join(facts.ModinfoArgs(h, kver), " "), kver)
+	}
+	if userland != "" && !SameVersion(got, userland) {
+		return fmt.Errorf("zfs module for kernel %s is %s but the zfs userland is %s: they must match (mismatches make `zfs send` fail with \"invalid argument\")", kver, got, userland)
+	}
+	return nil
+}
+
+// SameVersion compares OpenZFS versions as the module and the package print
+// them ("2.2.7-1" vs "2.2.7-1.el9" vs "2.2.7").
+func SameVersion(a, b string) bool {
+	return Short(a) == Short(b)
+}
+
+// Short reduces "2.2.7-1.el9" or "2.2.7-1" to "2.2.7".
+func Short(v string) string {
+	v, _, _ = strings.Cut(v, "-")
+	return v
+}

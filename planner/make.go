@@ -1,0 +1,687 @@
+package planner
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zfsinstall/zfsinstall/backends"
+	"github.com/zfsinstall/zfsinstall/backends/dkms"
+	"github.com/zfsinstall/zfsinstall/backends/kmod"
+	"github.com/zfsinstall/zfsinstall/catalog"
+	"github.com/zfsinstall/zfsinstall/facts"
+	"github.com/zfsinstall/zfsinstall/repos"
+	"github.com/zfsinstall/zfsinstall/spec"
+)
+
+// Options are planning inputs that come from the command line, not the spec.
+type Options struct {
+	// Kernel overrides the spec's kernel.target (plan --kernel RELEASE).
+	Kernel string
+	// ReleaseRPM is the zfs-release package the plan installs when none is:
+	// the spec's release_rpm, or the URL for the host's distribution.
+	ReleaseRPM string
+}
+
+// Transactions, in the order apply runs them.
+const (
+	txnRelease  = 1 // zfs-release (+ epel-release): repos must exist before anything is installed from them
+	txnPackages = 2 // kernel-devel, dkms, zfs and its module, removal of the other packaging
+)
+
+const (
+	repoFile        = "/etc/yum.repos.d/zfs.repo"
+	modulesLoadFile = "/etc/modules-load.d/zfs.conf"
+	modprobeFile    = "/etc/modprobe.d/zfs.conf"
+	managedHeader   = "# Managed by zfsinstall from the host spec; local edits are replaced on the next apply.\n"
+)
+
+// planner carries one planning run.
+type planner struct {
+	s    *spec.Spec
+	f    *facts.Facts
+	opts Options
+	p    *Plan
+	b    backends.Backend
+	// kernels are the target kernels, classified.
+	kernels []catalog.KernelInfo
+}
+
+// Make plans the changes that bring the host described by f to spec s.
+func Make(s *spec.Spec, f *facts.Facts, opts Options) *Plan {
+	pl := &planner{s: s, f: f, opts: opts, p: &Plan{FormatVersion: FormatVersion, Steps: []Step{}, Diagnostics: []Diagnostic{}, FactsDigest: Digest(f)}}
+	pl.plan()
+	return pl.p
+}
+
+func (pl *planner) errorf(attr, summary, detail string, args ...any) {
+	pl.diag("error", attr, summary, fmt.Sprintf(detail, args...))
+}
+
+func (pl *planner) warnf(attr, summary, detail string, args ...any) {
+	pl.diag("warning", attr, summary, fmt.Sprintf(detail, args...))
+}
+
+func (pl *planner) diag(sev, attr, summary, detail string) {
+	d := Diagnostic{Severity: sev, Summary: summary, Detail: detail, Attribute: attr}
+	if r, ok := pl.s.Ranges[attr]; ok && attr != "" {
+		r := r
+		d.Range = &r
+	}
+	pl.p.Diagnostics = append(pl.p.Diagnostics, d)
+}
+
+func (pl *planner) note(format string, args ...any) {
+	pl.p.Notes = append(pl.p.Notes, fmt.Sprintf(format, args...))
+}
+
+func (pl *planner) add(s Step) { pl.p.Steps = append(pl.p.Steps, s) }
+
+func (pl *planner) plan() {
+	d := pl.f.Distro
+	if !d.Supported() {
+		name := d.Name
+		if name == "" {
+			name = d.ID + " " + d.VersionID
+		}
+		pl.errorf("", "unsupported distribution: "+name,
+			"zfsinstall manages OpenZFS on Enterprise Linux 7-10 (RHEL, Rocky Linux, AlmaLinux, Oracle Linux, CentOS Stream) and Fedora; "+
+				"this host's /etc/os-release says ID=%q VERSION_ID=%q. On other distributions use their own OpenZFS packages.", d.ID, d.VersionID)
+		return
+	}
+	if !pl.targets() {
+		return
+	}
+	pl.choosePackaging()
+	if pl.p.HasErrors() {
+		return
+	}
+	pl.releasever()
+	pl.release()
+	pl.epel()
+	pl.repoSections()
+	pl.packages()
+	pl.dkmsBuilds()
+	pl.files()
+	pl.services()
+	pl.module()
+	if pl.p.HasErrors() {
+		pl.p.Steps = []Step{}
+	}
+}
+
+// targets resolves the kernels the module must work on.
+func (pl *planner) targets() bool {
+	k := pl.f.Kernel
+	want := pl.s.Kernel.Target
+	if pl.opts.Kernel != "" {
+		want = pl.opts.Kernel
+	}
+	var rels []string
+	switch want {
+	case "", "running":
+		rels = []string{k.Target}
+	case "default":
+		if k.Default == "" {
+			pl.warnf("kernel.target", "next boot's kernel unknown",
+				"kernel.target = \"default\" but the default kernel could not be read (no grubby); planning for %s instead.", k.Target)
+			rels = []string{k.Target}
+		} else {
+			rels = []string{k.Default}
+		}
+	case "all":
+		for _, ik := range k.Installed {
+			rels = append(rels, ik.Release)
+		}
+	default:
+		rels = []string{want}
+	}
+	if len(rels) == 0 || rels[0] == "" {
+		pl.errorf("kernel.target", "no target kernel",
+			"no kernel is installed under %s and `uname -r` gave nothing; install a kernel first or name one with --kernel RELEASE.", pl.f.Root)
+		return false
+	}
+	for _, r := range rels {
+		pl.kernels = append(pl.kernels, catalog.ClassifyKernel(r, ownerOf(pl.f, r)))
+	}
+	pl.p.TargetKernel = rels[0]
+	if len(rels) > 1 {
+		pl.p.TargetKernels = rels
+	}
+	return true
+}
+
+func ownerOf(f *facts.Facts, release string) string {
+	for _, ik := range f.Kernel.Installed {
+		if ik.Release == release {
+			return ik.Package
+		}
+	}
+	return ""
+}
+
+// choosePackaging picks DKMS or kmod and says why.
+func (pl *planner) choosePackaging() {
+	d := pl.f.Distro
+	km, dk := kmod.Backend{}, dkms.Backend{}
+	var unsupported []string
+	for _, k := range pl.kernels {
+		if ok, why := km.Supports(d, k); !ok {
+			unsupported = append(unsupported, why)
+		}
+	}
+	switch pl.s.ZFS.Packaging {
+	case "kmod":
+		if len(unsupported) > 0 {
+			pl.errorf("zfs.packaging", "kmod packaging cannot work on this host",
+				"%s. Use packaging = \"dkms\" (or \"auto\"), or boot a distribution kernel.", strings.Join(unsupported, "; "))
+			return
+		}
+		pl.b = km
+		pl.p.PackagingReason = "packaging = \"kmod\" in the spec; " + lastReason(km, d, pl.kernels)
+	case "dkms":
+		pl.b = dk
+		pl.p.PackagingReason = "packaging = \"dkms\" in the spec: the module is built on this host for each target kernel against its exact kernel-devel"
+	default:
+		if len(unsupported) > 0 {
+			pl.b = dk
+			pl.p.PackagingReason = "auto: " + unsupported[0] + "; DKMS builds the module on this host against the kernel's exact kernel-devel instead"
+		} else {
+			pl.b = km
+			pl.p.PackagingReason = "auto: " + lastReason(km, d, pl.kernels)
+		}
+	}
+	pl.p.Packaging = pl.b.Name()
+	if pl.b.Name() == "dkms" && !pl.s.Kernel.Devel {
+		pl.errorf("kernel.devel", "DKMS needs kernel-devel",
+			"kernel.devel = false, but DKMS compiles the module against the target kernel's headers (kernel-devel of exactly %s). Remove devel = false or use packaging = \"kmod\" on a stock kernel.", pl.p.TargetKernel)
+	}
+	if pl.f.SecureBoot == "enabled" {
+		if pl.b.Name() == "kmod" {
+			pl.warnf("zfs.packaging", "Secure Boot is enabled and kmod-zfs is not signed for this host",
+				"the published kmod-zfs modules are not signed with a key this host trusts, so loading them fails with \"Key was rejected by service\". Use packaging = \"dkms\" (DKMS signs with its own MOK key) or enrol the signing key yourself.")
+		} else {
+			pl.note("Secure Boot is enabled: DKMS signs the module with its MOK key (/var/lib/dkms/mok.pub). The key must be enrolled once: run `mokutil --import /var/lib/dkms/mok.pub`, then confirm the enrolment at the console on next boot; until then the module is refused with \"Key was rejected by service\".")
+		}
+	}
+}
+
+func lastReason(b backends.Backend, d facts.Distro, ks []catalog.KernelInfo) string {
+	var why []string
+	for _, k := range ks {
+		_, w := b.Supports(d, k)
+		why = append(why, w)
+	}
+	return strings.Join(why, "; ")
+}
+
+// releasever warns about a $releasever pinned to a minor release, which
+// breaks the OpenZFS key path and repo URLs.
+func (pl *planner) releasever() {
+	d := pl.f.Distro
+	if d.Family == "el" && strings.Contains(d.Releasever, ".") {
+		pl.errorf("", "$releasever is pinned to "+d.Releasever,
+			"/etc/dnf/vars/releasever says %q, so zfs.repo points at .../epel/%s/... and at /etc/pki/rpm-gpg/RPM-GPG-KEY-openzfs-el-%s, neither of which exists. "+
+				"Remove the pin (rm /etc/dnf/vars/releasever) or, if the minor pin is deliberate for the OS repos, pin it in those repo files instead.", d.Releasever, d.Releasever, d.Releasever)
+	}
+}
+
+// release plans the zfs-release package and its key.
+func (pl *planner) release() {
+	key, err := repos.KeyFor(pl.f.Distro)
+	if err != nil {
+		pl.errorf("", "no OpenZFS signing key for this distribution", "%v", err)
+		return
+	}
+	if _, ok := pl.f.Installed("zfs-release"); !ok {
+		src := pl.opts.ReleaseRPM
+		if src == "" {
+			src = pl.s.ZFS.ReleaseRPM
+		}
+		if src == "" {
+			if src, err = repos.ReleaseURL(pl.f.Distro); err != nil {
+				pl.errorf("zfs.release_rpm", "no zfs-release package for this distribution", "%v", err)
+				return
+			}
+		}
+		pl.add(Step{ID: "release.zfs-release", Action: Create, Kind: KindRelease, Txn: txnRelease,
+			Summary: "install zfs-release from " + src,
+			Reason: fmt.Sprintf("zfs-release provides %s and the OpenZFS signing keys; it is verified against the pinned %s (%s) before it is installed, and the key is imported into the rpm database so dnf checks every ZFS package it signs",
+				repoFile, key.Name, key.Fingerprint),
+			Package: src, Key: key.Name})
+		return
+	}
+	if !pl.keyImported(key) {
+		pl.add(Step{ID: "key." + key.Name, Action: Create, Kind: KindKey,
+			Summary: "import " + key.Name + " into the rpm database",
+			Reason:  fmt.Sprintf("zfs-release is installed but its key (%s) is not in the rpm database; EL8+ do not import it automatically, and zfsinstall never turns GPG checks off", key.Fingerprint),
+			Key:     key.Name, Path: "/etc/pki/rpm-gpg/" + key.Name})
+	}
+	if _, ok := pl.f.Files[repoFile+".rpmnew"]; ok {
+		pl.note("%s.rpmnew exists: an upgrade of zfs-release shipped a new repo file that rpm did not apply because zfs.repo had been edited. zfsinstall manages the sections of zfs.repo; compare the two files and merge new sections by hand.", repoFile)
+	}
+}
+
+// keyImported looks for the gpg-pubkey package named by the key's short ID.
+func (pl *planner) keyImported(k repos.Key) bool {
+	fp := strings.ToLower(strings.ReplaceAll(k.Fingerprint, " ", ""))
+	for _, p := range pl.f.Packages {
+		if p.Name == "gpg-pubkey" && len(fp) >= 8 && p.Version == fp[len(fp)-8:] {
+			return true
+		}
+	}
+	return false
+}
+
+// defaultSections is the section layout of zfs-release 3-0, used to plan
+// section changes before the package is installed; apply works on the file
+// actually installed.
+func defaultSections(d facts.Distro, branch string) []repos.Section {
+	ids := []string{"zfs", "zfs-source", "zfs-testing", "zfs-testing-source", "zfs-latest", "zfs-latest-source", "zfs-legacy", "zfs-legacy-source"}
+	if d.Family == "el" {
+		ids = append(ids, "zfs-kmod", "zfs-testing-kmod", "zfs-latest-kmod", "zfs-legacy-kmod")
+	}
+	if branch != "" && branch != "default" && branch != "latest" && branch != "legacy" {
+		ids = append(ids, "zfs-"+branch, "zfs-"+branch+"-source")
+		if d.Family == "el" {
+			ids = append(ids, "zfs-"+branch+"-kmod")
+		}
+	}
+	secs := make([]repos.Section, len(ids))
+	for i, id := range ids {
+		secs[i] = repos.Section{ID: id, Enabled: id == "zfs", HasEnabledLine: true}
+	}
+	return secs
+}
+
+// epel plans EPEL, which DKMS needs for dkms itself; it is installed in
+// the same transaction as zfs-release.
+func (pl *planner) epel() {
+	if pl.b.NeedsEPEL() && pl.f.Distro.Family == "el" {
+		if _, ok := pl.f.Installed("epel-release"); !ok && !pl.enabledRepo("epel") {
+			why := "dkms is packaged in EPEL, not in the distribution's repositories"
+			if pl.f.Distro.ID == "rhel" {
+				why += fmt.Sprintf("; on RHEL some EPEL packages also need CodeReady Builder: subscription-manager repos --enable codeready-builder-for-rhel-%d-%s-rpms", pl.f.Distro.Major, pl.f.Arch)
+			}
+			pl.add(Step{ID: "package.epel-release", Action: Create, Kind: KindPackage, Txn: txnRelease,
+				Summary: "install epel-release", Reason: why, Package: "epel-release"})
+		}
+	}
+}
+
+// repoSections plans zfs.repo so that exactly the wanted section is enabled.
+func (pl *planner) repoSections() {
+	var secs []repos.Section
+	for _, r := range pl.f.Repos {
+		if r.File == repoFile {
+			secs = append(secs, repos.Section{ID: r.ID, Enabled: r.Enabled, HasEnabledLine: true, BaseURL: r.BaseURL, GPGKey: r.GPGKey, Exclude: r.Exclude})
+		}
+	}
+	if len(secs) == 0 {
+		secs = defaultSections(pl.f.Distro, pl.s.ZFS.Repo)
+	}
+	want, err := repos.Wanted(secs, pl.s.ZFS.Repo, pl.b.KmodRepos())
+	if err != nil {
+		pl.errorf("zfs.repo", "cannot choose the zfs.repo section", "%v", err)
+		return
+	}
+	for _, sec := range secs {
+		w, ok := want[sec.ID]
+		if !ok || w == sec.Enabled {
+			continue
+		}
+		pl.add(Step{ID: "repo." + sec.ID, Action: Update, Kind: KindRepo,
+			Summary: fmt.Sprintf("repo %s: enabled %s -> %s", sec.ID, b01(sec.Enabled), b01(w)),
+			Reason:  pl.sectionReason(sec.ID, w),
+			Path:    repoFile, Section: sec.ID, Enabled: w,
+			Before: "enabled=" + b01(sec.Enabled), After: "enabled=" + b01(w)})
+	}
+}
+
+func (pl *planner) sectionReason(id string, enabled bool) string {
+	kind := "DKMS"
+	if pl.b.KmodRepos() {
+		kind = "kmod"
+	}
+	branch := pl.s.ZFS.Repo
+	if enabled {
+		return fmt.Sprintf("%s packages for repo = %q come from [%s]; exactly one OpenZFS section is enabled so dnf cannot mix builds", kind, branch, id)
+	}
+	return fmt.Sprintf("only one OpenZFS section may be enabled (packaging %s, repo = %q); [%s] would offer a second, different build", pl.b.Name(), branch, id)
+}
+
+func b01(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// develPackage names the kernel-devel package matching kernel k.
+func develPackage(k catalog.KernelInfo) string {
+	name := "kernel-devel"
+	switch k.Flavor {
+	case "elrepo-lt":
+		name = "kernel-lt-devel"
+	case "elrepo-ml":
+		name = "kernel-ml-devel"
+	case "uek":
+		name = "kernel-uek-devel"
+	}
+	switch k.Variant {
+	case "rt":
+		name = "kernel-rt-devel"
+	case "debug":
+		name = "kernel-debug-devel"
+	case "64k":
+		name = "kernel-64k-devel"
+	}
+	return name
+}
+
+// DevelNVRA is the exact kernel-devel package for kernel release kver.
+func DevelNVRA(k catalog.KernelInfo) string {
+	rel := k.Release
+	if i := strings.IndexByte(rel, '+'); i >= 0 {
+		rel = rel[:i]
+	}
+	return develPackage(k) + "-" + rel
+}
+
+func (pl *planner) installed(nvra string) bool {
+	for _, p := range pl.f.Packages {
+		if p.NVRA() == nvra {
+			return true
+		}
+	}
+	return false
+}
+
+func (pl *planner) enabledRepo(id string) bool {
+	for _, r := range pl.f.Repos {
+		if r.ID == id && r.Enabled {
+			return true
+		}
+	}
+	return false
+}
+
+// packages plans the package transactions.
+func (pl *planner) packages() {
+	needDevel := pl.b.NeedsDevel()
+	if !needDevel {
+		_, written := pl.s.Ranges["kernel.devel"]
+		needDevel = written && pl.s.Kernel.Devel
+	}
+	if needDevel {
+		for _, k := range pl.kernels {
+			nvra := DevelNVRA(k)
+			if pl.installed(nvra) {
+				continue
+			}
+			st := Step{ID: "package." + nvra, Action: Create, Kind: KindPackage, Txn: txnPackages,
+				Summary: "install " + nvra,
+				Reason:  fmt.Sprintf("provides kernel-devel-uname-r = %s: DKMS must build against exactly the target kernel's headers, not the newest kernel-devel", k.Release),
+				Package: nvra}
+			if !pl.b.NeedsDevel() {
+				st.Reason = fmt.Sprintf("kernel.devel = true: headers of exactly the target kernel %s", k.Release)
+			}
+			if strings.HasPrefix(k.Flavor, "elrepo") {
+				st.EnableRepos = []string{"elrepo-kernel"}
+				st.Reason += "; ELRepo keeps it in elrepo-kernel, enabled for this transaction only (--enablerepo=elrepo-kernel), never left enabled"
+			}
+			pl.add(st)
+		}
+	}
+	if pl.b.Name() == "dkms" {
+		if _, ok := pl.f.Installed("dkms"); !ok {
+			pl.add(Step{ID: "package.dkms", Action: Create, Kind: KindPackage, Txn: txnPackages,
+				Summary: "install dkms", Reason: "zfs-dkms hands the module source to dkms, which builds it for each kernel", Package: "dkms"})
+		}
+	}
+	pl.zfsPackages()
+}
+
+// zfsPackages plans userland and module packages and the removal of the
+// other packaging, all in one transaction.
+func (pl *planner) zfsPackages() {
+	c := pl.s.ZFS.Version
+	verSuffix := ""
+	if exact := exactVersion(pl.s); exact != "" {
+		verSuffix = "-" + exact
+	}
+	for _, name := range []string{"zfs", pl.b.ModulePackage()} {
+		p, ok := pl.f.Installed(name)
+		if ok && (pl.s.ZFS.Constraint == nil || pl.s.ZFS.Constraint.Check(mustVersion(p.Version))) {
+			continue
+		}
+		st := Step{ID: "package." + name, Action: Create, Kind: KindPackage, Txn: txnPackages,
+			Package: name + verSuffix, Constraint: c}
+		desc := name
+		if c != "" {
+			desc += " " + c
+		}
+		switch {
+		case ok:
+			st.Action = Update
+			st.Before = p.Version
+			st.Summary = fmt.Sprintf("update %s %s -> %s", name, p.EVR(), orAny(c))
+			st.Reason = fmt.Sprintf("installed %s %s does not satisfy zfs.version = %q", name, p.Version, c)
+		case name == "zfs":
+			st.Summary = "install " + desc
+			st.Reason = "the OpenZFS userland (zfs, zpool, libzfs); its version must equal the kernel module's"
+		default:
+			st.Summary = "install " + desc
+			if pl.b.Name() == "dkms" {
+				st.Reason = "the module source, built by dkms for each target kernel"
+			} else {
+				st.Reason = "the kABI-tracking module prebuilt for EL " + pl.kernels[0].ELMinor
+			}
+		}
+		pl.add(st)
+	}
+	other := backends.Other(pl.b)
+	if p, ok := pl.f.Installed(other); ok {
+		pl.add(Step{ID: "package." + other, Action: Delete, Kind: KindPackage, Txn: txnPackages,
+			Summary: "remove " + other + "-" + p.EVR(),
+			Reason:  fmt.Sprintf("kmod-zfs declares Conflicts: zfs-dkms and both must never be installed; removed in the same transaction that installs %s so the host is never left without a module package", pl.b.ModulePackage()),
+			Package: other})
+	}
+}
+
+func orAny(c string) string {
+	if c == "" {
+		return "newest"
+	}
+	return c
+}
+
+// exactVersion returns the version when zfs.version pins one ("2.2.7" or "= 2.2.7").
+func exactVersion(s *spec.Spec) string {
+	v := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(s.ZFS.Version), "="))
+	if v == "" || strings.ContainsAny(v, "<>~!,= ") {
+		return ""
+	}
+	return v
+}
+
+// dkmsBuilds plans one dkms install per target kernel.
+func (pl *planner) dkmsBuilds() {
+	if pl.b.Name() != "dkms" {
+		return
+	}
+	ver := ""
+	if p, ok := pl.f.Installed("zfs-dkms"); ok && !pl.stepFor("package.zfs-dkms") {
+		ver = p.Version
+	}
+	for _, k := range pl.kernels {
+		if ver != "" && pl.dkmsInstalled(ver, k.Release) {
+			continue
+		}
+		shown := ver
+		if shown == "" {
+			shown = "(version installed above)"
+		}
+		pl.add(Step{ID: "dkms." + k.Release, Action: Create, Kind: KindDKMS,
+			Summary: fmt.Sprintf("dkms install zfs %s for %s", shown, k.Release),
+			Reason:  fmt.Sprintf("builds and installs the module for %s explicitly (-k), so the build is for the target kernel, not the kernel this command runs on; verified with modinfo afterwards", k.Release),
+			Kernel:  k.Release, Version: ver})
+	}
+}
+
+func (pl *planner) stepFor(id string) bool {
+	for _, s := range pl.p.Steps {
+		if s.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func (pl *planner) dkmsInstalled(ver, kver string) bool {
+	for _, e := range pl.f.DKMS {
+		if e.Module == "zfs" && e.Version == ver && e.Kernel == kver && e.State == "installed" {
+			return true
+		}
+	}
+	return false
+}
+
+// ModulesLoadContent is /etc/modules-load.d/zfs.conf as zfsinstall writes it.
+func ModulesLoadContent() string { return managedHeader + "zfs\n" }
+
+// ModprobeContent is /etc/modprobe.d/zfs.conf for the given options, sorted.
+func ModprobeContent(opts map[string]string) string {
+	keys := make([]string, 0, len(opts))
+	for k := range opts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString(managedHeader)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "options zfs %s=%s\n", k, opts[k])
+	}
+	return b.String()
+}
+
+// files plans the module autoload and options files.
+func (pl *planner) files() {
+	pl.file(modulesLoadFile, pl.s.Module.Autoload, ModulesLoadContent(),
+		"loads zfs at boot through systemd-modules-load (module.autoload)")
+	pl.file(modprobeFile, len(pl.s.Module.Options) > 0, ModprobeContent(pl.s.Module.Options),
+		"module options from module.options, applied whenever the module loads")
+}
+
+func (pl *planner) file(path string, want bool, content, why string) {
+	cur, exists := pl.f.Files[path]
+	switch {
+	case want && !exists:
+		pl.add(Step{ID: "file." + path, Action: Create, Kind: KindFile, Summary: "create " + path, Reason: why, Path: path, Content: content, After: content})
+	case want && cur != content:
+		pl.add(Step{ID: "file." + path, Action: Update, Kind: KindFile, Summary: "update " + path, Reason: why + "; the file differs from the spec", Path: path, Content: content, Before: cur, After: content})
+	case !want && exists && strings.HasPrefix(cur, managedHeader):
+		pl.add(Step{ID: "file." + path, Action: Delete, Kind: KindFile, Summary: "remove " + path, Reason: "zfsinstall wrote it and the spec no longer asks for it", Path: path, Before: cur})
+	}
+}
+
+// WantedUnits maps each managed unit to whether the spec wants it enabled.
+func WantedUnits(s spec.Services) map[string]bool {
+	return map[string]bool{
+		"zfs-import-cache.service": s.Import == "cache",
+		"zfs-import-scan.service":  s.Import == "scan",
+		"zfs-import.target":        s.Import != "none",
+		"zfs-mount.service":        s.Mount,
+		"zfs-share.service":        s.Share,
+		"zfs-zed.service":          s.ZED,
+		"zfs.target":               true,
+	}
+}
+
+var unitReasons = map[string]string{
+	"zfs-import-cache.service": "imports pools listed in /etc/zfs/zpool.cache at boot (services.import = \"cache\")",
+	"zfs-import-scan.service":  "imports pools by scanning disks at boot (services.import = \"scan\")",
+	"zfs-import.target":        "orders pool import before mounting",
+	"zfs-mount.service":        "mounts ZFS filesystems at boot (services.mount)",
+	"zfs-share.service":        "shares ZFS filesystems over NFS/SMB (services.share)",
+	"zfs-zed.service":          "the ZFS event daemon: fault reporting and hot spares (services.zed)",
+	"zfs.target":               "pulls the ZFS units into the boot",
+}
+
+// services plans unit enablement; units the zfs package has not installed
+// yet are planned as they will be after it is.
+func (pl *planner) services() {
+	want := WantedUnits(pl.s.Services)
+	units := make([]string, 0, len(want))
+	for u := range want {
+		units = append(units, u)
+	}
+	sort.Strings(units)
+	for _, u := range units {
+		cur := pl.f.Services[u]
+		enabled := cur == "enabled"
+		switch {
+		case want[u] && !enabled:
+			pl.add(Step{ID: "service." + u, Action: Create, Kind: KindService, Summary: "enable " + u, Reason: unitReasons[u], Unit: u, Enabled: true})
+		case !want[u] && enabled:
+			pl.add(Step{ID: "service." + u, Action: Delete, Kind: KindService, Summary: "disable " + u, Reason: "the spec does not ask for it: " + unitReasons[u], Unit: u})
+		}
+	}
+}
+
+// module plans loading the module now, or says why not.
+func (pl *planner) module() {
+	if !pl.s.Module.Load {
+		return
+	}
+	z := pl.f.ZFS
+	if pl.f.Chroot {
+		pl.note("installing into a chroot or --root: the module is not loaded now; it loads at the first boot of %s (module.autoload).", pl.p.TargetKernel)
+		return
+	}
+	if pl.p.TargetKernel != pl.f.Kernel.Running {
+		pl.note("the target kernel %s is not the running kernel %s: the module loads after a reboot into it.", pl.p.TargetKernel, pl.f.Kernel.Running)
+		return
+	}
+	want := z.Userland
+	if ver := exactVersion(pl.s); ver != "" {
+		want = ver
+	}
+	switch {
+	case z.ModuleLoaded == "":
+		pl.add(Step{ID: "module.zfs", Action: Create, Kind: KindModule, Summary: "load the zfs module (modprobe zfs)",
+			Reason: "module.load = true; loading now proves the module works on the running kernel"})
+	case want != "" && !backends.SameVersion(z.ModuleLoaded, want) || pl.changesModule():
+		if len(pl.f.Pools) > 0 {
+			pl.warnf("", "reboot required: the loaded zfs module is "+z.ModuleLoaded,
+				"the zfs module loaded now is %s but the userland is %s (module on disk: %s). Pools are imported (%s), so the module cannot be reloaded safely: reboot into %s. Until then `zfs send` and other ioctls may fail with \"invalid argument\".",
+				z.ModuleLoaded, orUnknown(want), orUnknown(z.ModuleOnDisk), strings.Join(pl.f.Pools, ", "), pl.p.TargetKernel)
+			return
+		}
+		pl.add(Step{ID: "module.zfs", Action: Update, Kind: KindModule, Before: z.ModuleLoaded, After: want,
+			Summary: fmt.Sprintf("reload the zfs module (loaded %s, userland %s)", z.ModuleLoaded, orUnknown(want)),
+			Reason:  "the loaded module must match the userland; no pool is imported (zpool list is empty), so it is safe to unload and load the new module now instead of rebooting"})
+	}
+}
+
+// changesModule reports whether the plan replaces the module package.
+func (pl *planner) changesModule() bool {
+	return pl.stepFor("package."+pl.b.ModulePackage()) || pl.stepFor("package.zfs")
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+// SubjectRange converts a diagnostic's range for hcl printing.
+func (d Diagnostic) HCL() *hcl.Diagnostic {
+	sev := hcl.DiagError
+	if d.Severity == "warning" {
+		sev = hcl.DiagWarning
+	}
+	return &hcl.Diagnostic{Severity: sev, Summary: d.Summary, Detail: d.Detail, Subject: d.Range}
+}
