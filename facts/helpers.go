@@ -77,11 +77,13 @@ func ParsePackages(out []byte) []Package {
 	return pkgs
 }
 
-// RPMArgs prefixes rpm arguments with --root when the host is an install root.
+// RPMArgs prefixes rpm arguments with --root when the host is an install
+// root, and names the EL database path so a machine whose rpm defaults
+// elsewhere (Debian: ~/.rpmdb) still reads the root's /var/lib/rpm.
 func RPMArgs(h host.Host, args ...string) []string {
 	argv := []string{"rpm"}
 	if h.Root() != "/" {
-		argv = append(argv, "--root", h.Root())
+		argv = append(argv, "--root", h.Root(), "--dbpath", "/var/lib/rpm")
 	}
 	return append(argv, args...)
 }
@@ -124,6 +126,9 @@ func InstalledKernels(pkgs []Package) []InstalledKernel {
 		suffix, ok := kernelPackages[p.Name]
 		if !ok {
 			continue
+		}
+		if suffix == "+rt" && strings.Contains(p.Release, ".rt") {
+			suffix = "" // EL8 RT kernels carry .rtN in the release, not +rt
 		}
 		rel := p.Version + "-" + p.Release + "." + p.Arch + suffix
 		if i, seen := idx[rel]; seen {

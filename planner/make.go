@@ -121,6 +121,11 @@ func (pl *planner) targets() bool {
 	var rels []string
 	switch want {
 	case "", "running":
+		if pl.f.Chroot && len(k.Installed) == 0 && pl.opts.Kernel == "" && k.Target == k.Running {
+			pl.errorf("kernel.target", "no kernel installed in "+pl.f.Root,
+				"inside a chroot or --root the target is the newest kernel in the root's rpm database, and there is none (`uname -r` here is %s, the machine's own kernel, not the one the root boots). Install a kernel in the root first, or name the target with --kernel RELEASE or kernel.target.", k.Running)
+			return false
+		}
 		rels = []string{k.Target}
 	case "default":
 		if k.Default == "" {

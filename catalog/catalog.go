@@ -1,0 +1,105 @@
+// Package catalog is what zfsinstall knows about Enterprise Linux kernels and
+// OpenZFS releases: which EL minor a kernel belongs to, which kernels each
+// OpenZFS release builds on, and which releases have known serious defects.
+//
+// The knowledge lives in embedded data files under data/ (copied from the
+// project's shared data, each with its source in its header). They are parsed
+// once when the package is initialised; a malformed file panics there, since
+// it is a build defect, not a runtime condition.
+package catalog
+
+import (
+	"bufio"
+	"bytes"
+	_ "embed"
+	"fmt"
+	"strings"
+)
+
+//go:embed data/kernels.tsv
+var kernelsTSV []byte
+
+//go:embed data/releases.tsv
+var releasesTSV []byte
+
+//go:embed data/advisories.tsv
+var advisoriesTSV []byte
+
+// tables holds the parsed data files. It is built once at init and never
+// changed afterwards, so it is safe for concurrent readers.
+type tables struct {
+	el         elTable
+	releases   []Release
+	advisories []Advisory
+}
+
+var data = mustLoad(kernelsTSV, releasesTSV, advisoriesTSV)
+
+// mustLoad parses the data files or panics: they are embedded, so a bad one
+// is a defect of the build, caught by this package's tests.
+func mustLoad(kernels, releases, advisories []byte) *tables {
+	t, err := load(kernels, releases, advisories)
+	if err != nil {
+		panic("catalog: embedded data is malformed (a build defect): " + err.Error())
+	}
+	return t
+}
+
+func load(kernels, releases, advisories []byte) (*tables, error) {
+	el, err := parseELTable(kernels)
+	if err != nil {
+		return nil, err
+	}
+	rels, err := parseReleases(releases)
+	if err != nil {
+		return nil, err
+	}
+	advs, err := parseAdvisories(advisories)
+	if err != nil {
+		return nil, err
+	}
+	return &tables{el: el, releases: rels, advisories: advs}, nil
+}
+
+// tsvRow is one data row of a TSV file and the line it came from.
+type tsvRow struct {
+	line   int
+	fields []string
+}
+
+// readTSV reads a tab-separated file whose first line that is neither blank
+// nor a '#' comment is exactly header. Every later row must have as many
+// fields as the header.
+func readTSV(name string, b []byte, header []string) ([]tsvRow, error) {
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	var rows []tsvRow
+	sawHeader := false
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSuffix(sc.Text(), "\r")
+		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		fields := strings.Split(line, "\t")
+		if !sawHeader {
+			if strings.Join(fields, "\t") != strings.Join(header, "\t") {
+				return nil, fmt.Errorf("%s:%d: header is %q, want %q", name, n, fields, header)
+			}
+			sawHeader = true
+			continue
+		}
+		if len(fields) != len(header) {
+			return nil, fmt.Errorf("%s:%d: %d fields, want %d (%s)", name, n, len(fields), len(header), strings.Join(header, ", "))
+		}
+		rows = append(rows, tsvRow{line: n, fields: fields})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if !sawHeader {
+		return nil, fmt.Errorf("%s: no header line", name)
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("%s: no rows", name)
+	}
+	return rows, nil
+}
