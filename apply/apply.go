@@ -294,6 +294,13 @@ func (a *applier) dkmsVersion(st planner.Step) (string, error) {
 	return p.Version, nil
 }
 
+func (a *applier) targetKernels() []string {
+	if len(a.p.TargetKernels) > 0 {
+		return a.p.TargetKernels
+	}
+	return []string{a.p.TargetKernel}
+}
+
 // verifyModules proves, after everything else, that each target kernel has
 // a module of the userland's version on disk.
 func (a *applier) verifyModules() error {
@@ -301,11 +308,7 @@ func (a *applier) verifyModules() error {
 	if ver == "" {
 		return nil
 	}
-	kernels := a.p.TargetKernels
-	if len(kernels) == 0 {
-		kernels = []string{a.p.TargetKernel}
-	}
-	for _, k := range kernels {
+	for _, k := range a.targetKernels() {
 		if err := backends.VerifyModule(a.ctx, a.h, k, ver); err != nil {
 			return fmt.Errorf("verifying the module after apply: %w", err)
 		}

@@ -10,6 +10,8 @@ import (
 	"github.com/cavaliergopher/rpm"
 	"github.com/hashicorp/go-version"
 	"github.com/sirupsen/logrus"
+	"github.com/zfsinstall/zfsinstall/backends"
+	"github.com/zfsinstall/zfsinstall/catalog"
 	"github.com/zfsinstall/zfsinstall/facts"
 	"github.com/zfsinstall/zfsinstall/host"
 	"github.com/zfsinstall/zfsinstall/planner"
@@ -256,6 +258,13 @@ func (a *applier) resolveVersions(todo []planner.Step, install []string) ([]stri
 	if best == "" {
 		return nil, fmt.Errorf("no version of %s satisfying %q is offered by the enabled repositories (offered: %s); check zfs.version and zfs.repo, or `dnf repoquery %s`",
 			strings.Join(names, " and "), orAny(constraint), describeOffered(offered), strings.Join(names, " "))
+	}
+	if a.b.Name() == "dkms" {
+		for _, k := range a.targetKernels() {
+			if err := backends.CheckKernel(best, catalog.ClassifyKernel(k, ""), c); err != nil {
+				return nil, fmt.Errorf("refusing before installing ZFS: %w", err)
+			}
+		}
 	}
 	for _, i := range zfsSteps {
 		install[i] = install[i] + "-" + best

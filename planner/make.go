@@ -97,6 +97,7 @@ func (pl *planner) plan() {
 	if pl.p.HasErrors() {
 		return
 	}
+	pl.preflight()
 	pl.releasever()
 	pl.release()
 	pl.epel()
@@ -208,6 +209,50 @@ func (pl *planner) choosePackaging() {
 				"the published kmod-zfs modules are not signed with a key this host trusts, so loading them fails with \"Key was rejected by service\". Use packaging = \"dkms\" (DKMS signs with its own MOK key) or enrol the signing key yourself.")
 		} else {
 			pl.note("Secure Boot is enabled: DKMS signs the module with its MOK key (/var/lib/dkms/mok.pub). The key must be enrolled once: run `mokutil --import /var/lib/dkms/mok.pub`, then confirm the enrolment at the console on next boot; until then the module is refused with \"Key was rejected by service\".")
+		}
+	}
+}
+
+// candidate is the OpenZFS version dnf would install: the pinned one, or
+// the newest the repositories offer within the constraint ("" = unknown
+// until apply asks the repositories).
+func (pl *planner) candidate() string {
+	if v := exactVersion(pl.s); v != "" {
+		return v
+	}
+	if !pl.f.Available.Known {
+		return ""
+	}
+	best := ""
+	for _, p := range pl.f.Available.Packages {
+		if p.Name != pl.b.ModulePackage() || (pl.s.ZFS.Constraint != nil && !pl.s.ZFS.Constraint.Check(mustVersion(p.Version))) {
+			continue
+		}
+		if best == "" || facts.ComparePackages(facts.Package{Version: p.Version}, facts.Package{Version: best}) > 0 {
+			best = p.Version
+		}
+	}
+	return best
+}
+
+// preflight refuses, before anything is installed, an OpenZFS release that
+// cannot build on a target kernel. Where the candidate is not known yet
+// apply runs the same check once the repositories have answered.
+func (pl *planner) preflight() {
+	if pl.b.Name() != "dkms" {
+		return
+	}
+	v := pl.candidate()
+	if v == "" {
+		return
+	}
+	attr := "zfs.repo"
+	if exactVersion(pl.s) != "" {
+		attr = "zfs.version"
+	}
+	for _, k := range pl.kernels {
+		if err := backends.CheckKernel(v, k, pl.s.ZFS.Constraint); err != nil {
+			pl.errorf(attr, "OpenZFS "+v+" cannot be built for kernel "+k.Release, "%v.", err)
 		}
 	}
 }
