@@ -1,7 +1,6 @@
 package apply
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/zfsinstall/zfsinstall/backends"
@@ -28,7 +27,7 @@ type Report struct {
 // Verify runs the post-install checks against freshly gathered facts:
 // module on disk and loaded, the three versions equal, autoload file,
 // services. It changes nothing.
-func Verify(ctx context.Context, f *facts.Facts, s *spec.Spec) Report {
+func Verify(f *facts.Facts, s *spec.Spec) Report {
 	r := Report{OK: true}
 	add := func(c Check) {
 		if !c.OK && !c.Skipped {
@@ -118,5 +117,3 @@ func sortChecks(cs []Check) {
 		}
 	}
 }
-
-var _ = context.Background

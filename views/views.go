@@ -158,8 +158,8 @@ func orDash(s string) string {
 	return s
 }
 
-// Verify prints a verify report for people.
-func Verify(w io.Writer, r apply.Report) {
+// Report prints a verify or guard report for people; title names which.
+func Report(w io.Writer, title string, r apply.Report) {
 	for _, c := range r.Checks {
 		mark := "ok  "
 		switch {
@@ -171,9 +171,9 @@ func Verify(w io.Writer, r apply.Report) {
 		fmt.Fprintf(w, "[%s] %-34s %s\n", mark, c.Name, c.Detail)
 	}
 	if r.OK {
-		fmt.Fprintln(w, "\nVerify: OK.")
+		fmt.Fprintf(w, "\n%s: OK.\n", title)
 	} else {
-		fmt.Fprintln(w, "\nVerify: FAILED.")
+		fmt.Fprintf(w, "\n%s: FAILED.\n", title)
 	}
 }
 

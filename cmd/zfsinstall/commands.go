@@ -338,11 +338,11 @@ func cmdVerify(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e, "gathering facts: %v", err)
 	}
-	r := apply.Verify(ctx, f, s)
+	r := apply.Verify(f, s)
 	if c.jsonOut {
 		views.JSON(e.stdout, r)
 	} else {
-		views.Verify(e.stdout, r)
+		views.Report(e.stdout, "Verify", r)
 	}
 	if !r.OK {
 		return exitError
@@ -351,7 +351,34 @@ func cmdVerify(ctx context.Context, e *env, args []string) int {
 }
 
 func cmdGuard(ctx context.Context, e *env, args []string) int {
-	return fail(e, "guard is not implemented yet")
+	var c common
+	fs := newFlagSet(e, "guard", "guard --kernel RELEASE [--root DIR] [--json]")
+	c.register(fs, false)
+	if _, err := parse(fs, args); err != nil {
+		return exitError
+	}
+	if err := c.setup(e, fs); err != nil {
+		return fail(e, "%v", err)
+	}
+	if c.kernel == "" {
+		return fail(e, "guard needs --kernel RELEASE: the kernel about to be installed or booted (uname -r form)")
+	}
+	h := c.host(e)
+	f, err := gather.Gather(ctx, h, gatherOptions(&c, nil))
+	if err != nil {
+		return fail(e, "gathering facts: %v", err)
+	}
+	r := apply.Guard(ctx, h, f, c.kernel)
+	if c.jsonOut {
+		views.JSON(e.stdout, r)
+	} else {
+		views.Report(e.stdout, "Guard", r)
+	}
+	if !r.OK {
+		fmt.Fprintf(e.stderr, "zfsinstall guard: ZFS would not work after booting %s (see the failed checks above)\n", c.kernel)
+		return exitError
+	}
+	return exitOK
 }
 
 func cmdRecipes(_ context.Context, e *env, args []string) int {

@@ -1,0 +1,100 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/zfsinstall/zfsinstall/backends"
+	"github.com/zfsinstall/zfsinstall/backends/kmod"
+	"github.com/zfsinstall/zfsinstall/catalog"
+	"github.com/zfsinstall/zfsinstall/facts"
+	"github.com/zfsinstall/zfsinstall/host"
+)
+
+// Guard says whether ZFS, as installed on h, would work after booting kver.
+// It returns the checks made; any failed check means the next boot into
+// kver would come up without ZFS.
+func Guard(ctx context.Context, h host.Host, f *facts.Facts, kver string) Report {
+	r := Report{OK: true}
+	add := func(name string, ok bool, detail string) {
+		r.OK = r.OK && ok
+		r.Checks = append(r.Checks, Check{Name: name, OK: ok, Detail: detail})
+	}
+	k := catalog.ClassifyKernel(kver, ownerOf(f, kver))
+	zfsPkg, hasZFS := f.Installed("zfs")
+	if !hasZFS {
+		add("zfs installed", false, "zfs is not installed: nothing to guard (run zfsinstall apply first)")
+		return r
+	}
+	if _, ok := f.Installed("kmod-zfs"); ok {
+		ok, why := kmod.Backend{}.Supports(f.Distro, k)
+		add("kmod fits kernel", ok, why)
+		if !ok {
+			return r
+		}
+		built := kmodMinors(h)
+		has := false
+		for _, m := range built {
+			has = has || m == k.ELMinor
+		}
+		add("kmod published for EL "+k.ELMinor, has, fmt.Sprintf("the installed kmod-zfs is built for EL %s; kernel %s is EL %s", strings.Join(built, ", "), kver, k.ELMinor)+
+			map[bool]string{true: "", false: ": no kmod-zfs exists for this minor yet; keep booting the current kernel (exclude kernel* updates or versionlock the kernel) until OpenZFS publishes one, or switch to packaging = \"dkms\""}[has])
+	}
+	if p, ok := f.Installed("zfs-dkms"); ok {
+		err := backends.CheckKernel(p.Version, k, nil)
+		add("OpenZFS "+p.Version+" supports Linux "+k.Upstream, err == nil, errText(err, "within the release's Linux-Minimum/Maximum"))
+		devel := false
+		for _, q := range f.Packages {
+			if strings.HasSuffix(q.Name, "-devel") && strings.HasPrefix(q.Name, "kernel") && strings.HasPrefix(kver, q.Version+"-"+q.Release+"."+q.Arch) {
+				devel = true
+			}
+		}
+		add("kernel-devel for "+kver, devel, map[bool]string{true: "installed: dkms can build at kernel install", false: "not installed: dkms cannot build the module for this kernel; install the package providing kernel-devel-uname-r = " + kver}[devel])
+	}
+	if host.Exists(h, "/lib/modules/"+kver) {
+		got := facts.ModuleOnDisk(ctx, h, kver)
+		add("module on disk for "+kver, got != "" && backends.SameVersion(got, zfsPkg.Version),
+			fmt.Sprintf("modinfo -k %s zfs: %s (userland %s)", kver, orNoneS(got), zfsPkg.Version))
+	}
+	return r
+}
+
+func errText(err error, ok string) string {
+	if err != nil {
+		return err.Error()
+	}
+	return ok
+}
+
+func ownerOf(f *facts.Facts, kver string) string {
+	for _, ik := range f.Kernel.Installed {
+		if ik.Release == kver {
+			return ik.Package
+		}
+	}
+	return ""
+}
+
+// kmodMinors lists the EL minors the installed kmod-zfs modules were built
+// for, from where kmod-zfs puts them (/lib/modules/<build kernel>/extra).
+func kmodMinors(h host.Host) []string {
+	seen := map[string]bool{}
+	for _, pat := range []string{"/lib/modules/*/extra/zfs.ko*", "/lib/modules/*/extra/zfs/zfs.ko*"} {
+		matches, _ := h.Glob(pat)
+		for _, m := range matches {
+			kv := strings.TrimPrefix(m, "/lib/modules/")
+			kv = kv[:strings.IndexByte(kv, '/')]
+			if info := catalog.ClassifyKernel(kv, ""); info.ELMinor != "" {
+				seen[info.ELMinor] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for m := range seen {
+		out = append(out, m)
+	}
+	sort.Strings(out)
+	return out
+}
