@@ -77,7 +77,7 @@ func Gather(ctx context.Context, h host.Host, opts Options) (*facts.Facts, error
 	if f.Packages, err = installedPackages(ctx, h); err != nil {
 		return nil, err
 	}
-	f.Arch = archOf(f.Packages)
+	f.Arch = archOf(h, f.Packages)
 	f.Kernel = kernelFacts(ctx, h, f, opts)
 	if f.Repos, err = repos.ReadAll(h); err != nil {
 		return nil, err
@@ -117,7 +117,7 @@ func installedPackages(ctx context.Context, h host.Host) ([]facts.Package, error
 	return pkgs, nil
 }
 
-func archOf(pkgs []facts.Package) string {
+func archOf(h host.Host, pkgs []facts.Package) string {
 	for _, p := range pkgs {
 		if strings.HasPrefix(p.Name, "kernel") && p.Arch != "noarch" {
 			return p.Arch
@@ -126,6 +126,13 @@ func archOf(pkgs []facts.Package) string {
 	for _, p := range pkgs {
 		if p.Arch != "noarch" && p.Arch != "" && p.Name != "gpg-pubkey" {
 			return p.Arch
+		}
+	}
+	// A root without kernels (a container image, an early kickstart
+	// stage) may be of another architecture than the machine: ask its shell.
+	if b, err := h.ReadFile("/bin/sh"); err == nil {
+		if a := elfArch(b); a != "" {
+			return a
 		}
 	}
 	switch runtime.GOARCH {
@@ -297,4 +304,32 @@ func available(ctx context.Context, h host.Host, extra []string) facts.Available
 	pkgs := facts.ParsePackages(res.Stdout)
 	facts.SortPackages(pkgs)
 	return facts.Available{Known: true, Packages: pkgs}
+}
+
+// elfArch names the architecture of an ELF binary from its e_machine field.
+func elfArch(b []byte) string {
+	if len(b) < 20 || string(b[:4]) != "\x7fELF" {
+		return ""
+	}
+	little := b[5] == 1
+	m := uint16(b[18])<<8 | uint16(b[19])
+	if little {
+		m = uint16(b[19])<<8 | uint16(b[18])
+	}
+	switch m {
+	case 62:
+		return "x86_64"
+	case 183:
+		return "aarch64"
+	case 22:
+		return "s390x"
+	case 21:
+		if little {
+			return "ppc64le"
+		}
+		return "ppc64"
+	case 243:
+		return "riscv64"
+	}
+	return ""
 }
