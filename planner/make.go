@@ -533,10 +533,12 @@ func (pl *planner) zfsPackages() {
 	}
 	other := backends.Other(pl.b)
 	if p, ok := pl.f.Installed(other); ok {
+		why := fmt.Sprintf("kmod-zfs declares Conflicts: zfs-dkms and both must never be installed; removed in the same transaction that installs %s so the host is never left without a module package", pl.b.ModulePackage())
+		if !pl.stepFor("package." + pl.b.ModulePackage()) {
+			why = fmt.Sprintf("both zfs-dkms and kmod-zfs are installed (kmod-zfs declares Conflicts: zfs-dkms); packaging is %s, so %s goes and %s keeps providing the module", pl.b.Name(), other, pl.b.ModulePackage())
+		}
 		pl.add(Step{ID: "package." + other, Action: Delete, Kind: KindPackage, Txn: txnPackages,
-			Summary: "remove " + other + "-" + p.EVR(),
-			Reason:  fmt.Sprintf("kmod-zfs declares Conflicts: zfs-dkms and both must never be installed; removed in the same transaction that installs %s so the host is never left without a module package", pl.b.ModulePackage()),
-			Package: other})
+			Summary: "remove " + other + "-" + p.EVR(), Reason: why, Package: other})
 	}
 }
 

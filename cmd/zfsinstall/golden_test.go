@@ -2,8 +2,11 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/zfsinstall/zfsinstall/facts"
+	"github.com/zfsinstall/zfsinstall/views"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,5 +80,28 @@ func TestGoldenPlans(t *testing.T) {
 				golden(t, name+".plan.json.golden", js)
 			})
 		}
+	}
+}
+
+// TestFactsFixturesAreCanonical proves every fixture facts.json is exactly
+// what `zfsinstall facts --json` prints for that value (same fields, same
+// encoder), so fixtures cannot drift from the real output format.
+func TestFactsFixturesAreCanonical(t *testing.T) {
+	files, _ := filepath.Glob("testdata/hosts/*/facts.json")
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f facts.Facts
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&f); err != nil {
+			t.Errorf("%s: %v", file, err)
+			continue
+		}
+		var out bytes.Buffer
+		views.JSON(&out, &f)
+		golden(t, file, out.String())
 	}
 }

@@ -1,0 +1,105 @@
+package repos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// maxReleaseSize bounds a download: zfs-release packages are about 14 KiB.
+const maxReleaseSize = 16 << 20
+
+// Fetch downloads the zfs-release package at url (https; plain http only
+// when insecure is set, and never by a redirect from https otherwise),
+// giving up after timeout (0 = no limit beyond ctx). Going offline, a DNS
+// failure, a timeout or an HTTP error each give a message saying to
+// download the package elsewhere and set release_rpm to the local path.
+// The bytes are not verified: pass them to VerifyRelease.
+func Fetch(ctx context.Context, url string, insecure bool, timeout time.Duration) ([]byte, error) {
+	return fetch(ctx, &http.Client{}, url, insecure, timeout)
+}
+
+// fetch is Fetch with the HTTP client given (tests pass a test server's).
+func fetch(ctx context.Context, client *http.Client, rawURL string, insecure bool, timeout time.Duration) ([]byte, error) {
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("fetching zfs-release from %s: %s", rawURL, fmt.Sprintf(format, args...))
+	}
+	const elsewhere = "download it elsewhere and set release_rpm to the local path"
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fail("not a URL (%v): set release_rpm to an https URL or a local path", err)
+	}
+	if err := schemeAllowed(u, insecure); err != nil {
+		return nil, fail("%v", err)
+	}
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	c := *client
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		if err := schemeAllowed(req.URL, insecure); err != nil {
+			return fmt.Errorf("redirected to %s: %w", req.URL, err)
+		}
+		return nil
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return nil, fail("%v", err)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		var dnsErr *net.DNSError
+		var opErr *net.OpError
+		switch {
+		case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
+			within := "before the deadline"
+			if timeout > 0 {
+				within = "within " + timeout.String()
+			}
+			return nil, fail("no answer %s (%v); %s", within, err, elsewhere)
+		case errors.As(err, &dnsErr), errors.As(err, &opErr) && opErr.Op == "dial":
+			return nil, fail("host is offline or DNS failed: %v; %s", err, elsewhere)
+		}
+		return nil, fail("%v; %s", err, elsewhere)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fail("the server answered %s; check the URL, or %s", resp.Status, elsewhere)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxReleaseSize+1))
+	if err != nil {
+		return nil, fail("reading the answer: %v; %s", err, elsewhere)
+	}
+	if len(data) > maxReleaseSize {
+		return nil, fail("the answer is larger than %d MiB, which no zfs-release package is; check the URL", maxReleaseSize>>20)
+	}
+	return data, nil
+}
+
+// schemeAllowed accepts https, and http when insecure.
+func schemeAllowed(u *url.URL, insecure bool) error {
+	switch {
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && insecure:
+		return nil
+	case u.Scheme == "http":
+		return errors.New("refusing plain http: use https, or set insecure_release_url = true for a mirror without TLS")
+	}
+	return fmt.Errorf("unsupported URL scheme %q: use an https URL, or set release_rpm to a local path", u.Scheme)
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}

@@ -1,0 +1,75 @@
+package repos
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+
+	"github.com/zfsinstall/zfsinstall/facts"
+	"github.com/zfsinstall/zfsinstall/host"
+)
+
+// ReposDir is where dnf reads .repo files from.
+const ReposDir = "/etc/yum.repos.d"
+
+// ZFSRepoPath is the repo file the zfs-release package installs.
+const ZFSRepoPath = ReposDir + "/zfs.repo"
+
+// ReadAll returns every section of every /etc/yum.repos.d/*.repo on h,
+// sorted by file name, then in file order. A file that does not parse is an
+// error naming the file and line. A missing directory means no repos.
+func ReadAll(h host.Host) ([]facts.Repo, error) {
+	paths, err := h.Glob(ReposDir + "/*.repo")
+	if err != nil {
+		return nil, fmt.Errorf("listing %s: %w", ReposDir, err)
+	}
+	sort.Strings(paths)
+	out := []facts.Repo{}
+	for _, p := range paths {
+		f, err := Read(h, p)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range f.Sections() {
+			out = append(out, facts.Repo{ID: s.ID, File: p, Enabled: s.Enabled, BaseURL: s.BaseURL, GPGKey: s.GPGKey, Exclude: s.Exclude})
+		}
+	}
+	return out, nil
+}
+
+// Read reads and parses the repo file at path on h.
+func Read(h host.Host, path string) (*File, error) {
+	data, err := h.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	return Parse(path, data)
+}
+
+// Write replaces the repo file at path on h with f atomically (host.Host's
+// WriteFile keeps the mode and owner of an existing file; a new one gets
+// 0644), then reads it back and parses it again to prove the write took.
+func Write(h host.Host, path string, f *File) error {
+	data := f.Bytes()
+	if err := h.WriteFile(path, data, 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	got, err := h.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("verifying %s after writing it: %w", path, err)
+	}
+	if !bytes.Equal(got, data) {
+		return fmt.Errorf("verifying %s after writing it: it holds %d bytes that differ from the %d written (is another program editing it?)", path, len(got), len(data))
+	}
+	if _, err := Parse(path, got); err != nil {
+		return fmt.Errorf("verifying %s after writing it: %w", path, err)
+	}
+	return nil
+}
+
+// RPMNew reports whether rpm left a newer packaged copy of the repo file at
+// path beside it (path + ".rpmnew"): zfs.repo is %config(noreplace), so an
+// edited file stops upgrades from replacing it.
+func RPMNew(h host.Host, path string) bool {
+	return host.Exists(h, path+".rpmnew")
+}

@@ -1,0 +1,174 @@
+package repos
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"strings"
+
+	"github.com/cavaliergopher/rpm"
+	"github.com/zfsinstall/zfsinstall/facts"
+	//lint:ignore SA1019 cavaliergopher/rpm's GPGCheck takes an openpgp.KeyRing from this package.
+	"golang.org/x/crypto/openpgp"
+)
+
+// Key is an OpenPGP public key that may sign zfs-release packages.
+type Key struct {
+	// Name is the key file's name ("RPM-GPG-KEY-openzfs-2022").
+	Name string
+	// Fingerprint is the primary key's fingerprint in groups of four
+	// ("7DC7 299D CF7C 7FD9 CD87 701B A599 FD5E 9DB8 4141").
+	Fingerprint string
+	// Armored is the ASCII-armored key, as `rpm --import` takes it.
+	Armored []byte
+}
+
+// Names of the pinned OpenZFS signing keys.
+const (
+	Key2013 = "RPM-GPG-KEY-openzfs-2013"
+	Key2022 = "RPM-GPG-KEY-openzfs-2022"
+)
+
+var (
+	//go:embed keys/RPM-GPG-KEY-openzfs-2013
+	armored2013 []byte
+	//go:embed keys/RPM-GPG-KEY-openzfs-2022
+	armored2022 []byte
+
+	// pinned holds the OpenZFS keys; building it checks their fingerprints.
+	pinned = []Key{
+		mustKey(Key2013, armored2013, "C93A FFFD 9F3F 7B03 C310 CEB6 A9D5 A1C0 F14A B620"),
+		mustKey(Key2022, armored2022, "7DC7 299D CF7C 7FD9 CD87 701B A599 FD5E 9DB8 4141"),
+	}
+)
+
+// mustKey parses an embedded key and panics unless it has the pinned
+// fingerprint: a wrong key file in the binary is a build defect.
+func mustKey(name string, armored []byte, fingerprint string) Key {
+	k, err := ParseKey(name, armored)
+	if err != nil {
+		panic(fmt.Sprintf("repos: embedded key %s: %v", name, err))
+	}
+	if k.Fingerprint != fingerprint {
+		panic(fmt.Sprintf("repos: embedded key %s has fingerprint %s, pinned %s", name, k.Fingerprint, fingerprint))
+	}
+	return k
+}
+
+// PinnedKeys returns the OpenZFS signing keys built into zfsinstall:
+// RPM-GPG-KEY-openzfs-2013, then RPM-GPG-KEY-openzfs-2022.
+func PinnedKeys() []Key {
+	return append([]Key(nil), pinned...)
+}
+
+func pinnedKey(name string) Key {
+	for _, k := range pinned {
+		if k.Name == name {
+			return k
+		}
+	}
+	panic("repos: no pinned key " + name)
+}
+
+// ParseKey makes a Key from an ASCII-armored public key file holding exactly
+// one key (a private mirror's or the test bed's signing key).
+func ParseKey(name string, armored []byte) (Key, error) {
+	// armor.Decode reads the first block only: count them to catch a second.
+	if n := bytes.Count(armored, []byte("-----BEGIN PGP PUBLIC KEY BLOCK-----")); n > 1 {
+		return Key{}, fmt.Errorf("reading key %s: want exactly one public key, found %d key blocks", name, n)
+	}
+	ring, err := rpm.ReadKeyRing(bytes.NewReader(armored))
+	if err != nil {
+		return Key{}, fmt.Errorf("reading key %s: %w", name, err)
+	}
+	list, ok := ring.(openpgp.EntityList)
+	if !ok || len(list) != 1 {
+		return Key{}, fmt.Errorf("reading key %s: want exactly one public key, found %d", name, len(list))
+	}
+	return Key{Name: name, Fingerprint: formatFingerprint(list[0].PrimaryKey.Fingerprint[:]), Armored: armored}, nil
+}
+
+func formatFingerprint(fp []byte) string {
+	hex := fmt.Sprintf("%X", fp)
+	var groups []string
+	for i := 0; i < len(hex); i += 4 {
+		groups = append(groups, hex[i:min(i+4, len(hex))])
+	}
+	return strings.Join(groups, " ")
+}
+
+// entities parses keys into one keyring. Keys made by ParseKey or
+// PinnedKeys always parse.
+func entities(keys []Key) (openpgp.EntityList, error) {
+	var all openpgp.EntityList
+	for _, k := range keys {
+		ring, err := rpm.ReadKeyRing(bytes.NewReader(k.Armored))
+		if err != nil {
+			return nil, fmt.Errorf("reading key %s: %w", k.Name, err)
+		}
+		all = append(all, ring.(openpgp.EntityList)...)
+	}
+	return all, nil
+}
+
+// KeyFor returns the key that signs the OpenZFS packages for d, the one
+// to import with `rpm --import` before installing from zfs.repo: EL7 and
+// EL8 use RPM-GPG-KEY-openzfs-2013, EL9 and EL10 RPM-GPG-KEY-openzfs-2022,
+// Fedora 37 and later RPM-GPG-KEY-openzfs-2022 (zfs-release links every
+// RPM-GPG-KEY-openzfs-fedora-NN to it) and older Fedora 2013. Fedora's
+// zfs-release packages themselves are signed with either key (2-5 and 2-6
+// for fc38 to fc41 with 2013), so VerifyRelease accepts both on Fedora and
+// reports which one signed.
+func KeyFor(d facts.Distro) (Key, error) {
+	if err := supported(d); err != nil {
+		return Key{}, err
+	}
+	if (d.Family == "el" && d.Major >= 9) || (d.Family == "fedora" && d.Major >= 37) {
+		return pinnedKey(Key2022), nil
+	}
+	return pinnedKey(Key2013), nil
+}
+
+// acceptedKeys returns the pinned keys a zfs-release package for d may be
+// signed with: KeyFor(d) on EL, either key on Fedora (KeyFor's first).
+func acceptedKeys(d facts.Distro) ([]Key, error) {
+	k, err := KeyFor(d)
+	if err != nil {
+		return nil, err
+	}
+	keys := []Key{k}
+	if d.Family == "fedora" {
+		for _, p := range pinned {
+			if p.Name != k.Name {
+				keys = append(keys, p)
+			}
+		}
+	}
+	return keys, nil
+}
+
+// supported says whether zfsinstall knows how to handle d at all.
+func supported(d facts.Distro) error {
+	switch {
+	case d.Family == "el" && d.Major >= 7 && d.Major <= 10:
+		return nil
+	case d.Family == "fedora" && d.Major > 0:
+		return nil
+	}
+	what := strings.TrimSpace(d.ID + " " + d.VersionID)
+	if d.Name != "" {
+		what = d.Name
+	}
+	if what == "" {
+		what = "an unknown distribution"
+	}
+	return fmt.Errorf("this host runs %s, which zfsinstall does not support: it supports Enterprise Linux 7 to 10 (RHEL, Rocky, AlmaLinux, Oracle Linux, CentOS) and Fedora", what)
+}
+
+// hostLabel names d's family and major release: "EL9", "Fedora 41".
+func hostLabel(d facts.Distro) string {
+	if d.Family == "fedora" {
+		return fmt.Sprintf("Fedora %d", d.Major)
+	}
+	return fmt.Sprintf("EL%d", d.Major)
+}

@@ -1,0 +1,1 @@
+# debian12: the defaults (packaging auto, running kernel, import cache, zed, mount).

@@ -1,0 +1,1 @@
+# fedora41: the defaults (packaging auto, running kernel, import cache, zed, mount).

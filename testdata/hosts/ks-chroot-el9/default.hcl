@@ -1,0 +1,4 @@
+# Kickstart %post: do not load the module in the chroot.
+module {
+  load = false
+}

@@ -1,0 +1,7 @@
+# DKMS without kernel-devel is a contradiction.
+zfs {
+  packaging = "dkms"
+}
+kernel {
+  devel = false
+}

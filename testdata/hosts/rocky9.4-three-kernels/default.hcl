@@ -1,0 +1,7 @@
+# Build for every installed kernel.
+kernel {
+  target = "all"
+}
+zfs {
+  packaging = "dkms"
+}

@@ -1,0 +1,1 @@
+# rocky9.6-stock-no-kmod: the defaults (packaging auto, running kernel, import cache, zed, mount).
