@@ -93,6 +93,9 @@ type Package struct {
 	Arch    string `json:"arch"`
 	// Repo is the repository an available package comes from.
 	Repo string `json:"repo,omitempty"`
+	// Kernel is, for an offered kmod-zfs, the kernel release it was built
+	// for: the /lib/modules/<release> directory its files live in.
+	Kernel string `json:"kernel,omitempty"`
 }
 
 // Repo is one section of a .repo file.

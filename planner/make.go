@@ -175,13 +175,21 @@ func (pl *planner) choosePackaging() {
 	for _, k := range pl.kernels {
 		if ok, why := km.Supports(d, k); !ok {
 			unsupported = append(unsupported, why)
+		} else if why, ok := pl.kmodPublished(k); !ok {
+			unsupported = append(unsupported, why)
 		}
 	}
 	switch pl.s.ZFS.Packaging {
 	case "kmod":
 		if len(unsupported) > 0 {
+			way := "or keep booting a kernel of a minor release that has a kmod until OpenZFS publishes one"
+			for _, k := range pl.kernels {
+				if k.Flavor != "stock" || k.Variant != "" {
+					way = "or boot a distribution kernel"
+				}
+			}
 			pl.errorf("zfs.packaging", "kmod packaging cannot work on this host",
-				"%s. Use packaging = \"dkms\" (or \"auto\"), or boot a distribution kernel.", strings.Join(unsupported, "; "))
+				"%s. Use packaging = \"dkms\" (or \"auto\"), %s.", strings.Join(unsupported, "; "), way)
 			return
 		}
 		pl.b = km
@@ -736,4 +744,33 @@ func (d Diagnostic) HCL() *hcl.Diagnostic {
 		sev = hcl.DiagWarning
 	}
 	return &hcl.Diagnostic{Severity: sev, Summary: d.Summary, Detail: d.Detail, Subject: d.Range}
+}
+
+// kmodPublished checks, where the repositories have been asked, that some
+// offered kmod-zfs was built for the kernel's EL minor release. A new point
+// release comes out before OpenZFS publishes its kmod; installing the old
+// minor's kmod then fails at modprobe, or makes dnf pull an older kernel.
+func (pl *planner) kmodPublished(k catalog.KernelInfo) (string, bool) {
+	if !pl.f.Available.Known {
+		return "", true
+	}
+	minors := map[string]string{}
+	for _, p := range pl.f.Available.Packages {
+		if p.Name == "kmod-zfs" && p.Kernel != "" {
+			minors[catalog.ClassifyKernel(p.Kernel, "").ELMinor] = p.Kernel
+		}
+	}
+	if len(minors) == 0 {
+		return "", true // no kmod offered yet (zfs-kmod not enabled): apply checks again
+	}
+	if _, ok := minors[k.ELMinor]; ok {
+		return "", true
+	}
+	var built []string
+	for m, kv := range minors {
+		built = append(built, fmt.Sprintf("EL %s (%s)", m, kv))
+	}
+	sort.Strings(built)
+	return fmt.Sprintf("kernel %s is EL %s, but the kmod-zfs packages on offer are built for %s: no kABI-tracking kmod is published for EL %s yet (a new point release comes out before OpenZFS rebuilds; openzfs/zfs#18566), and the old one fails at modprobe or makes dnf pull an older kernel",
+		k.Release, k.ELMinor, strings.Join(built, ", "), k.ELMinor), false
 }

@@ -303,7 +303,53 @@ func available(ctx context.Context, h host.Host, extra []string) facts.Available
 	}
 	pkgs := facts.ParsePackages(res.Stdout)
 	facts.SortPackages(pkgs)
+	if builtFor := kmodKernels(ctx, h, extra, pkgs); builtFor != nil {
+		for i, p := range pkgs {
+			if p.Name == "kmod-zfs" {
+				pkgs[i].Kernel = builtFor[p.Version+"-"+p.Release]
+			}
+		}
+	}
 	return facts.Available{Known: true, Packages: pkgs}
+}
+
+// kmodKernels asks which kernel each offered kmod-zfs was built for, from
+// the /lib/modules/<release>/ directory of its files (one repoquery).
+func kmodKernels(ctx context.Context, h host.Host, extra []string, pkgs []facts.Package) map[string]string {
+	offered := false
+	for _, p := range pkgs {
+		offered = offered || p.Name == "kmod-zfs"
+	}
+	if !offered {
+		return nil
+	}
+	res, err := h.Run(ctx, host.Cmd{Argv: facts.DNFArgs(h, extra, "repoquery", "-q", "--available", "--qf", `@pkg %{version}-%{release}
+%{files}
+`, "kmod-zfs")})
+	if err != nil {
+		return nil
+	}
+	return ParseKmodFiles(res.Stdout)
+}
+
+// ParseKmodFiles reads "@pkg VERSION-RELEASE" headers, each followed by that
+// package's files, and maps each package to its /lib/modules/<release>.
+func ParseKmodFiles(out []byte) map[string]string {
+	m := map[string]string{}
+	cur := ""
+	for _, line := range strings.Split(string(out), "\n") {
+		if v, ok := strings.CutPrefix(line, "@pkg "); ok {
+			cur = strings.TrimSpace(v)
+			continue
+		}
+		if i := strings.Index(line, "/lib/modules/"); i >= 0 && cur != "" && m[cur] == "" {
+			rest := line[i+len("/lib/modules/"):]
+			if j := strings.IndexAny(rest, "/'\","); j > 0 {
+				m[cur] = rest[:j]
+			}
+		}
+	}
+	return m
 }
 
 // elfArch names the architecture of an ELF binary from its e_machine field.

@@ -1,0 +1,285 @@
+package testbed
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+//go:embed specs
+var specFS embed.FS
+
+// zfsOrgPrefix is what the real zfs.repo's baseurls start with; the bed's zfs-release points
+// the same paths at its mirror.
+const zfsOrgPrefix = "http://download.zfsonlinux.org/"
+
+// Key is one of the bed's throwaway signing keys.
+type Key struct {
+	Vendor      string // rocky, epel, elrepo, openzfs (or rogue: signs nothing by default)
+	File        string // armored public key
+	Fingerprint string // 40 hex digits, upper case
+	KeyID       string // the last 8 hex digits, lower case, as in gpg-pubkey-<keyid>
+}
+
+// Packages is a built test bed: signed RPMs, the mirror of repositories that carry them, the
+// zfs-release RPM as a file and the public keys. It is read-only for tests except through the
+// fault helpers (BreakRepo, AddUnsigned, AddSigned, RemoveFromRepo), which change the shared
+// mirror: tests that use them must not run in parallel with other tests using the same
+// Packages (use BuildPrivate for a private copy).
+type Packages struct {
+	// Dir holds everything: repos/ (the mirror), rpms/, keys/, specs/, src/, build/.
+	Dir string
+	// Mirror is the file:// URL of the mirror (Dir/repos), standing in for the real hosts.
+	Mirror string
+	// RepoURL returns the baseurl of a repository by dnf repo id ("baseos", "zfs-kmod", ...),
+	// with $releasever and $basearch expanded (9, x86_64); it panics on an unknown id.
+	RepoURL func(name string) string
+	// ZFSRelease is the path of zfs-release-3-0.el9.noarch.rpm, which is in no repository:
+	// like the real one it is installed from a file or URL.
+	ZFSRelease string
+	// KeyFile is the armored public key of the bed's OpenZFS signing key (the one zfs-release
+	// installs as RPM-GPG-KEY-openzfs-2022 and -el-9).
+	KeyFile string
+	// Keys are all signing keys by vendor.
+	Keys map[string]Key
+	// RPMs maps "name-version-release.arch" to the signed RPM file.
+	RPMs map[string]string
+	// Timings says how long each build phase took.
+	Timings Timings
+
+	tools   tools
+	home    string // HOME for rpmbuild, rpmsign, createrepo_c
+	gnupg   string // GNUPGHOME holding the secret keys
+	mu      sync.Mutex
+	nextJob int
+	roots   []*Root // roots made from these packages, whose dnf caches faults expire
+}
+
+// Timings are the durations of BuildTo's phases.
+type Timings struct {
+	Keys, Modules, RPMBuild, Sign, Createrepo, Total time.Duration
+	RPMCount                                         int
+}
+
+func (t Timings) String() string {
+	r := func(d time.Duration) string { return d.Round(time.Millisecond).String() }
+	return fmt.Sprintf("%d RPMs in %s: keys %s, modules+indexes %s, rpmbuild %s, rpmsign %s, createrepo_c %s",
+		t.RPMCount, r(t.Total), r(t.Keys), r(t.Modules), r(t.RPMBuild), r(t.Sign), r(t.Createrepo))
+}
+
+var shared struct {
+	once sync.Once
+	p    *Packages
+	err  error
+}
+
+// Build returns the test binary's shared test bed, building it on first use (into a directory
+// under os.TempDir() that outlives single tests; call Cleanup from TestMain to remove it).
+// It skips or fails the test like Require when the machine cannot host the bed.
+func Build(t testing.TB) *Packages {
+	t.Helper()
+	Require(t)
+	first := false
+	shared.once.Do(func() {
+		first = true
+		dir, err := os.MkdirTemp("", "zfsinstall-testbed-")
+		if err != nil {
+			shared.err = err
+			return
+		}
+		shared.p, shared.err = BuildTo(dir)
+	})
+	if shared.err != nil {
+		t.Fatalf("testbed: %v", shared.err)
+	}
+	if first {
+		t.Logf("testbed: built %s", shared.p.Timings)
+	}
+	return shared.p
+}
+
+// BuildPrivate builds a test bed of the test's own in t.TempDir(), for tests that change
+// repositories while other tests run.
+func BuildPrivate(t testing.TB) *Packages {
+	t.Helper()
+	Require(t)
+	p, err := BuildTo(filepath.Join(t.TempDir(), "bed"))
+	if err != nil {
+		t.Fatalf("testbed: %v", err)
+	}
+	t.Cleanup(p.close)
+	t.Logf("testbed: built private bed %s", p.Timings)
+	return p
+}
+
+// Cleanup removes the shared test bed built by Build, if any. Call it from TestMain after
+// m.Run.
+func Cleanup() {
+	if shared.p != nil {
+		shared.p.close()
+		os.RemoveAll(shared.p.Dir)
+	}
+}
+
+// close stops the gpg-agent the bed started and removes its GNUPGHOME.
+func (p *Packages) close() {
+	if p.gnupg == "" {
+		return
+	}
+	p.stopAgent()
+	os.RemoveAll(p.gnupg)
+	p.gnupg = ""
+}
+
+// BuildTo builds the test bed into dir (created if missing; previous contents are replaced).
+// It is what Build calls, for programs such as the demo that have no testing.TB.
+func BuildTo(dir string) (*Packages, error) {
+	start := time.Now()
+	tl, err := findTools()
+	if err != nil {
+		return nil, err
+	}
+	dir, err = filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, sub := range []string{"repos", "rpms", "keys", "specs", "src", "build", "home"} {
+		if err := os.RemoveAll(filepath.Join(dir, sub)); err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+			return nil, err
+		}
+	}
+	p := &Packages{
+		Dir:    dir,
+		Mirror: "file://" + filepath.Join(dir, "repos"),
+		Keys:   map[string]Key{},
+		RPMs:   map[string]string{},
+		tools:  tl,
+		home:   filepath.Join(dir, "home"),
+	}
+	p.RepoURL = func(name string) string {
+		u, err := p.repoURL(name)
+		if err != nil {
+			panic(err)
+		}
+		return u
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			p.close()
+		}
+	}()
+	if err := p.writeSpecs(); err != nil {
+		return nil, err
+	}
+
+	t0 := time.Now()
+	if err := p.makeKeys(); err != nil {
+		return nil, fmt.Errorf("making keys: %w", err)
+	}
+	p.Timings.Keys = time.Since(t0)
+
+	t0 = time.Now()
+	if err := p.makeModules(); err != nil {
+		return nil, fmt.Errorf("making test kernel modules: %w", err)
+	}
+	p.Timings.Modules = time.Since(t0)
+
+	t0 = time.Now()
+	jobs, err := p.jobs()
+	if err != nil {
+		return nil, err
+	}
+	built, err := p.runJobs(jobs)
+	if err != nil {
+		return nil, err
+	}
+	p.Timings.RPMBuild = time.Since(t0)
+
+	t0 = time.Now()
+	if err := p.sign(built); err != nil {
+		return nil, err
+	}
+	p.stopAgent()
+	p.Timings.Sign = time.Since(t0)
+
+	t0 = time.Now()
+	if err := p.makeRepos(built); err != nil {
+		return nil, err
+	}
+	p.Timings.Createrepo = time.Since(t0)
+
+	for _, b := range built {
+		for _, f := range b.files {
+			p.RPMs[strings.TrimSuffix(filepath.Base(f), ".rpm")] = f
+		}
+	}
+	p.Timings.RPMCount = len(p.RPMs)
+	p.ZFSRelease = p.RPMs["zfs-release-3-0.el9.noarch"]
+	if p.ZFSRelease == "" {
+		return nil, fmt.Errorf("zfs-release-3-0.el9.noarch.rpm was not built")
+	}
+	p.KeyFile = p.Keys["openzfs"].File
+	p.Timings.Total = time.Since(start)
+	ok = true
+	return p, nil
+}
+
+// writeSpecs copies the embedded spec files and scripts to Dir/specs.
+func (p *Packages) writeSpecs() error {
+	return fs.WalkDir(specFS, "specs", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(p.Dir, path)
+		if d.IsDir() {
+			return os.MkdirAll(dst, 0o755)
+		}
+		b, err := specFS.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(dst, b, 0o644)
+	})
+}
+
+func (p *Packages) repoURL(name string) (string, error) {
+	r, err := repoByID(name)
+	if err != nil {
+		return "", err
+	}
+	return p.Mirror + "/" + r.Path + "/", nil
+}
+
+// RepoDir returns the directory of a repository by dnf repo id.
+func (p *Packages) RepoDir(name string) (string, error) {
+	r, err := repoByID(name)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(p.Dir, "repos", filepath.FromSlash(r.Path)), nil
+}
+
+// Fingerprint returns the OpenZFS key's fingerprint (what zfsinstall must pin in tests instead
+// of the real 7DC7 299D ... 9DB8 4141).
+func (p *Packages) Fingerprint() string { return p.Keys["openzfs"].Fingerprint }
+
+// Packages lists the built RPMs ("name-version-release.arch"), sorted.
+func (p *Packages) List() []string {
+	var l []string
+	for k := range p.RPMs {
+		l = append(l, k)
+	}
+	sort.Strings(l)
+	return l
+}

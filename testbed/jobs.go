@@ -1,0 +1,235 @@
+package testbed
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// job is one rpmbuild run of a spec with defines; its RPMs are signed by vendor's key and
+// placed by route (package name -> repo id; "" keeps the RPM out of every repository).
+type job struct {
+	id      string
+	spec    string
+	defines [][2]string
+	prepare func(src string) error
+	vendor  string
+	route   func(name string) string
+}
+
+type jobResult struct {
+	job   job
+	files []string // built RPMs
+}
+
+func to(repo string) func(string) string { return func(string) string { return repo } }
+
+func copyFile(src, dst string, mode os.FileMode) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, mode)
+}
+
+// specFile returns the path of an embedded file written to Dir/specs.
+func (p *Packages) specFile(name string) string { return filepath.Join(p.Dir, "specs", name) }
+
+// jobs lists every package build of the bed.
+func (p *Packages) jobs() ([]job, error) {
+	key := func(vendor string) string { return p.Keys[vendor].File }
+	realRepo, err := specFS.ReadFile("specs/zfs.repo")
+	if err != nil {
+		return nil, err
+	}
+	zfsRepo := strings.ReplaceAll(string(realRepo), zfsOrgPrefix, p.Mirror+"/zfsonlinux/")
+	if strings.Contains(zfsRepo, "zfsonlinux.org") && strings.Contains(zfsRepo, "baseurl=http") {
+		return nil, fmt.Errorf("zfs.repo still has remote baseurls after rewriting")
+	}
+
+	js := []job{
+		{id: "filesystem", spec: "filesystem.spec", vendor: "rocky", route: to("baseos")},
+		{id: "bash", spec: "bash.spec", vendor: "rocky", route: to("baseos"),
+			prepare: func(src string) error { return copyFile(p.tools.Busybox, filepath.Join(src, "busybox"), 0o755) }},
+		{id: "kmod", spec: "kmod.spec", vendor: "rocky", route: to("baseos"),
+			prepare: func(src string) error {
+				for _, f := range []string{"depmod", "weak-modules"} {
+					if err := copyFile(p.specFile("files/"+f), filepath.Join(src, f), 0o755); err != nil {
+						return err
+					}
+				}
+				return nil
+			}},
+		{id: "rocky-release", spec: "rocky-release.spec", vendor: "rocky", route: to("baseos"),
+			defines: [][2]string{{"rocky_version", "9.4"}, {"rocky_release", "1.7"}, {"mirror", p.Mirror}},
+			prepare: func(src string) error {
+				return copyFile(key("rocky"), filepath.Join(src, "RPM-GPG-KEY-Rocky-9"), 0o644)
+			}},
+		{id: "epel-release", spec: "epel-release.spec", vendor: "rocky", route: to("extras"),
+			defines: [][2]string{{"mirror", p.Mirror}},
+			prepare: func(src string) error {
+				return copyFile(key("epel"), filepath.Join(src, "RPM-GPG-KEY-EPEL-9"), 0o644)
+			}},
+		{id: "dkms", spec: "dkms.spec", vendor: "epel", route: to("epel"),
+			prepare: func(src string) error {
+				for _, f := range []string{"dkms", "common.postinst"} {
+					if err := copyFile(p.specFile("files/"+f), filepath.Join(src, f), 0o755); err != nil {
+						return err
+					}
+				}
+				return nil
+			}},
+		{id: "zfs-release", spec: "zfs-release.spec", vendor: "openzfs", route: to(""),
+			prepare: func(src string) error {
+				// The real package has two keys (2013 for EL<=8, 2022 for EL>=9); the bed has
+				// one OpenZFS key and installs it under both names.
+				for _, n := range []string{"RPM-GPG-KEY-openzfs-2013", "RPM-GPG-KEY-openzfs-2022"} {
+					if err := copyFile(key("openzfs"), filepath.Join(src, n), 0o644); err != nil {
+						return err
+					}
+				}
+				return os.WriteFile(filepath.Join(src, "zfs.repo"), []byte(zfsRepo), 0o644)
+			}},
+	}
+	for _, s := range stubs {
+		js = append(js, job{id: "stub-" + s.name, spec: "stub.spec", vendor: "rocky", route: to(s.repo),
+			defines: [][2]string{{"stub_name", s.name}, {"stub_version", s.version}, {"stub_release", s.release}}})
+	}
+	for _, k := range kernels {
+		k := k
+		defs := [][2]string{{"kversion", k.version}, {"krelease", k.release}}
+		if k.kabiAlloc != "" {
+			defs = append(defs, [2]string{"kabi_alloc", k.kabiAlloc}, [2]string{"kabi_wcp", k.kabiWCP})
+		}
+		js = append(js, job{id: "kernel-" + k.unameR(), spec: k.spec + ".spec", vendor: k.signingWith, defines: defs,
+			prepare: func(src string) error {
+				return os.Rename(filepath.Join(p.Dir, "src", "kernel-"+k.unameR(), "depmod"), filepath.Join(src, "depmod"))
+			},
+			route: func(name string) string {
+				if strings.HasSuffix(name, "-devel") || strings.HasSuffix(name, "-devel-matched") {
+					return k.develRepo
+				}
+				return k.coreRepo
+			}})
+	}
+	for _, z := range zfsReleases {
+		z := z
+		base := [][2]string{{"zfs_version", z.version}, {"zfs_release", "1"}}
+		js = append(js,
+			job{id: "zfs-" + z.version, spec: "zfs.spec", vendor: "openzfs", defines: base,
+				prepare: func(src string) error {
+					return copyFile(p.specFile("files/zfs"), filepath.Join(src, "zfs"), 0o755)
+				},
+				route: to("zfs+zfs-kmod")},
+			job{id: "zfs-dkms-" + z.version, spec: "zfs-dkms.spec", vendor: "openzfs", route: to("zfs"),
+				defines: append(append([][2]string{}, base...), [2]string{"kmin", z.kmin}, [2]string{"kmax", z.kmax},
+					[2]string{"dkms_uname_r", map[bool]string{true: "1", false: "0"}[z.unameR]}),
+				prepare: func(src string) error {
+					return os.Rename(filepath.Join(p.Dir, "src", "zfs-dkms-"+z.version, "testbed"), filepath.Join(src, "testbed"))
+				}},
+			job{id: "kmod-zfs-" + z.version, spec: "kmod-zfs.spec", vendor: "openzfs", route: to("zfs-kmod"),
+				defines: append(append([][2]string{}, base...), [2]string{"kverrel", Kernel94},
+					[2]string{"kabi_alloc", kernels[0].kabiAlloc}, [2]string{"kabi_wcp", kernels[0].kabiWCP}),
+				prepare: func(src string) error {
+					for _, m := range []string{"zfs.ko", "spl.ko"} {
+						if err := os.Rename(filepath.Join(p.Dir, "src", "kmod-zfs-"+z.version, m), filepath.Join(src, m)); err != nil {
+							return err
+						}
+					}
+					return nil
+				}},
+		)
+	}
+	return js, nil
+}
+
+// runJobs runs the builds, a few at a time.
+func (p *Packages) runJobs(js []job) ([]jobResult, error) {
+	results := make([]jobResult, len(js))
+	errs := make([]error, len(js))
+	sem := make(chan struct{}, 4)
+	var wg sync.WaitGroup
+	for i, j := range js {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			files, err := p.rpmbuild(j)
+			results[i] = jobResult{job: j, files: files}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("building %s: %w", js[i].id, err)
+		}
+	}
+	return results, nil
+}
+
+// rpmbuild builds one job into Dir/rpms/<id>/ and returns the RPMs, sorted.
+func (p *Packages) rpmbuild(j job) ([]string, error) {
+	src := filepath.Join(p.Dir, "src", "job-"+j.id)
+	top := filepath.Join(p.Dir, "build", "rpmbuild-"+j.id)
+	out := filepath.Join(p.Dir, "rpms", j.id)
+	for _, d := range []string{src, top, out} {
+		if err := os.RemoveAll(d); err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	if j.prepare != nil {
+		if err := j.prepare(src); err != nil {
+			return nil, err
+		}
+	}
+	argv := []string{p.tools.RPMBuild, "-bb", "--quiet",
+		"--define", "_topdir " + top,
+		"--define", "_rpmdir " + out,
+		"--define", "_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm",
+		// Debian's rpmbuild runs %install with dash (TESTBED.md trap 6).
+		"--define", "_buildshell /bin/bash",
+		"--define", "dist .el9",
+		"--define", "__os_install_post %{nil}",
+		"--define", "debug_package %{nil}",
+		"--define", "_build_id_links none",
+		"--define", "_binary_payload w3.zstdio",
+		"--define", "srcdir " + src,
+	}
+	for _, d := range j.defines {
+		argv = append(argv, "--define", d[0]+" "+d[1])
+	}
+	argv = append(argv, p.specFile(j.spec))
+	if _, err := run(runOpts{Env: baseEnv(p.home)}, argv...); err != nil {
+		return nil, err
+	}
+	files, err := filepath.Glob(filepath.Join(out, "*.rpm"))
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("rpmbuild of %s made no RPM", j.spec)
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
+// rpmName returns the package name of an RPM file name "name-version-release.arch.rpm".
+func rpmName(file string) string {
+	base := strings.TrimSuffix(filepath.Base(file), ".rpm")
+	parts := strings.Split(base, "-")
+	if len(parts) < 3 {
+		return base
+	}
+	return strings.Join(parts[:len(parts)-2], "-")
+}

@@ -1,0 +1,344 @@
+package testbed
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// Root is an install root that plays a freshly installed Rocky Linux 9.4 host: its own rpm
+// database (/var/lib/rpm, sqlite), /etc/dnf/dnf.conf, the release packages with their repo
+// files pointing at the bed's mirror, the Rocky key imported, and elrepo.repo (elrepo-kernel
+// disabled) as elrepo-release would leave it.
+type Root struct {
+	// Dir is the install root (what zfsinstall gets as --root).
+	Dir string
+	// Home is the HOME for rpm and dnf on this root: its .rpmmacros sets %_dbpath to
+	// /var/lib/rpm, as on EL (Debian's rpm defaults to ~/.rpmdb; TESTBED.md trap 1).
+	Home string
+	// Packages is the test bed the root's repositories point at.
+	Packages *Packages
+}
+
+// dnfConf is EL9's /etc/dnf/dnf.conf (from dnf-data), which dnf reads from the install root.
+const dnfConf = `[main]
+gpgcheck=1
+installonly_limit=3
+clean_requirements_on_remove=True
+best=True
+skip_if_unavailable=False
+`
+
+// disabledPlugins are Debian's dnf plugins that write to the machine even under --installroot
+// (TESTBED.md trap 2).
+const disabledPlugins = "--disableplugin=local,show-leaves,generate_completion_cache"
+
+// NewRoot makes a root in t.TempDir() (see NewRootAt) and fails the test on error.
+func NewRoot(t testing.TB, p *Packages, install ...string) *Root {
+	t.Helper()
+	base := t.TempDir()
+	r, err := newRoot(filepath.Join(base, "root"), filepath.Join(base, "home"), p, install)
+	if err != nil {
+		t.Fatalf("testbed: %v", err)
+	}
+	return r
+}
+
+// NewRootAt makes an install root at dir, with HOME at dir+".home": rpm --initdb, dnf.conf,
+// then one real dnf transaction installing rocky-release, bash and the given packages (names,
+// NEVRAs or RPM file paths, e.g. "kernel-core-5.14.0-427.13.1.el9_4") from the bed's
+// repositories, the way an installer does: through a bootstrap repo configuration outside the
+// root whose gpgkey lines name the bed's key files, so dnf imports exactly the keys of the
+// vendors whose packages it installs. Then it writes /etc/yum.repos.d/elrepo.repo and
+// /etc/pki/rpm-gpg/RPM-GPG-KEY-elrepo.org (not imported).
+func NewRootAt(dir string, p *Packages, install ...string) (*Root, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	return newRoot(dir, dir+".home", p, install)
+}
+
+func newRoot(dir, home string, p *Packages, install []string) (*Root, error) {
+	r := &Root{Dir: dir, Home: home, Packages: p}
+	for _, d := range []string{filepath.Join(dir, "etc", "dnf"), filepath.Join(home, "bootstrap.repos.d")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.WriteFile(filepath.Join(home, ".rpmmacros"), []byte("%_dbpath /var/lib/rpm\n"), 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "etc", "dnf", "dnf.conf"), []byte(dnfConf), 0o644); err != nil {
+		return nil, err
+	}
+	if _, err := r.TryRPM("--initdb"); err != nil {
+		return nil, err
+	}
+	var repo strings.Builder
+	for _, d := range repoDefs {
+		fmt.Fprintf(&repo, "[bootstrap-%s]\nname=test bed bootstrap: %s\nbaseurl=%s\ngpgcheck=1\ngpgkey=file://%s\nenabled=1\n\n",
+			d.ID, d.ID, p.RepoURL(d.ID), p.Keys[d.Vendor].File)
+	}
+	reposd := filepath.Join(home, "bootstrap.repos.d")
+	if err := os.WriteFile(filepath.Join(reposd, "bootstrap.repo"), []byte(repo.String()), 0o644); err != nil {
+		return nil, err
+	}
+	pkgs := dedupe(append([]string{"rocky-release", "bash"}, install...))
+	argv := []string{p.tools.DNF, "--installroot", dir, disabledPlugins, "-y",
+		"--setopt=reposdir=" + reposd, "--releasever=9", "install"}
+	if _, err := run(runOpts{Env: r.Env()}, append(argv, pkgs...)...); err != nil {
+		return nil, fmt.Errorf("installing the root's first packages: %w", err)
+	}
+	// The bootstrap repositories' caches stay out of the root's /var/cache/dnf.
+	caches, _ := filepath.Glob(filepath.Join(dir, "var", "cache", "dnf", "bootstrap-*"))
+	for _, c := range caches {
+		os.RemoveAll(c)
+	}
+	if err := r.writeELRepo(); err != nil {
+		return nil, err
+	}
+	p.register(r)
+	return r, nil
+}
+
+func dedupe(l []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range l {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// writeELRepo writes what elrepo-release installs: elrepo.repo with the real sections
+// (elrepo enabled, elrepo-kernel disabled) on the bed's mirror, and ELRepo's key file.
+func (r *Root) writeELRepo() error {
+	p := r.Packages
+	repo := fmt.Sprintf(`### Name: ELRepo.org Community Enterprise Linux Repository for el9
+### URL: https://elrepo.org/
+
+[elrepo]
+name=ELRepo.org Community Enterprise Linux Repository - el9
+baseurl=%[1]s/elrepo/elrepo/el9/$basearch/
+enabled=1
+countme=1
+gpgcheck=1
+gpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-elrepo.org
+protect=0
+
+[elrepo-testing]
+name=ELRepo.org Community Enterprise Linux Testing Repository - el9
+baseurl=%[1]s/elrepo/testing/el9/$basearch/
+enabled=0
+countme=1
+gpgcheck=1
+gpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-elrepo.org
+protect=0
+
+[elrepo-kernel]
+name=ELRepo.org Community Enterprise Linux Kernel Repository - el9
+baseurl=%[1]s/elrepo/kernel/el9/$basearch/
+enabled=0
+countme=1
+gpgcheck=1
+gpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-elrepo.org
+protect=0
+
+[elrepo-extras]
+name=ELRepo.org Community Enterprise Linux Extras Repository - el9
+baseurl=%[1]s/elrepo/extras/el9/$basearch/
+enabled=0
+countme=1
+gpgcheck=1
+gpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-elrepo.org
+protect=0
+`, p.Mirror)
+	if err := os.WriteFile(filepath.Join(r.Dir, "etc", "yum.repos.d", "elrepo.repo"), []byte(repo), 0o644); err != nil {
+		return err
+	}
+	return copyFile(p.Keys["elrepo"].File, filepath.Join(r.Dir, "etc", "pki", "rpm-gpg", "RPM-GPG-KEY-elrepo.org"), 0o644)
+}
+
+// Env is the environment for rpm and dnf on this root: HOME with the .rpmmacros that puts the
+// rpm database at /var/lib/rpm, a system PATH and the C locale. Append it to a command's
+// environment (later entries win in os/exec) when running zfsinstall against the root.
+func (r *Root) Env() []string { return baseEnv(r.Home) }
+
+// DNFArgs are the options every dnf call on this root needs: --installroot, -y (without it
+// and without stdin dnf aborts), and the Debian plugins that write to the machine disabled.
+// Nothing else: with --installroot dnf reads /etc/dnf/dnf.conf, /etc/yum.repos.d and
+// /etc/dnf/vars from the root, and $releasever comes from the root's rocky-release.
+func (r *Root) DNFArgs() []string {
+	return []string{"--installroot", r.Dir, disabledPlugins, "-y"}
+}
+
+// TryDNF runs the machine's dnf on the root and returns its combined output and error.
+func (r *Root) TryDNF(args ...string) (string, error) {
+	argv := append([]string{r.Packages.tools.DNF}, r.DNFArgs()...)
+	return run(runOpts{Env: r.Env()}, append(argv, args...)...)
+}
+
+// DNF runs dnf on the root, fails the test on error and returns the output.
+func (r *Root) DNF(t testing.TB, args ...string) string {
+	t.Helper()
+	out, err := r.TryDNF(args...)
+	if err != nil {
+		t.Fatalf("testbed: %v", err)
+	}
+	return out
+}
+
+// TryRPM runs rpm --root on the root.
+func (r *Root) TryRPM(args ...string) (string, error) {
+	argv := []string{r.Packages.tools.RPM, "--root", r.Dir}
+	return run(runOpts{Env: r.Env()}, append(argv, args...)...)
+}
+
+// RPM runs rpm --root on the root, fails the test on error and returns the output. Mind that
+// rpm -q exits with the number of packages not installed.
+func (r *Root) RPM(t testing.TB, args ...string) string {
+	t.Helper()
+	out, err := r.TryRPM(args...)
+	if err != nil {
+		t.Fatalf("testbed: %v", err)
+	}
+	return out
+}
+
+// Installed lists the installed packages as name-version-release.arch, sorted, without the
+// gpg-pubkey pseudo-packages (see ImportedKeys).
+func (r *Root) Installed(t testing.TB) []string {
+	t.Helper()
+	out := r.RPM(t, "-qa", "--qf", "%{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}\n")
+	var l []string
+	for _, s := range strings.Split(out, "\n") {
+		if s != "" && !strings.HasPrefix(s, "gpg-pubkey-") {
+			l = append(l, s)
+		}
+	}
+	sort.Strings(l)
+	return l
+}
+
+// ImportedKeys lists the key IDs (8 lower-case hex digits) imported into the root's rpm
+// database, sorted.
+func (r *Root) ImportedKeys(t testing.TB) []string {
+	t.Helper()
+	out, err := r.TryRPM("-q", "gpg-pubkey", "--qf", "%{VERSION}\n")
+	if err != nil && !strings.Contains(out, "is not installed") {
+		t.Fatalf("testbed: %v", err)
+	}
+	var l []string
+	for _, s := range strings.Split(out, "\n") {
+		if s != "" && !strings.Contains(s, "not installed") {
+			l = append(l, s)
+		}
+	}
+	sort.Strings(l)
+	return l
+}
+
+// ImportKey imports a key file that lives in the root (e.g.
+// "/etc/pki/rpm-gpg/RPM-GPG-KEY-openzfs-el-9") into the root's rpm database, as zfsinstall
+// must: dnf reads gpgkey=file:// URLs from the machine, not from the root (TESTBED.md trap 7).
+func (r *Root) ImportKey(t testing.TB, pathInRoot string) {
+	t.Helper()
+	r.RPM(t, "--import", filepath.Join(r.Dir, pathInRoot))
+}
+
+// TryChroot runs a program inside the root (chroot, the root's own /bin/sh and tools), with
+// the scriptlet PATH.
+func (r *Root) TryChroot(args ...string) (string, error) {
+	argv := append([]string{r.Packages.tools.Chroot, r.Dir}, args...)
+	return run(runOpts{Env: []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "LC_ALL=C"}}, argv...)
+}
+
+// Chroot runs a program inside the root and fails the test on error.
+func (r *Root) Chroot(t testing.TB, args ...string) string {
+	t.Helper()
+	out, err := r.TryChroot(args...)
+	if err != nil {
+		t.Fatalf("testbed: %v", err)
+	}
+	return out
+}
+
+// TryModinfo runs the machine's modinfo on the root: modinfo -b ROOT -k KVER -F FIELD module.
+func (r *Root) TryModinfo(kver, field, module string) (string, error) {
+	out, err := run(runOpts{Env: r.Env()}, r.Packages.tools.Modinfo, "-b", r.Dir, "-k", kver, "-F", field, module)
+	return strings.TrimSpace(out), err
+}
+
+// ReadFile reads a file of the root ("/var/lib/dkms-test/calls.log").
+func (r *Root) ReadFile(t testing.TB, pathInRoot string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(r.Dir, pathInRoot))
+	if err != nil {
+		t.Fatalf("testbed: %v", err)
+	}
+	return string(b)
+}
+
+// Exists says whether a path exists in the root (symlinks not followed).
+func (r *Root) Exists(pathInRoot string) bool {
+	_, err := os.Lstat(filepath.Join(r.Dir, pathInRoot))
+	return err == nil
+}
+
+// killFile is read by the %pre of zfs, zfs-dkms and kmod-zfs: a line with the package's name
+// makes that %pre kill -9 its parent, the dnf process that runs the transaction in-process
+// through librpm.
+const killFile = "/var/lib/zfs-test/kill-dnf"
+
+// ArmKill makes the next transaction that installs one of pkgs (default zfs-dkms; also zfs
+// or kmod-zfs) die by SIGKILL in that package's %pre, leaving a half-done transaction: the
+// packages ordered before it installed, it and those after not. The %pre records
+// "<name> <pid>" in /var/lib/zfs-test/killed.log. DisarmKill undoes it.
+func (r *Root) ArmKill(t testing.TB, pkgs ...string) {
+	t.Helper()
+	if len(pkgs) == 0 {
+		pkgs = []string{"zfs-dkms"}
+	}
+	f := filepath.Join(r.Dir, killFile)
+	if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(f, []byte(strings.Join(pkgs, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// DisarmKill removes what ArmKill set up.
+func (r *Root) DisarmKill(t testing.TB) {
+	t.Helper()
+	if err := os.Remove(filepath.Join(r.Dir, killFile)); err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+}
+
+// ExpireCache drops the root's dnf metadata cache, as `dnf clean all` would: dnf caches
+// file:// repositories too and honours metadata_expire (6h for Rocky, 7d for zfs.repo), so
+// without this a changed mirror goes unnoticed. The fault helpers call it for every root of
+// their Packages.
+func (r *Root) ExpireCache() error {
+	entries, err := os.ReadDir(filepath.Join(r.Dir, "var", "cache", "dnf"))
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil
+		}
+		return err
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(r.Dir, "var", "cache", "dnf", e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
