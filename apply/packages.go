@@ -246,9 +246,14 @@ func (a *applier) resolveVersions(todo []planner.Step, install []string) ([]stri
 		}
 	}
 	best := ""
+	var skipped []string
 	for _, v := range common {
 		pv, err := version.NewVersion(v)
 		if err != nil || (c != nil && !c.Check(pv)) {
+			continue
+		}
+		if bad := a.unallowedAdvisories(v); len(bad) > 0 {
+			skipped = append(skipped, v+" ("+strings.Join(bad, ", ")+")")
 			continue
 		}
 		if best == "" || rpm.CompareVersions(v, best) > 0 {
@@ -256,8 +261,13 @@ func (a *applier) resolveVersions(todo []planner.Step, install []string) ([]stri
 		}
 	}
 	if best == "" {
-		return nil, fmt.Errorf("no version of %s satisfying %q is offered by the enabled repositories (offered: %s); check zfs.version and zfs.repo, or `dnf repoquery %s`",
-			strings.Join(names, " and "), orAny(constraint), describeOffered(offered), strings.Join(names, " "))
+		known := ""
+		if len(skipped) > 0 {
+			sort.Strings(skipped)
+			known = "; skipped for known serious defects: " + strings.Join(skipped, ", ") + " (accept one with zfs.allow_known_bad)"
+		}
+		return nil, fmt.Errorf("no version of %s satisfying %q is offered by the enabled repositories (offered: %s%s); check zfs.version and zfs.repo, or `dnf repoquery %s`",
+			strings.Join(names, " and "), orAny(constraint), describeOffered(offered), known, strings.Join(names, " "))
 	}
 	if a.b.Name() == "dkms" {
 		for _, k := range a.targetKernels() {
@@ -459,4 +469,19 @@ func (a *applier) importKeyData(k repos.Key) error {
 	defer done()
 	_, err = a.h.Run(a.ctx, host.Cmd{Argv: facts.RPMArgs(a.h, "--import", file)})
 	return err
+}
+
+// unallowedAdvisories lists the advisories against v the spec did not accept.
+func (a *applier) unallowedAdvisories(v string) []string {
+	var out []string
+	for _, adv := range catalog.AdvisoriesFor(v) {
+		ok := false
+		for _, id := range a.p.AllowKnownBad {
+			ok = ok || id == adv.ID
+		}
+		if !ok {
+			out = append(out, adv.ID)
+		}
+	}
+	return out
 }

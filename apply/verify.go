@@ -2,8 +2,10 @@ package apply
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/zfsinstall/zfsinstall/backends"
+	"github.com/zfsinstall/zfsinstall/catalog"
 	"github.com/zfsinstall/zfsinstall/facts"
 	"github.com/zfsinstall/zfsinstall/planner"
 	"github.com/zfsinstall/zfsinstall/spec"
@@ -37,6 +39,19 @@ func Verify(f *facts.Facts, s *spec.Spec) Report {
 	}
 	z := f.ZFS
 	add(Check{Name: "userland installed", OK: z.Userland != "", Detail: orNone("zfs package", z.Userland)})
+	if p, ok := f.Installed("zfs"); ok {
+		var bad []string
+		for _, a := range catalog.AdvisoriesFor(p.Version) {
+			allowed := false
+			for _, id := range s.ZFS.AllowKnownBad {
+				allowed = allowed || id == a.ID
+			}
+			if !allowed {
+				bad = append(bad, fmt.Sprintf("%s: %s (%s; fixed in %s)", a.ID, a.Impact, a.Source, orNoneS(a.FixedIn)))
+			}
+		}
+		add(Check{Name: "no known-bad release", OK: len(bad) == 0, Detail: map[bool]string{true: "OpenZFS " + p.Version + " has no known serious defect", false: "OpenZFS " + p.Version + " is affected by " + strings.Join(bad, "; ")}[len(bad) == 0]})
+	}
 	_, dk := f.Installed("zfs-dkms")
 	_, km := f.Installed("kmod-zfs")
 	add(Check{Name: "one packaging", OK: !(dk && km), Detail: map[bool]string{true: "zfs-dkms and kmod-zfs are both installed: kmod-zfs declares Conflicts: zfs-dkms; run zfsinstall apply to remove the one the spec does not use", false: "not both zfs-dkms and kmod-zfs"}[dk && km]})

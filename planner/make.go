@@ -51,6 +51,7 @@ type planner struct {
 // Make plans the changes that bring the host described by f to spec s.
 func Make(s *spec.Spec, f *facts.Facts, opts Options) *Plan {
 	pl := &planner{s: s, f: f, opts: opts, p: &Plan{FormatVersion: FormatVersion, Steps: []Step{}, Diagnostics: []Diagnostic{}, FactsDigest: Digest(f)}}
+	pl.p.AllowKnownBad = s.ZFS.AllowKnownBad
 	pl.plan()
 	return pl.p
 }
@@ -98,6 +99,7 @@ func (pl *planner) plan() {
 		return
 	}
 	pl.preflight()
+	pl.advisories()
 	pl.releasever()
 	pl.release()
 	pl.epel()
@@ -773,4 +775,44 @@ func (pl *planner) kmodPublished(k catalog.KernelInfo) (string, bool) {
 	sort.Strings(built)
 	return fmt.Sprintf("kernel %s is EL %s, but the kmod-zfs packages on offer are built for %s: no kABI-tracking kmod is published for EL %s yet (a new point release comes out before OpenZFS rebuilds; openzfs/zfs#18566), and the old one fails at modprobe or makes dnf pull an older kernel",
 		k.Release, k.ELMinor, strings.Join(built, ", "), k.ELMinor), false
+}
+
+// advisories refuses a pinned or resolved OpenZFS version with a known
+// serious defect unless the spec accepts that advisory by ID, and warns
+// about an installed one.
+func (pl *planner) advisories() {
+	allowed := map[string]bool{}
+	for _, id := range pl.s.ZFS.AllowKnownBad {
+		allowed[id] = true
+	}
+	if v := pl.candidate(); v != "" {
+		attr := "zfs.version"
+		if exactVersion(pl.s) == "" {
+			attr = "zfs.repo"
+		}
+		for _, a := range catalog.AdvisoriesFor(v) {
+			if allowed[a.ID] {
+				pl.note("OpenZFS %s is affected by %s (%s; %s), accepted by allow_known_bad.", v, a.ID, a.Impact, a.Source)
+				continue
+			}
+			pl.errorf(attr, fmt.Sprintf("OpenZFS %s has a known serious defect (%s)", v, a.ID),
+				"%s: %s (affected: %s). %s To install it anyway, add %q to zfs.allow_known_bad.",
+				a.Source, a.Impact, a.AffectedText, fixedAdvice(a), a.ID)
+		}
+	}
+	if p, ok := pl.f.Installed("zfs"); ok {
+		for _, a := range catalog.AdvisoriesFor(p.Version) {
+			if !allowed[a.ID] {
+				pl.warnf("", fmt.Sprintf("installed OpenZFS %s has a known serious defect (%s)", p.Version, a.ID),
+					"%s: %s (affected: %s). %s", a.Source, a.Impact, a.AffectedText, fixedAdvice(a))
+			}
+		}
+	}
+}
+
+func fixedAdvice(a catalog.Advisory) string {
+	if a.FixedIn == "" {
+		return "No fixed release is named upstream: avoid the affected versions."
+	}
+	return "Fixed in " + a.FixedIn + ": set zfs.version to allow it (e.g. \">= " + a.FixedIn + "\")."
 }

@@ -91,14 +91,17 @@ type Diagnostic struct {
 
 // Plan is the ordered set of steps that brings a host to its spec.
 type Plan struct {
-	FormatVersion   string       `json:"format_version"`
-	Packaging       string       `json:"packaging"`
-	PackagingReason string       `json:"packaging_reason"`
-	TargetKernel    string       `json:"target_kernel"`
-	TargetKernels   []string     `json:"target_kernels,omitempty"`
-	Steps           []Step       `json:"steps"`
-	Notes           []string     `json:"notes,omitempty"`
-	Diagnostics     []Diagnostic `json:"diagnostics"`
+	FormatVersion   string   `json:"format_version"`
+	Packaging       string   `json:"packaging"`
+	PackagingReason string   `json:"packaging_reason"`
+	TargetKernel    string   `json:"target_kernel"`
+	TargetKernels   []string `json:"target_kernels,omitempty"`
+	// AllowKnownBad are the advisory IDs the spec accepts; apply never
+	// resolves a version range to a release with any other advisory.
+	AllowKnownBad []string     `json:"allow_known_bad,omitempty"`
+	Steps         []Step       `json:"steps"`
+	Notes         []string     `json:"notes,omitempty"`
+	Diagnostics   []Diagnostic `json:"diagnostics"`
 	// FactsDigest identifies the facts the plan was made from; a saved plan
 	// applied to a host whose facts differ is stale.
 	FactsDigest string `json:"facts_digest"`
