@@ -44,6 +44,9 @@ type Packages struct {
 	// ZFSRelease is the path of zfs-release-3-0.el9.noarch.rpm, which is in no repository:
 	// like the real one it is installed from a file or URL.
 	ZFSRelease string
+	// ZFSReleaseURL is a file:// URL of the same RPM on the mirror, at the real download path
+	// (https://zfsonlinux.org/epel/zfs-release-3-0.el9.noarch.rpm -> Mirror/zfsonlinux.org/epel/...).
+	ZFSReleaseURL string
 	// KeyFile is the armored public key of the bed's OpenZFS signing key (the one zfs-release
 	// installs as RPM-GPG-KEY-openzfs-2022 and -el-9).
 	KeyFile string
@@ -114,7 +117,7 @@ func BuildPrivate(t testing.TB) *Packages {
 	if err != nil {
 		t.Fatalf("testbed: %v", err)
 	}
-	t.Cleanup(p.close)
+	t.Cleanup(p.Close)
 	t.Logf("testbed: built private bed %s", p.Timings)
 	return p
 }
@@ -123,13 +126,15 @@ func BuildPrivate(t testing.TB) *Packages {
 // m.Run.
 func Cleanup() {
 	if shared.p != nil {
-		shared.p.close()
+		shared.p.Close()
 		os.RemoveAll(shared.p.Dir)
 	}
 }
 
-// close stops the gpg-agent the bed started and removes its GNUPGHOME.
-func (p *Packages) close() {
+// Close stops the gpg-agent the bed started and removes the secret keys (AddSigned stops
+// working; everything else goes on). Build's packages are closed by Cleanup, BuildPrivate's by
+// the test's cleanup; a program that called BuildTo calls Close when done.
+func (p *Packages) Close() {
 	if p.gnupg == "" {
 		return
 	}
@@ -176,7 +181,7 @@ func BuildTo(dir string) (*Packages, error) {
 	ok := false
 	defer func() {
 		if !ok {
-			p.close()
+			p.Close()
 		}
 	}()
 	if err := p.writeSpecs(); err != nil {
@@ -229,6 +234,14 @@ func BuildTo(dir string) (*Packages, error) {
 	if p.ZFSRelease == "" {
 		return nil, fmt.Errorf("zfs-release-3-0.el9.noarch.rpm was not built")
 	}
+	rel := filepath.Join(p.Dir, "repos", "zfsonlinux.org", "epel", filepath.Base(p.ZFSRelease))
+	if err := os.MkdirAll(filepath.Dir(rel), 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.Link(p.ZFSRelease, rel); err != nil {
+		return nil, err
+	}
+	p.ZFSReleaseURL = "file://" + rel
 	p.KeyFile = p.Keys["openzfs"].File
 	p.Timings.Total = time.Since(start)
 	ok = true
@@ -274,7 +287,7 @@ func (p *Packages) RepoDir(name string) (string, error) {
 // of the real 7DC7 299D ... 9DB8 4141).
 func (p *Packages) Fingerprint() string { return p.Keys["openzfs"].Fingerprint }
 
-// Packages lists the built RPMs ("name-version-release.arch"), sorted.
+// List lists the built RPMs ("name-version-release.arch"), sorted.
 func (p *Packages) List() []string {
 	var l []string
 	for k := range p.RPMs {

@@ -90,7 +90,7 @@ type repoDef struct {
 	Vendor string // whose key signs it
 }
 
-// Repos lists every repository of the bed by dnf repo id.
+// repoDefs lists every repository of the bed by dnf repo id.
 var repoDefs = []repoDef{
 	{ID: "baseos", Path: "rocky/9/BaseOS/x86_64/os", Vendor: "rocky"},
 	{ID: "appstream", Path: "rocky/9/AppStream/x86_64/os", Vendor: "rocky"},
@@ -106,6 +106,15 @@ var repoDefs = []repoDef{
 	{ID: "zfs-legacy-kmod", Path: "zfsonlinux/legacy/epel/9/kmod/x86_64", TwinOf: "zfs-kmod", Vendor: "openzfs"},
 	{ID: "zfs-2.2", Path: "zfsonlinux/2.2/epel/9/x86_64", TwinOf: "zfs", Vendor: "openzfs"},
 	{ID: "zfs-2.2-kmod", Path: "zfsonlinux/2.2/epel/9/kmod/x86_64", TwinOf: "zfs-kmod", Vendor: "openzfs"},
+}
+
+// RepoIDs lists the dnf ids of the bed's repositories.
+func RepoIDs() []string {
+	var ids []string
+	for _, r := range repoDefs {
+		ids = append(ids, r.ID)
+	}
+	return ids
 }
 
 func repoByID(id string) (repoDef, error) {

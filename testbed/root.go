@@ -52,8 +52,10 @@ func NewRoot(t testing.TB, p *Packages, install ...string) *Root {
 // NEVRAs or RPM file paths, e.g. "kernel-core-5.14.0-427.13.1.el9_4") from the bed's
 // repositories, the way an installer does: through a bootstrap repo configuration outside the
 // root whose gpgkey lines name the bed's key files, so dnf imports exactly the keys of the
-// vendors whose packages it installs. Then it writes /etc/yum.repos.d/elrepo.repo and
-// /etc/pki/rpm-gpg/RPM-GPG-KEY-elrepo.org (not imported).
+// vendors whose packages it installs (a root made with zfs packages has the OpenZFS key, one
+// made without has not). Every repository is offered, elrepo-kernel included, but of zfs and
+// zfs-kmod only zfs-kmod when an item starts with "kmod-zfs", else only zfs. Then it writes
+// /etc/yum.repos.d/elrepo.repo and /etc/pki/rpm-gpg/RPM-GPG-KEY-elrepo.org (not imported).
 func NewRootAt(dir string, p *Packages, install ...string) (*Root, error) {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
@@ -78,9 +80,21 @@ func newRoot(dir, home string, p *Packages, install []string) (*Root, error) {
 	if _, err := r.TryRPM("--initdb"); err != nil {
 		return nil, err
 	}
+	// The bootstrap offers the primary repositories under their real ids, so that the rpm
+	// database and dnf history say @baseos, @zfs, ... as on a host. zfs and zfs-kmod both carry
+	// the userland: only zfs-kmod is offered when kmod-zfs is asked for, else only zfs.
+	skip := "zfs-kmod"
+	for _, s := range install {
+		if strings.HasPrefix(s, "kmod-zfs") {
+			skip = "zfs"
+		}
+	}
 	var repo strings.Builder
 	for _, d := range repoDefs {
-		fmt.Fprintf(&repo, "[bootstrap-%s]\nname=test bed bootstrap: %s\nbaseurl=%s\ngpgcheck=1\ngpgkey=file://%s\nenabled=1\n\n",
+		if d.TwinOf != "" || d.ID == skip {
+			continue
+		}
+		fmt.Fprintf(&repo, "[%s]\nname=test bed bootstrap: %s\nbaseurl=%s\ngpgcheck=1\ngpgkey=file://%s\nenabled=1\n\n",
 			d.ID, d.ID, p.RepoURL(d.ID), p.Keys[d.Vendor].File)
 	}
 	reposd := filepath.Join(home, "bootstrap.repos.d")
@@ -92,11 +106,6 @@ func newRoot(dir, home string, p *Packages, install []string) (*Root, error) {
 		"--setopt=reposdir=" + reposd, "--releasever=9", "install"}
 	if _, err := run(runOpts{Env: r.Env()}, append(argv, pkgs...)...); err != nil {
 		return nil, fmt.Errorf("installing the root's first packages: %w", err)
-	}
-	// The bootstrap repositories' caches stay out of the root's /var/cache/dnf.
-	caches, _ := filepath.Glob(filepath.Join(dir, "var", "cache", "dnf", "bootstrap-*"))
-	for _, c := range caches {
-		os.RemoveAll(c)
 	}
 	if err := r.writeELRepo(); err != nil {
 		return nil, err

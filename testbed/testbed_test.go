@@ -218,7 +218,7 @@ func zfsReleaseRoot(t *testing.T, p *Packages, extra ...string) *Root {
 	t.Helper()
 	r := NewRoot(t, p, append([]string{"kernel-5.14.0-427.13.1.el9_4"}, extra...)...)
 	// A local file is not GPG-checked by dnf (TESTBED.md trap 7): installs without the key.
-	r.DNF(t, "install", p.ZFSRelease)
+	r.DNF(t, "install", p.ZFSReleaseURL)
 	r.ImportKey(t, "/etc/pki/rpm-gpg/RPM-GPG-KEY-openzfs-el-9")
 	return r
 }
@@ -472,4 +472,57 @@ func TestMachineSnapshotSeesChanges(t *testing.T) {
 	if d, err := s.Diff(); err != nil || d == "" {
 		t.Errorf("a changed snapshot compares equal: %q, %v", d, err)
 	}
+}
+
+// An ELRepo kernel-lt host: DKMS builds against kernel-lt-devel, and dkms status has the real
+// format.
+func TestELRepoKernelDKMS(t *testing.T) {
+	t.Parallel()
+	p := Build(t)
+	var r *Root
+	timed(t, "NewRoot with kernel-lt, its devel, epel-release, zfs-release, zfs 2.2.7 DKMS", func() {
+		r = NewRoot(t, p, "kernel-lt-6.1.80-1.el9.elrepo", "kernel-lt-devel-6.1.80-1.el9.elrepo", "epel-release",
+			p.ZFSRelease, "zfs-2.2.7", "zfs-dkms-2.2.7")
+	})
+	got := r.Installed(t)
+	for _, w := range []string{"kernel-lt-core-6.1.80-1.el9.elrepo.x86_64", "zfs-dkms-2.2.7-1.el9.noarch"} {
+		if !contains(got, w) {
+			t.Errorf("installed %v lacks %s", got, w)
+		}
+	}
+	for _, g := range got {
+		if strings.HasPrefix(g, "kernel-core-") || strings.HasPrefix(g, "kernel-devel-5") {
+			t.Errorf("a stock kernel package came along: %s", g)
+		}
+	}
+	timed(t, "dkms install -k "+KernelLT, func() {
+		r.Chroot(t, "dkms", "install", "-m", "zfs", "-v", "2.2.7", "-k", KernelLT)
+	})
+	if st := r.Chroot(t, "dkms", "status"); st != "zfs/2.2.7, 6.1.80-1.el9.elrepo.x86_64, x86_64: installed\n" {
+		t.Errorf("dkms status = %q", st)
+	}
+	if v, err := r.TryModinfo(KernelLT, "version", "zfs"); err != nil || v != "2.2.7-1" {
+		t.Errorf("modinfo = %q, %v", v, err)
+	}
+	// kmod-zfs on this host: its kABI is 9.4's, so dnf wants the stock 9.4 kernel.
+	r.ImportKey(t, "/etc/pki/rpm-gpg/RPM-GPG-KEY-openzfs-el-9")
+	out, _ := r.TryDNF("--disablerepo=zfs", "--enablerepo=zfs-kmod", "install", "--assumeno", "--allowerasing", "kmod-zfs-2.2.7")
+	mustContain(t, "kmod-zfs on kernel-lt", out, "kernel-core", "5.14.0-427.13.1.el9_4")
+}
+
+// kmod-zfs built for 9.4 on a host that runs only 9.5's kernel drags in the 9.4 kernel.
+func TestKmodForAnotherMinor(t *testing.T) {
+	t.Parallel()
+	p := Build(t)
+	var r *Root
+	timed(t, "NewRoot with the 9.5 kernel + zfs-release + key", func() {
+		r = NewRoot(t, p, "kernel-5.14.0-503.14.1.el9_5")
+		r.DNF(t, "install", p.ZFSRelease)
+		r.ImportKey(t, "/etc/pki/rpm-gpg/RPM-GPG-KEY-openzfs-el-9")
+	})
+	out, err := r.TryDNF("--disablerepo=zfs", "--enablerepo=zfs-kmod", "install", "--assumeno", "kmod-zfs-2.2.7")
+	if err == nil {
+		t.Fatalf("--assumeno succeeded?\n%s", out)
+	}
+	mustContain(t, "kmod-zfs on 9.5", out, "kernel-core", "5.14.0-427.13.1.el9_4", "Operation aborted")
 }

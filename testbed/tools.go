@@ -186,8 +186,8 @@ func run(o runOpts, argv ...string) (string, error) {
 	return out.String(), nil
 }
 
-// ExitCode returns the exit status of a failed command returned by the bed's helpers, -1 if
-// it was killed by a signal, and 0 for a nil error.
+// ExitCode returns the exit status of a command run by the bed's helpers (TryDNF, TryRPM,
+// TryChroot, ...): 0 for a nil error, -1 if it was killed by a signal, -2 if it did not run.
 func ExitCode(err error) int {
 	if err == nil {
 		return 0
