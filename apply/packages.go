@@ -89,11 +89,13 @@ func pkgName(spec string) string {
 // transaction runs a group of package steps as one dnf transaction (plus,
 // for zfs-release, the verification and key import that must precede it).
 func (a *applier) transaction(steps []planner.Step) error {
-	names := []string{}
+	names := []string{"zfs-release"} // never the release file itself: rpm -q FILE.rpm queries the file
 	for _, st := range steps {
-		names = append(names, pkgName(st.Package))
+		if st.Kind != planner.KindRelease {
+			names = append(names, pkgName(st.Package))
+		}
 	}
-	installed, err := a.query(append(names, "zfs-release")...)
+	installed, err := a.query(names...)
 	if err != nil {
 		return &StepError{steps[0], fmt.Errorf("checking installed packages: %w", err)}
 	}
@@ -148,7 +150,7 @@ func (a *applier) transaction(steps []planner.Step) error {
 		return &StepError{todo[len(todo)-1], err}
 	}
 	// Verify every step of the transaction against the rpm database.
-	installed, err = a.query(append(names, "zfs-release")...)
+	installed, err = a.query(names...)
 	if err != nil {
 		return &StepError{todo[0], err}
 	}
@@ -176,7 +178,7 @@ func appendUnique(list []string, s string) []string {
 
 // installedKernelDevel lists installed kernel-devel packages of every flavor.
 func (a *applier) installedKernelDevel() ([]facts.Package, error) {
-	res, err := a.h.Run(a.ctx, host.Cmd{Argv: facts.RPMArgs(a.h, "-qa", "--qf", qf, "kernel*-devel")})
+	res, err := a.h.Run(a.ctx, host.Cmd{Argv: facts.RPMArgs(a.h, "-qa", "--qf", qf, "kernel*-devel", "kernel*-devel-matched")})
 	if err != nil {
 		return nil, fmt.Errorf("listing kernel-devel packages: %w", err)
 	}

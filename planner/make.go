@@ -22,6 +22,9 @@ type Options struct {
 	// ReleaseRPM is the zfs-release package the plan installs when none is:
 	// the spec's release_rpm, or the URL for the host's distribution.
 	ReleaseRPM string
+	// ReleaseKey replaces the pinned OpenZFS key (--release-key: private
+	// mirrors that re-sign, test beds). Nil: the pinned key for the host.
+	ReleaseKey *repos.Key
 }
 
 // Transactions, in the order apply runs them.
@@ -294,6 +297,10 @@ func (pl *planner) release() {
 		pl.errorf("", "no OpenZFS signing key for this distribution", "%v", err)
 		return
 	}
+	if pl.opts.ReleaseKey != nil {
+		key = *pl.opts.ReleaseKey
+		pl.note("zfs-release is verified against the key given with --release-key (%s, %s), not the pinned OpenZFS keys.", key.Name, key.Fingerprint)
+	}
 	if _, ok := pl.f.Installed("zfs-release"); !ok {
 		src := pl.opts.ReleaseRPM
 		if src == "" {
@@ -495,6 +502,7 @@ func (pl *planner) packages() {
 		}
 	}
 	if pl.b.Name() == "dkms" {
+		pl.develMatched()
 		if _, ok := pl.f.Installed("dkms"); !ok {
 			pl.add(Step{ID: "package.dkms", Action: Create, Kind: KindPackage, Txn: txnPackages,
 				Summary: "install dkms", Reason: "zfs-dkms hands the module source to dkms, which builds it for each kernel", Package: "dkms"})
@@ -815,4 +823,41 @@ func fixedAdvice(a catalog.Advisory) string {
 		return "No fixed release is named upstream: avoid the affected versions."
 	}
 	return "Fixed in " + a.FixedIn + ": set zfs.version to allow it (e.g. \">= " + a.FixedIn + "\")."
+}
+
+// develMatched pins kernel-devel-matched on EL9+ and Fedora. dkms there
+// requires "(kernel-devel-matched if kernel-core)"; left to itself dnf
+// satisfies that with the newest kernel-devel-matched, which drags in the
+// newest kernel, and the next boot lands on a kernel nobody planned for.
+// Naming the devel-matched of the target (or, for a non-distribution target,
+// of the newest distribution kernel already installed) keeps dnf where it is.
+func (pl *planner) develMatched() {
+	d := pl.f.Distro
+	if !(d.Family == "el" && d.Major >= 9 || d.Family == "fedora") {
+		return
+	}
+	if _, ok := pl.f.Installed("kernel-core"); !ok {
+		return
+	}
+	var kver string
+	for _, k := range pl.kernels {
+		if (k.Flavor == "stock" || k.Flavor == "stream" || k.Flavor == "fedora") && k.Variant == "" {
+			kver = k.Release
+		}
+	}
+	why := "dkms requires (kernel-devel-matched if kernel-core); naming this one keeps dnf from picking the newest kernel-devel-matched, which would install a newer kernel as well"
+	if kver == "" {
+		for _, ik := range pl.f.Kernel.Installed {
+			if ik.Package == "kernel-core" && ik.Variant == "" {
+				kver = ik.Release // oldest first: the last is the newest
+			}
+		}
+		why += "; the target is not a distribution kernel, so it matches the newest distribution kernel already installed"
+	}
+	nvra := "kernel-devel-matched-" + kver
+	if kver == "" || pl.installed(nvra) {
+		return
+	}
+	pl.add(Step{ID: "package." + nvra, Action: Create, Kind: KindPackage, Txn: txnPackages,
+		Summary: "install " + nvra, Reason: why, Package: nvra})
 }

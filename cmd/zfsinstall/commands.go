@@ -161,7 +161,16 @@ func makePlan(ctx context.Context, e *env, p *planFlags) (*spec.Spec, map[string
 			return nil, nil, nil, nil, false
 		}
 	}
-	plan := planner.Make(s, f, planner.Options{Kernel: p.kernel})
+	opts := planner.Options{Kernel: p.kernel}
+	if p.releaseKey != "" {
+		k, err := loadKey(p.releaseKey)
+		if err != nil {
+			fail(e, "%v", err)
+			return nil, nil, nil, nil, false
+		}
+		opts.ReleaseKey = &k
+	}
+	plan := planner.Make(s, f, opts)
 	return s, files, f, plan, true
 }
 

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/zfsinstall/zfsinstall/testbed"
+)
+
+// The integration tests run zfsinstall (in-process, through the same run()
+// as the binary) against install roots that play EL9 hosts, with real dnf,
+// rpm, createrepo_c and signed test packages from package testbed. Only the
+// machine's own rpm database, dnf state and repo files are off limits: each
+// test checks they did not change.
+
+// bedRoot is one integration host: the root, its packages and the spec.
+type bedRoot struct {
+	t    *testing.T
+	p    *testbed.Packages
+	r    *testbed.Root
+	spec string
+}
+
+func newBed(t *testing.T, install ...string) *bedRoot {
+	t.Helper()
+	testbed.Require(t)
+	snap := testbed.MachineSnapshot(t)
+	t.Cleanup(func() { snap.Check(t) })
+	p := testbed.Build(t)
+	r := testbed.NewRoot(t, p, install...)
+	for _, kv := range r.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	return &bedRoot{t: t, p: p, r: r}
+}
+
+// writeSpec writes the host spec; release_rpm always points at the bed's
+// zfs-release (signed with the bed's throwaway key, trusted via --release-key).
+func (b *bedRoot) writeSpec(body string) {
+	b.t.Helper()
+	b.spec = filepath.Join(b.t.TempDir(), "zfsinstall.hcl")
+	src := "zfs {\n  release_rpm = \"" + b.p.ZFSRelease + "\"\n" + body
+	if !strings.Contains(body, "zfs {") {
+		src += "}\n"
+	} else {
+		src = strings.Replace(body, "zfs {", "zfs {\n  release_rpm = \""+b.p.ZFSRelease+"\"", 1)
+	}
+	if err := os.WriteFile(b.spec, []byte(src), 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// zi runs zfsinstall against the root and returns its output and exit code.
+func (b *bedRoot) zi(args ...string) (string, int) {
+	b.t.Helper()
+	full := append([]string{args[0], "--root", b.r.Dir}, args[1:]...)
+	if args[0] == "plan" || args[0] == "apply" || args[0] == "verify" {
+		full = append(full, "-f", b.spec)
+	}
+	if args[0] == "plan" || args[0] == "apply" {
+		full = append(full, "--release-key", b.p.KeyFile)
+	}
+	for _, a := range b.r.DNFArgs() {
+		if strings.HasPrefix(a, "--disableplugin") {
+			full = append(full, "--dnf-arg", a)
+		}
+	}
+	out, code := runCLI(b.t, full...)
+	b.t.Logf("%s", out)
+	return out, code
+}
+
+// apply runs apply and returns its output and the number of dnf
+// transactions, counted twice: as apply reports it and from the root's
+// own dnf history.
+func (b *bedRoot) apply(wantCode int) (string, int) {
+	b.t.Helper()
+	before := b.history()
+	out, code := b.zi("apply", "--auto-approve")
+	if code != wantCode {
+		b.t.Fatalf("apply exited %d, want %d", code, wantCode)
+	}
+	txns := b.history() - before
+	if m := regexp.MustCompile(`\((\d+) dnf transactions\)`).FindStringSubmatch(out); m != nil {
+		if n, _ := strconv.Atoi(m[1]); n != txns {
+			b.t.Errorf("apply says %d dnf transactions, dnf history in the root shows %d", n, txns)
+		}
+	}
+	return out, txns
+}
+
+func (b *bedRoot) history() int {
+	out, err := b.r.TryDNF("history", "list")
+	if err != nil {
+		return 0
+	}
+	return len(regexp.MustCompile(`(?m)^\s+\d+ \|`).FindAllString(out, -1))
+}
+
+func (b *bedRoot) installed(nvraPrefix string) bool {
+	for _, p := range b.r.Installed(b.t) {
+		if strings.HasPrefix(p, nvraPrefix) {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *bedRoot) wantInstalled(prefixes ...string) {
+	b.t.Helper()
+	for _, p := range prefixes {
+		if !b.installed(p) {
+			b.t.Errorf("%s is not installed; installed: %v", p, b.r.Installed(b.t))
+		}
+	}
+}
+
+func (b *bedRoot) wantNotInstalled(prefixes ...string) {
+	b.t.Helper()
+	for _, p := range prefixes {
+		if b.installed(p) {
+			b.t.Errorf("%s is installed and must not be", p)
+		}
+	}
+}
+
+// converged asserts a second plan has nothing to do (-detailed-exitcode 0).
+func (b *bedRoot) converged() {
+	b.t.Helper()
+	out, code := b.zi("plan", "-detailed-exitcode")
+	if code != 0 || !strings.Contains(out, "No changes. This host already matches the spec.") {
+		b.t.Fatalf("second plan: exit %d, want 0 and \"No changes\"", code)
+	}
+}
+
+func (b *bedRoot) repoEnabled(section string) string {
+	b.t.Helper()
+	data := b.r.ReadFile(b.t, "/etc/yum.repos.d/zfs.repo")
+	re := regexp.MustCompile(`(?s)\[` + regexp.QuoteMeta(section) + `\][^\[]*?enabled\s*=\s*(\d)`)
+	m := re.FindStringSubmatch(data)
+	if m == nil {
+		b.t.Fatalf("zfs.repo has no enabled= for [%s]", section)
+	}
+	return m[1]
+}
+
+func TestIntegrationStockKmod(t *testing.T) {
+	b := newBed(t, "kernel-"+strings.TrimSuffix(testbed.Kernel94, ".x86_64"))
+	b.writeSpec("")
+	if _, code := b.zi("plan", "-detailed-exitcode"); code != 2 {
+		t.Fatalf("plan on a fresh host: exit %d, want 2 (changes)", code)
+	}
+	_, txns := b.apply(0)
+	if txns != 2 {
+		t.Errorf("dnf transactions = %d, want 2 (zfs-release; zfs + kmod-zfs)", txns)
+	}
+	b.wantInstalled("zfs-release-3-0", "zfs-"+testbed.ZFSNew, "kmod-zfs-"+testbed.ZFSNew)
+	b.wantNotInstalled("zfs-dkms", "dkms")
+	if b.repoEnabled("zfs") != "0" || b.repoEnabled("zfs-kmod") != "1" {
+		t.Errorf("zfs.repo: [zfs] enabled=%s [zfs-kmod] enabled=%s, want 0 and 1", b.repoEnabled("zfs"), b.repoEnabled("zfs-kmod"))
+	}
+	if v, err := b.r.TryModinfo(testbed.Kernel94, "version", "zfs"); err != nil || v != testbed.ZFSNew+"-1" {
+		t.Errorf("modinfo -k %s zfs = %q, %v; want %s-1", testbed.Kernel94, v, err, testbed.ZFSNew)
+	}
+	if !strings.Contains(strings.Join(b.r.ImportedKeys(t), " "), strings.ToLower(b.p.Fingerprint()[len(b.p.Fingerprint())-8:])) {
+		t.Errorf("the zfs-release key was not imported into the root's rpm database: %v", b.r.ImportedKeys(t))
+	}
+	b.converged()
+	if out, code := b.zi("verify"); code != 0 {
+		t.Errorf("verify: exit %d\n%s", code, out)
+	}
+}
