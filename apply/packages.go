@@ -352,6 +352,9 @@ func (a *applier) dnfTransaction(install, remove, enable []string) error {
 		defer done()
 		args = append(opts, "shell", script)
 	}
+	if err := a.importRepoKeys(enable); err != nil {
+		return err
+	}
 	a.res.Transactions++
 	_, err := a.h.Run(a.ctx, host.Cmd{Argv: facts.DNFArgs(a.h, a.opts.DNFArgs, args...)})
 	if err != nil {
@@ -486,4 +489,48 @@ func (a *applier) unallowedAdvisories(v string) []string {
 		}
 	}
 	return out
+}
+
+// importRepoKeys imports, for an install root, the keys named by the
+// gpgkey=file:// lines of the repos a transaction uses. dnf --installroot
+// reads those paths from the machine, not the root, so without this every
+// signed package fails with "Curl error (37): Couldn't open file". The keys
+// come from release packages already in the root (the zfs-release among
+// them was verified before it was installed); on a live host dnf imports
+// them itself. Importing a key the database already has is a no-op.
+func (a *applier) importRepoKeys(enable []string) error {
+	if a.h.Root() == "/" {
+		return nil
+	}
+	list, err := repos.ReadAll(a.h)
+	if err != nil {
+		return err
+	}
+	vars := strings.NewReplacer("$releasever", a.f.Distro.Releasever, "$basearch", a.f.Arch)
+	done := map[string]bool{}
+	for _, r := range list {
+		if !r.Enabled && !contains(enable, r.ID) {
+			continue
+		}
+		for _, url := range strings.FieldsFunc(r.GPGKey, func(c rune) bool { return c == ' ' || c == ',' || c == '\n' || c == '\t' }) {
+			path, ok := strings.CutPrefix(vars.Replace(url), "file://")
+			if !ok || done[path] || !host.Exists(a.h, path) {
+				continue
+			}
+			done[path] = true
+			if _, err := a.h.Run(a.ctx, host.Cmd{Argv: facts.RPMArgs(a.h, "--import", filepath.Join(a.h.Root(), path))}); err != nil {
+				return fmt.Errorf("importing %s (gpgkey of repo %s) into the root's rpm database: %w", path, r.ID, err)
+			}
+		}
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }

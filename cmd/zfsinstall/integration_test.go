@@ -175,3 +175,74 @@ func TestIntegrationStockKmod(t *testing.T) {
 		t.Errorf("verify: exit %d\n%s", code, out)
 	}
 }
+
+// dkmsCalls returns what the test bed's dkms was asked to do.
+func (b *bedRoot) dkmsCalls() string {
+	if !b.r.Exists("/var/lib/dkms-test/calls.log") {
+		return ""
+	}
+	return b.r.ReadFile(b.t, "/var/lib/dkms-test/calls.log")
+}
+
+func TestIntegrationELRepoDKMS(t *testing.T) {
+	b := newBed(t, "kernel-"+strings.TrimSuffix(testbed.Kernel94, ".x86_64"), "kernel-lt-"+strings.TrimSuffix(testbed.KernelLT, ".x86_64"))
+	b.writeSpec("")
+	out, code := b.zi("plan", "-detailed-exitcode")
+	if code != 2 || !strings.Contains(out, "Packaging: dkms") || !strings.Contains(out, "ELRepo lt kernel") {
+		t.Fatalf("plan: exit %d, want 2 with DKMS chosen for the ELRepo kernel", code)
+	}
+	_, txns := b.apply(0)
+	if txns != 2 {
+		t.Errorf("dnf transactions = %d, want 2 (zfs-release + epel-release; kernel-lt-devel + dkms + zfs + zfs-dkms)", txns)
+	}
+	b.wantInstalled("epel-release", "dkms", "zfs-"+testbed.ZFSNew, "zfs-dkms-"+testbed.ZFSNew, "kernel-lt-devel-6.1.80-1.el9.elrepo")
+	b.wantNotInstalled("kmod-zfs", "kernel-core-5.14.0-503") // dkms's kernel-devel-matched must not drag in a newer kernel
+	if calls := b.dkmsCalls(); !strings.Contains(calls, "install -m zfs -v "+testbed.ZFSNew+" -k "+testbed.KernelLT) {
+		t.Errorf("dkms was not asked to build for %s; calls:\n%s", testbed.KernelLT, calls)
+	}
+	if v, err := b.r.TryModinfo(testbed.KernelLT, "version", "zfs"); err != nil || v != testbed.ZFSNew+"-1" {
+		t.Errorf("modinfo -k %s zfs = %q, %v", testbed.KernelLT, v, err)
+	}
+	if strings.Contains(b.r.ReadFile(t, "/etc/yum.repos.d/elrepo.repo"), "[elrepo-kernel]\nenabled=1") {
+		t.Error("elrepo-kernel was left enabled")
+	}
+	b.converged()
+}
+
+func TestIntegrationOlderTargetKernel(t *testing.T) {
+	b := newBed(t, "kernel-"+strings.TrimSuffix(testbed.Kernel94, ".x86_64"), "kernel-"+strings.TrimSuffix(testbed.Kernel95, ".x86_64"))
+	b.writeSpec("  packaging = \"dkms\"\n}\nkernel {\n  target = \"" + testbed.Kernel94 + "\"\n")
+	b.apply(0)
+	b.wantInstalled("kernel-devel-"+strings.TrimSuffix(testbed.Kernel94, ".x86_64"), "zfs-dkms-"+testbed.ZFSNew)
+	b.wantNotInstalled("kernel-devel-" + strings.TrimSuffix(testbed.Kernel95, ".x86_64"))
+	calls := b.dkmsCalls()
+	if !strings.Contains(calls, "-k "+testbed.Kernel94) || strings.Contains(calls, "install -m zfs -v "+testbed.ZFSNew+" -k "+testbed.Kernel95) {
+		t.Errorf("dkms must build for the older target %s only; calls:\n%s", testbed.Kernel94, calls)
+	}
+	b.converged()
+}
+
+func TestIntegrationSwitchDKMSToKmod(t *testing.T) {
+	b := newBed(t, "kernel-"+strings.TrimSuffix(testbed.Kernel94, ".x86_64"))
+	b.writeSpec("  packaging = \"dkms\"\n")
+	b.apply(0)
+	b.wantInstalled("zfs-dkms-" + testbed.ZFSNew)
+	b.writeSpec("  packaging = \"kmod\"\n")
+	out, code := b.zi("plan", "-detailed-exitcode")
+	if code != 2 || !strings.Contains(out, "- remove zfs-dkms") {
+		t.Fatalf("plan: exit %d, want the removal of zfs-dkms planned", code)
+	}
+	_, txns := b.apply(0)
+	if txns != 1 {
+		t.Errorf("dnf transactions = %d, want 1: zfs-dkms out and kmod-zfs in together", txns)
+	}
+	b.wantInstalled("kmod-zfs-"+testbed.ZFSNew, "zfs-"+testbed.ZFSNew)
+	b.wantNotInstalled("zfs-dkms")
+	if b.repoEnabled("zfs") != "0" || b.repoEnabled("zfs-kmod") != "1" {
+		t.Errorf("zfs.repo sections not flipped: zfs=%s zfs-kmod=%s", b.repoEnabled("zfs"), b.repoEnabled("zfs-kmod"))
+	}
+	if v, err := b.r.TryModinfo(testbed.Kernel94, "version", "zfs"); err != nil || v != testbed.ZFSNew+"-1" {
+		t.Errorf("modinfo after the switch = %q, %v", v, err)
+	}
+	b.converged()
+}
