@@ -184,6 +184,17 @@ func (a *applier) satisfied(st planner.Step) (bool, error) {
 			}
 		}
 		return false, fmt.Errorf("%s has no [%s] section; the installed zfs-release does not offer it", st.Path, st.Section)
+	case planner.KindHold:
+		rf, err := repos.Read(a.h, st.Path)
+		if err != nil {
+			return false, err
+		}
+		for _, s := range rf.Sections() {
+			if s.ID == st.Section {
+				return s.Include == st.Content, nil
+			}
+		}
+		return false, fmt.Errorf("%s has no [%s] section", st.Path, st.Section)
 	case planner.KindFile:
 		data, err := a.h.ReadFile(st.Path)
 		if st.Action == planner.Delete {
@@ -224,6 +235,15 @@ func (a *applier) do(st planner.Step) error {
 			return err
 		}
 		if _, err := rf.SetEnabled(st.Section, st.Enabled); err != nil {
+			return err
+		}
+		return repos.Write(a.h, st.Path, rf)
+	case planner.KindHold:
+		rf, err := repos.Read(a.h, st.Path)
+		if err != nil {
+			return err
+		}
+		if _, err := rf.SetOption(st.Section, "includepkgs", st.Content); err != nil {
 			return err
 		}
 		return repos.Write(a.h, st.Path, rf)

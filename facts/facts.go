@@ -107,6 +107,8 @@ type Repo struct {
 	GPGKey  string `json:"gpgkey,omitempty"`
 	// Exclude is the section's exclude= (a version hold lives here).
 	Exclude string `json:"exclude,omitempty"`
+	// Include is the section's includepkgs= (zfsinstall's version hold).
+	Include string `json:"includepkgs,omitempty"`
 }
 
 // Available is what the enabled repos offer of the packages that matter.

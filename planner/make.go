@@ -382,7 +382,7 @@ func (pl *planner) repoSections() {
 	var secs []repos.Section
 	for _, r := range pl.f.Repos {
 		if r.File == repoFile {
-			secs = append(secs, repos.Section{ID: r.ID, Enabled: r.Enabled, HasEnabledLine: true, BaseURL: r.BaseURL, GPGKey: r.GPGKey, Exclude: r.Exclude})
+			secs = append(secs, repos.Section{ID: r.ID, Enabled: r.Enabled, HasEnabledLine: true, BaseURL: r.BaseURL, GPGKey: r.GPGKey, Exclude: r.Exclude, Include: r.Include})
 		}
 	}
 	if len(secs) == 0 {
@@ -395,6 +395,13 @@ func (pl *planner) repoSections() {
 	}
 	for _, sec := range secs {
 		w, ok := want[sec.ID]
+		if ok && w {
+			pl.hold(sec)
+		} else if ok && isHold(sec.Include) {
+			pl.add(Step{ID: "hold." + sec.ID, Action: Delete, Kind: KindHold, Path: repoFile, Section: sec.ID,
+				Summary: fmt.Sprintf("repo %s: remove includepkgs=%s", sec.ID, sec.Include), Before: sec.Include,
+				Reason: "zfsinstall held the version here; this section is no longer the one in use"})
+		}
 		if !ok || w == sec.Enabled {
 			continue
 		}
@@ -860,4 +867,41 @@ func (pl *planner) develMatched() {
 	}
 	pl.add(Step{ID: "package." + nvra, Action: Create, Kind: KindPackage, Txn: txnPackages,
 		Summary: "install " + nvra, Reason: why, Package: nvra})
+}
+
+// HoldPattern is the includepkgs= value that holds a section at version v:
+// every package of that release (zfs, the libraries, the module package)
+// and nothing else, so a plain `dnf update` cannot move ZFS.
+func HoldPattern(v string) string { return "*-" + v + "-*" }
+
+// isHold reports whether an includepkgs= value is one zfsinstall wrote.
+func isHold(include string) bool {
+	return strings.HasPrefix(include, "*-") && strings.HasSuffix(include, "-*") && !strings.Contains(include, " ")
+}
+
+// hold plans the version hold on the section in use: with an exact
+// zfs.version the section offers only that release. A version range is not
+// held (dnf update may move within what the section offers); the plan says so.
+func (pl *planner) hold(sec repos.Section) {
+	v := exactVersion(pl.s)
+	switch {
+	case v == "" && isHold(sec.Include):
+		pl.add(Step{ID: "hold." + sec.ID, Action: Delete, Kind: KindHold, Path: repoFile, Section: sec.ID,
+			Summary: fmt.Sprintf("repo %s: remove includepkgs=%s (release the hold)", sec.ID, sec.Include), Before: sec.Include,
+			Reason: "zfs.version no longer pins one release"})
+	case v == "":
+		if pl.s.ZFS.Version != "" {
+			pl.note("zfs.version = %q is a range: the resolved release is not held, so `dnf update` may move ZFS within it. Pin one release (e.g. version = \"2.2.7\") to hold it.", pl.s.ZFS.Version)
+		}
+	case sec.Include != HoldPattern(v):
+		action := Create
+		if sec.Include != "" {
+			action = Update
+		}
+		pl.add(Step{ID: "hold." + sec.ID, Action: action, Kind: KindHold, Path: repoFile, Section: sec.ID,
+			Summary: fmt.Sprintf("repo %s: includepkgs=%s (hold OpenZFS at %s)", sec.ID, HoldPattern(v), v),
+			Reason: "zfs.version pins " + v + ": the section then offers only that release, so a plain `dnf update` cannot move zfs, its libraries or its module. " +
+				"includepkgs= in zfs.repo, not dnf versionlock: it needs no plugin, is visible where the repo is defined, and works the same in a chroot or --root (versionlock reads its list from the machine's /etc/dnf/plugins)",
+			Before: sec.Include, After: HoldPattern(v), Content: HoldPattern(v), Version: v})
+	}
 }

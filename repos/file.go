@@ -28,6 +28,9 @@ type Section struct {
 	// Continuation lines are joined with "\n". When a key appears twice the
 	// last one wins, as in dnf.
 	BaseURL, GPGKey, Exclude string
+	// Include is includepkgs=, which zfsinstall uses to hold a pinned
+	// OpenZFS version ("*-2.2.7-*": only that release's packages).
+	Include string
 	// Line is the 1-based line number of the [id] header.
 	Line int
 }
@@ -256,6 +259,7 @@ func (f *File) sections() ([]Section, error) {
 		if s.Exclude, ok = f.lookup(sp, "exclude"); !ok {
 			s.Exclude, _ = f.lookup(sp, "excludepkgs")
 		}
+		s.Include, _ = f.lookup(sp, "includepkgs")
 		out = append(out, s)
 	}
 	return out, nil

@@ -31,7 +31,7 @@ func ReadAll(h host.Host) ([]facts.Repo, error) {
 			return nil, err
 		}
 		for _, s := range f.Sections() {
-			out = append(out, facts.Repo{ID: s.ID, File: p, Enabled: s.Enabled, BaseURL: s.BaseURL, GPGKey: s.GPGKey, Exclude: s.Exclude})
+			out = append(out, facts.Repo{ID: s.ID, File: p, Enabled: s.Enabled, BaseURL: s.BaseURL, GPGKey: s.GPGKey, Exclude: s.Exclude, Include: s.Include})
 		}
 	}
 	return out, nil

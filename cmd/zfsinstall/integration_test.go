@@ -246,3 +246,16 @@ func TestIntegrationSwitchDKMSToKmod(t *testing.T) {
 	}
 	b.converged()
 }
+
+func TestIntegrationPinnedVersionHeld(t *testing.T) {
+	b := newBed(t, "kernel-"+strings.TrimSuffix(testbed.Kernel94, ".x86_64"))
+	b.writeSpec("  version = \"" + testbed.ZFSOld + "\"\n")
+	b.apply(0)
+	b.wantInstalled("zfs-"+testbed.ZFSOld, "kmod-zfs-"+testbed.ZFSOld, "libzfs5-"+testbed.ZFSOld)
+	b.wantNotInstalled("zfs-" + testbed.ZFSNew)
+	// An administrator's plain `dnf update` must not move a held release.
+	b.r.DNF(t, "update")
+	b.wantInstalled("zfs-"+testbed.ZFSOld, "kmod-zfs-"+testbed.ZFSOld)
+	b.wantNotInstalled("zfs-"+testbed.ZFSNew, "kmod-zfs-"+testbed.ZFSNew)
+	b.converged()
+}
