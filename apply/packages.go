@@ -1,9 +1,11 @@
 package apply
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -142,6 +144,9 @@ func (a *applier) transaction(steps []planner.Step) error {
 	install, err = a.resolveVersions(todo, install)
 	if err != nil {
 		return &StepError{todo[0], err}
+	}
+	if st, err := a.develOffered(todo, enable); err != nil {
+		return &StepError{st, err}
 	}
 	for _, st := range todo {
 		a.progress(st, "%s...", st.Summary)
@@ -314,7 +319,7 @@ func (a *applier) offered(names []string) (map[string]map[string]bool, error) {
 	args := append([]string{"repoquery", "-q", "--available", "--qf", `%{name}\t%{version}\n`}, names...)
 	res, err := a.h.Run(a.ctx, host.Cmd{Argv: facts.DNFArgs(a.h, a.opts.DNFArgs, args...)})
 	if err != nil {
-		return nil, fmt.Errorf("asking the repositories which OpenZFS versions they offer: %w", err)
+		return nil, explainDNF(fmt.Errorf("asking the repositories which OpenZFS versions they offer: %w", err))
 	}
 	out := map[string]map[string]bool{}
 	for _, n := range names {
@@ -358,9 +363,36 @@ func (a *applier) dnfTransaction(install, remove, enable []string) error {
 	a.res.Transactions++
 	_, err := a.h.Run(a.ctx, host.Cmd{Argv: facts.DNFArgs(a.h, a.opts.DNFArgs, args...)})
 	if err != nil {
-		return fmt.Errorf("dnf transaction: %w", err)
+		return explainDNF(fmt.Errorf("dnf transaction: %w", err))
 	}
 	return nil
+}
+
+var (
+	reUnreachable = regexp.MustCompile(`Failed to download metadata for repo '([^']+)'`)
+	reUnsigned    = regexp.MustCompile(`Package (\S+) is not signed|(\S+\.rpm)[^\n]*GPG check FAILED|The GPG keys listed for the "([^"]+)"`)
+	reNoMatch     = regexp.MustCompile(`No match for argument: (\S+)`)
+)
+
+// explainDNF puts the cause and the way out in front of a failed dnf
+// command's own words, for the failures seen in the field.
+func explainDNF(err error) error {
+	var ce *host.CmdError
+	if !errors.As(err, &ce) {
+		return err
+	}
+	out := string(ce.Stderr) + string(ce.Stdout)
+	switch {
+	case ce.ExitCode < 0 || ce.ExitCode == 137:
+		return fmt.Errorf("dnf was killed in the middle of its transaction; rpm installs package by package, so the packages done so far are whole and the rest are not there. Run zfsinstall apply again: it re-reads the rpm database and finishes the job.\n%w", err)
+	case reUnreachable.MatchString(out):
+		return fmt.Errorf("repository %s cannot be reached: check its baseurl or mirror and the network, or disable it; nothing was installed in this transaction.\n%w", reUnreachable.FindStringSubmatch(out)[1], err)
+	case reUnsigned.MatchString(out):
+		return fmt.Errorf("a package failed its signature check and dnf refused the whole transaction (zfsinstall never turns GPG checks off): have the repository's owner sign it or remove it from the mirror, then run apply again.\n%w", err)
+	case reNoMatch.MatchString(out):
+		return fmt.Errorf("no enabled repository offers %s.\n%w", reNoMatch.FindStringSubmatch(out)[1], err)
+	}
+	return err
 }
 
 // tempFile writes content to a machine temp file (dnf reads local package
@@ -533,4 +565,43 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// develOffered checks, before the transaction, that the repositories still
+// carry the exact kernel-devel packages the plan needs. Mirrors drop an old
+// z-stream kernel's packages once a newer one is out; dnf would only say
+// "No match for argument", after the other packages were resolved.
+func (a *applier) develOffered(todo []planner.Step, enable []string) (planner.Step, error) {
+	var want []planner.Step
+	for _, st := range todo {
+		if strings.HasPrefix(st.ID, "package.kernel") && st.Action == planner.Create {
+			want = append(want, st)
+		}
+	}
+	if len(want) == 0 {
+		return planner.Step{}, nil
+	}
+	args := []string{"repoquery", "-q", "--available", "--qf", `%{name}-%{version}-%{release}.%{arch}\n`}
+	for _, r := range enable {
+		args = append(args, "--enablerepo="+r)
+	}
+	for _, st := range want {
+		args = append(args, st.Package)
+	}
+	res, err := a.h.Run(a.ctx, host.Cmd{Argv: facts.DNFArgs(a.h, a.opts.DNFArgs, args...)})
+	if err != nil {
+		return want[0], explainDNF(fmt.Errorf("asking the repositories for kernel-devel: %w", err))
+	}
+	offered := map[string]bool{}
+	for _, l := range strings.Split(string(res.Stdout), "\n") {
+		offered[strings.TrimSpace(l)] = true
+	}
+	for _, st := range want {
+		if !offered[st.Package] {
+			return st, fmt.Errorf("%s is not offered by any enabled repository: mirrors drop an old z-stream kernel's packages once a newer kernel is out, and DKMS needs exactly this one. Two ways out: "+
+				"(1) update the kernel and reboot into it (dnf update 'kernel*' && reboot), then run zfsinstall apply again; "+
+				"(2) enable a repository that still carries it (the distribution's vault for this minor release, e.g. Rocky's dl.rockylinux.org/vault or AlmaLinux's vault.almalinux.org) and run zfsinstall apply again. Nothing was installed in this transaction", st.Package)
+		}
+	}
+	return planner.Step{}, nil
 }

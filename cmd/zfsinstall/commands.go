@@ -296,7 +296,7 @@ func cmdApply(ctx context.Context, e *env, args []string) int {
 	}
 	res, err := apply.Apply(ctx, h, f, plan, opts)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "\nError: %v\n\nThe host is consistent: finished steps stay done, the failed one left nothing half-applied. Fix the cause and run zfsinstall apply again; it continues from where the host is.\n", err)
+		fmt.Fprintf(e.stderr, "\nError: %v\n\nSteps finished before the failure stay done and files are only ever replaced whole. Fix the cause and run zfsinstall apply again: every step re-checks the host first, so it continues from where the host is.\n", err)
 		return exitError
 	}
 	add, change, remove := plan.Counts()

@@ -259,3 +259,79 @@ func TestIntegrationPinnedVersionHeld(t *testing.T) {
 	b.wantNotInstalled("zfs-"+testbed.ZFSNew, "kmod-zfs-"+testbed.ZFSNew)
 	b.converged()
 }
+
+// wantRepoFilesIntact checks every repo file in the root still parses.
+func (b *bedRoot) wantRepoFilesIntact() {
+	b.t.Helper()
+	if _, code := b.zi("facts"); code != 0 {
+		b.t.Errorf("facts failed after a fault: a repo file may be corrupted")
+	}
+}
+
+func TestIntegrationFaultUnreachableRepo(t *testing.T) {
+	b := newBed(t, "kernel-"+strings.TrimSuffix(testbed.Kernel94, ".x86_64"))
+	b.writeSpec("")
+	restore := b.p.BreakRepo(t, "zfs-kmod")
+	out, _ := b.apply(1)
+	if !strings.Contains(out, "repository zfs-kmod cannot be reached") {
+		t.Errorf("the error does not name the unreachable repository")
+	}
+	b.wantRepoFilesIntact()
+	restore()
+	b.apply(0)
+	b.wantInstalled("kmod-zfs-" + testbed.ZFSNew)
+	b.converged()
+}
+
+func TestIntegrationFaultUnsignedPackage(t *testing.T) {
+	b := newBed(t, "kernel-"+strings.TrimSuffix(testbed.Kernel94, ".x86_64"))
+	b.writeSpec("")
+	t.Run("unsigned 2.2.9 in zfs-kmod", func(t *testing.T) {
+		b.p.AddUnsigned(t, "zfs-kmod", "zfs", "zfs_version=2.2.9")
+		b.p.AddUnsigned(t, "zfs-kmod", "kmod-zfs", "zfs_version=2.2.9")
+		bt := *b
+		bt.t = t
+		out, _ := bt.apply(1)
+		if !strings.Contains(out, "failed its signature check") {
+			t.Errorf("the error does not say a package failed its signature check")
+		}
+		bt.wantNotInstalled("zfs-2.2.9", "kmod-zfs")
+		bt.wantRepoFilesIntact()
+	})
+	// The unsigned packages are gone again: a re-run converges on 2.2.8.
+	b.apply(0)
+	b.wantInstalled("kmod-zfs-" + testbed.ZFSNew)
+	b.converged()
+}
+
+func TestIntegrationFaultKernelDevelGone(t *testing.T) {
+	b := newBed(t, "kernel-"+strings.TrimSuffix(testbed.Kernel94, ".x86_64"))
+	b.writeSpec("  packaging = \"dkms\"\n")
+	restore := b.p.RemoveFromRepo(t, "appstream", "kernel-devel-"+strings.TrimSuffix(testbed.Kernel94, ".x86_64"))
+	out, _ := b.apply(1)
+	for _, want := range []string{"kernel-devel-" + testbed.Kernel94 + " is not offered", "update the kernel and reboot", "vault"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the error does not say %q", want)
+		}
+	}
+	b.wantNotInstalled("zfs-dkms", "zfs-2")
+	restore()
+	b.apply(0)
+	b.wantInstalled("kernel-devel-"+strings.TrimSuffix(testbed.Kernel94, ".x86_64"), "zfs-dkms-"+testbed.ZFSNew)
+	b.converged()
+}
+
+func TestIntegrationFaultDNFKilled(t *testing.T) {
+	b := newBed(t, "kernel-"+strings.TrimSuffix(testbed.Kernel94, ".x86_64"))
+	b.writeSpec("")
+	b.r.ArmKill(t, "kmod-zfs")
+	out, _ := b.apply(1)
+	if !strings.Contains(out, "dnf was killed") {
+		t.Errorf("the error does not say dnf was killed")
+	}
+	b.wantRepoFilesIntact()
+	b.r.DisarmKill(t)
+	b.apply(0)
+	b.wantInstalled("zfs-"+testbed.ZFSNew, "kmod-zfs-"+testbed.ZFSNew)
+	b.converged()
+}
