@@ -2,6 +2,7 @@ package apply
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/zfsinstall/zfsinstall/backends"
@@ -79,14 +80,18 @@ func Verify(f *facts.Facts, s *spec.Spec) Report {
 		_, ok := f.Files["/etc/modules-load.d/zfs.conf"]
 		add(Check{Name: "autoload", OK: ok, Detail: orMissing("/etc/modules-load.d/zfs.conf", ok)})
 	}
-	for unit, want := range planner.WantedUnits(s.Services) {
-		if !want {
-			continue
+	wanted := planner.WantedUnits(s.Services)
+	units := make([]string, 0, len(wanted))
+	for u, want := range wanted {
+		if want {
+			units = append(units, u)
 		}
+	}
+	sort.Strings(units)
+	for _, unit := range units {
 		st := f.Services[unit]
 		add(Check{Name: "service " + unit, OK: st == "enabled", Detail: unit + " is " + orNoneS(st)})
 	}
-	sortChecks(r.Checks)
 	return r
 }
 
@@ -123,12 +128,4 @@ func orMissing(path string, ok bool) string {
 		return path + " present"
 	}
 	return path + " missing"
-}
-
-func sortChecks(cs []Check) {
-	for i := 1; i < len(cs); i++ {
-		for j := i; j > 0 && cs[j].Name < cs[j-1].Name && cs[j].Name[:7] == "service" && cs[j-1].Name[:7] == "service"; j-- {
-			cs[j], cs[j-1] = cs[j-1], cs[j]
-		}
-	}
 }
