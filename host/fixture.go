@@ -21,6 +21,7 @@ type Fixture struct {
 	commands map[string]FixtureResult
 	handlers map[string]func(Cmd) FixtureResult
 	Calls    []Cmd
+	live     bool
 }
 
 // FixtureResult is the canned outcome of a command.
@@ -41,6 +42,22 @@ func NewFixture(t testing.TB, srcDir string) *Fixture {
 		}
 	}
 	return &Fixture{Real: NewReal(dir, nil), t: t, commands: map[string]FixtureResult{}, handlers: map[string]func(Cmd) FixtureResult{}}
+}
+
+// Live makes the fixture play a running system: Root() says "/" (so the
+// code under test takes its live-host paths: no --root, no chroot) while
+// every file still lives in the fixture's tree.
+func (f *Fixture) Live() *Fixture {
+	f.live = true
+	return f
+}
+
+// Root implements Host.
+func (f *Fixture) Root() string {
+	if f.live {
+		return "/"
+	}
+	return f.Real.Root()
 }
 
 // On registers the result of the command whose argv joined by spaces is key.

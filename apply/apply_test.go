@@ -1,0 +1,155 @@
+package apply
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/zfsinstall/zfsinstall/facts/gather"
+	"github.com/zfsinstall/zfsinstall/host"
+	"github.com/zfsinstall/zfsinstall/planner"
+	"github.com/zfsinstall/zfsinstall/spec"
+)
+
+const kver = "5.14.0-427.13.1.el9_4.x86_64"
+
+// liveHost is testdata/hosts-live/rocky9.4-kmod-unmanaged played as a running
+// system. rpm, uname and modinfo answer from a table. Two fakes stand in for
+// what cannot run here: systemctl (it makes the symlink systemctl would) and
+// modprobe (it writes /sys/module/zfs/version as a loaded module would).
+func liveHost(t *testing.T) *host.Fixture {
+	h := host.NewFixture(t, "../testdata/hosts-live/rocky9.4-kmod-unmanaged").Live()
+	installed := "zfs-release\t(none)\t3\t0\tnoarch\n" +
+		"zfs\t(none)\t2.2.7\t1.el9\tx86_64\n" +
+		"kmod-zfs\t(none)\t2.2.7\t1.el9\tx86_64\n" +
+		"kernel-core\t(none)\t5.14.0\t427.13.1.el9_4\tx86_64\n" +
+		"gpg-pubkey\t(none)\t9db84141\t62d88994\t(none)\n"
+	h.Handle("rpm -qa --qf", func(host.Cmd) host.FixtureResult { return host.FixtureResult{Stdout: installed} })
+	h.Handle("rpm -q --qf", func(c host.Cmd) host.FixtureResult {
+		var out strings.Builder
+		for _, name := range c.Argv[3:] {
+			for _, l := range strings.Split(installed, "\n") {
+				if strings.HasPrefix(l, name+"\t") {
+					out.WriteString(l + "\n")
+				}
+			}
+		}
+		return host.FixtureResult{Stdout: out.String()}
+	})
+	h.Handle("rpm -q gpg-pubkey-9db84141", func(host.Cmd) host.FixtureResult {
+		return host.FixtureResult{Stdout: "gpg-pubkey-9db84141-62d88994\n"}
+	})
+	h.On("zpool list -H -o name", host.FixtureResult{}) // no pool imported
+	h.On("uname -r", host.FixtureResult{Stdout: kver + "\n"})
+	h.On("modinfo -k "+kver+" -F version zfs", host.FixtureResult{Stdout: "2.2.7-1\n"})
+	h.Handle("systemctl enable ", func(c host.Cmd) host.FixtureResult { // fake systemctl
+		unit := c.Argv[len(c.Argv)-1]
+		link := h.Path("/etc/systemd/system/zfs.target.wants/" + unit)
+		os.MkdirAll(filepath.Dir(link), 0o755)
+		os.Symlink("/usr/lib/systemd/system/"+unit, link)
+		return host.FixtureResult{}
+	})
+	h.Handle("modprobe zfs", func(host.Cmd) host.FixtureResult { // fake modprobe
+		os.MkdirAll(h.Path("/sys/module/zfs"), 0o755)
+		os.WriteFile(h.Path("/sys/module/zfs/version"), []byte("2.2.7-1\n"), 0o444)
+		return host.FixtureResult{}
+	})
+	return h
+}
+
+func TestApplyLiveHost(t *testing.T) {
+	h := liveHost(t)
+	s, diags := spec.Parse("spec.hcl", []byte(`module { options = { zfs_arc_max = 8589934592 } }`))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	ctx := context.Background()
+	f, err := gather.Gather(ctx, h, gather.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := planner.Make(s, f, planner.Options{})
+	var ids []string
+	for _, st := range p.Steps {
+		ids = append(ids, string(st.Action)+" "+st.ID)
+	}
+	wantSteps := []string{
+		"~ repo.zfs", "~ repo.zfs-kmod",
+		"+ file./etc/modules-load.d/zfs.conf", "+ file./etc/modprobe.d/zfs.conf",
+		"+ service.zfs-import-cache.service", "+ service.zfs-import.target", "+ service.zfs-mount.service",
+		"+ service.zfs-zed.service", "+ service.zfs.target",
+		"+ module.zfs",
+	}
+	if diff := cmp.Diff(wantSteps, ids); diff != "" {
+		t.Fatalf("plan steps (-want +got):\n%s", diff)
+	}
+	before, _ := os.ReadFile(h.Path("/etc/yum.repos.d/zfs.repo"))
+	h.Calls = nil
+	res, err := Apply(ctx, h, f, p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Transactions != 0 {
+		t.Errorf("dnf transactions = %d, want 0: every package is installed", res.Transactions)
+	}
+	wantCalls := []string{
+		"systemctl enable zfs-import-cache.service",
+		"systemctl enable zfs-import.target",
+		"systemctl enable zfs-mount.service",
+		"systemctl enable zfs-zed.service",
+		"systemctl enable zfs.target",
+		"modprobe zfs", // the check before it reads /sys/module/zfs/version: absent
+
+		"rpm -q --qf " + qf + " zfs", // module step: verify
+		"rpm -q --qf " + qf + " zfs", // final module verification: userland version
+		"modinfo -k " + kver + " -F version zfs",
+	}
+	if diff := cmp.Diff(wantCalls, h.CallKeys()); diff != "" {
+		t.Errorf("commands run (-want +got):\n%s", diff)
+	}
+	// zfs.repo: only the two enabled= lines changed, every other byte kept.
+	after, _ := os.ReadFile(h.Path("/etc/yum.repos.d/zfs.repo"))
+	if diff := cmp.Diff(lineDiff(string(before), string(after)), []string{
+		"-enabled=1 +enabled=0", "-enabled=0 +enabled=1",
+	}); diff != "" {
+		t.Errorf("zfs.repo changes (-want +got):\n%s", diff)
+	}
+	for path, want := range map[string]string{
+		"/etc/modules-load.d/zfs.conf": "# Managed by zfsinstall from the host spec; local edits are replaced on the next apply.\nzfs\n",
+		"/etc/modprobe.d/zfs.conf":     "# Managed by zfsinstall from the host spec; local edits are replaced on the next apply.\noptions zfs zfs_arc_max=8589934592\n",
+	} {
+		got, err := os.ReadFile(h.Path(path))
+		if err != nil || string(got) != want {
+			t.Errorf("%s = %q (%v), want %q", path, got, err, want)
+		}
+	}
+	// Idempotent: the host now matches, and verify agrees.
+	f2, err := gather.Gather(ctx, h, gather.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p2 := planner.Make(s, f2, planner.Options{}); len(p2.Steps) != 0 {
+		t.Errorf("second plan has %d steps, want none: %+v", len(p2.Steps), p2.Steps)
+	}
+	if r := Verify(f2, s); !r.OK {
+		t.Errorf("verify after apply: %+v", r)
+	}
+}
+
+// lineDiff pairs changed lines of two files with the same number of lines.
+func lineDiff(a, b string) []string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	var out []string
+	for i := range al {
+		if i < len(bl) && al[i] != bl[i] {
+			out = append(out, "-"+al[i]+" +"+bl[i])
+		}
+	}
+	if len(al) != len(bl) {
+		out = append(out, "line count changed")
+	}
+	return out
+}
