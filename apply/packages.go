@@ -15,6 +15,7 @@ import (
 	"github.com/zfsinstall/zfsinstall/backends"
 	"github.com/zfsinstall/zfsinstall/catalog"
 	"github.com/zfsinstall/zfsinstall/facts"
+	"github.com/zfsinstall/zfsinstall/facts/gather"
 	"github.com/zfsinstall/zfsinstall/host"
 	"github.com/zfsinstall/zfsinstall/planner"
 	"github.com/zfsinstall/zfsinstall/repos"
@@ -282,6 +283,8 @@ func (a *applier) resolveVersions(todo []planner.Step, install []string) ([]stri
 				return nil, fmt.Errorf("refusing before installing ZFS: %w", err)
 			}
 		}
+	} else if err := a.kmodFits(best); err != nil {
+		return nil, fmt.Errorf("refusing before installing ZFS: %w", err)
 	}
 	for _, i := range zfsSteps {
 		install[i] = install[i] + "-" + best
@@ -432,6 +435,9 @@ func (a *applier) fetchRelease(st planner.Step) (string, repos.Key, func(), erro
 	info, err := repos.VerifyRelease(data, a.f.Distro, trusted)
 	if err != nil {
 		return "", repos.Key{}, nil, err
+	}
+	if st.Content != "" && info.SHA256 != st.Content {
+		return "", repos.Key{}, nil, fmt.Errorf("%s changed since it was verified at plan time (sha256 %s, planned %s): refusing; run zfsinstall plan again", st.Package, info.SHA256, st.Content)
 	}
 	var key repos.Key
 	for _, k := range trusted {
@@ -604,4 +610,24 @@ func (a *applier) develOffered(todo []planner.Step, enable []string) (planner.St
 		}
 	}
 	return planner.Step{}, nil
+}
+
+// kmodFits checks that the kmod-zfs about to be installed was built for the
+// EL minor release of every target kernel (its modules live under
+// /lib/modules/<build kernel>; weak-modules carries them to later z-stream
+// kernels of the same minor only).
+func (a *applier) kmodFits(version string) error {
+	res, err := a.h.Run(a.ctx, host.Cmd{Argv: facts.DNFArgs(a.h, a.opts.DNFArgs, "repoquery", "-q", "--available", "--qf", `@pkg %{version}-%{release}\n%{files}\n`, "kmod-zfs-"+version)})
+	if err != nil {
+		return explainDNF(fmt.Errorf("asking which kernel kmod-zfs %s is built for: %w", version, err))
+	}
+	for _, built := range gather.ParseKmodFiles(res.Stdout) {
+		have := catalog.ClassifyKernel(built, "").ELMinor
+		for _, k := range a.targetKernels() {
+			if want := catalog.ClassifyKernel(k, "").ELMinor; want != have {
+				return fmt.Errorf("kmod-zfs %s is built for EL %s (kernel %s) but the target kernel %s is EL %s: no kABI-tracking kmod is published for EL %s yet, so the module would not load. Use packaging = \"dkms\", or keep booting an EL %s kernel until OpenZFS publishes one", version, have, built, k, want, want, have)
+			}
+		}
+	}
+	return nil
 }

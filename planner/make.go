@@ -25,6 +25,15 @@ type Options struct {
 	// ReleaseKey replaces the pinned OpenZFS key (--release-key: private
 	// mirrors that re-sign, test beds). Nil: the pinned key for the host.
 	ReleaseKey *repos.Key
+	// ReleaseCheck is the outcome of verifying the zfs-release package
+	// before planning (nil: not checked, e.g. the URL was not reachable).
+	ReleaseCheck *ReleaseCheck
+}
+
+// ReleaseCheck is what verifying the zfs-release package at plan time found.
+type ReleaseCheck struct {
+	Info repos.ReleaseInfo
+	Err  error
 }
 
 // Transactions, in the order apply runs them.
@@ -312,11 +321,23 @@ func (pl *planner) release() {
 				return
 			}
 		}
-		pl.add(Step{ID: "release.zfs-release", Action: Create, Kind: KindRelease, Txn: txnRelease,
+		st := Step{ID: "release.zfs-release", Action: Create, Kind: KindRelease, Txn: txnRelease,
 			Summary: "install zfs-release from " + src,
 			Reason: fmt.Sprintf("zfs-release provides %s and the OpenZFS signing keys; it is verified against the pinned %s (%s) before it is installed, and the key is imported into the rpm database so dnf checks every ZFS package it signs",
 				repoFile, key.Name, key.Fingerprint),
-			Package: src, Key: key.Name})
+			Package: src, Key: key.Name}
+		switch c := pl.opts.ReleaseCheck; {
+		case c == nil:
+			st.Reason += "; not verified yet (not reachable now): apply fetches and verifies it before anything is installed"
+		case c.Err != nil:
+			pl.errorf("zfs.release_rpm", "zfs-release refused", "%v", c.Err)
+			return
+		default:
+			st.Summary = fmt.Sprintf("install %s-%s-%s.%s from %s", c.Info.Name, c.Info.Version, c.Info.Release, c.Info.Arch, src)
+			st.Reason += fmt.Sprintf("; verified now: signed by %s, sha256 %s, and apply installs only a file with that digest", c.Info.SignedBy, c.Info.SHA256)
+			st.Content = c.Info.SHA256
+		}
+		pl.add(st)
 		return
 	}
 	if !pl.keyImported(key) {

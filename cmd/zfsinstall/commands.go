@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zfsinstall/zfsinstall/apply"
@@ -170,6 +171,7 @@ func makePlan(ctx context.Context, e *env, p *planFlags) (*spec.Spec, map[string
 		}
 		opts.ReleaseKey = &k
 	}
+	opts.ReleaseCheck = checkRelease(ctx, e, s, f, opts.ReleaseKey, p.factsFile == "")
 	plan := planner.Make(s, f, opts)
 	return s, files, f, plan, true
 }
@@ -403,4 +405,41 @@ func cmdRecipes(_ context.Context, e *env, args []string) int {
 	}
 	e.stdout.Write(data)
 	return exitOK
+}
+
+// checkRelease verifies the zfs-release package at plan time when it is to
+// be installed: a local file always, a URL when it can be fetched quickly
+// (never when planning from saved facts, which is offline by design).
+// Nil means "could not check now"; apply checks before installing anyway.
+func checkRelease(ctx context.Context, e *env, s *spec.Spec, f *facts.Facts, key *repos.Key, online bool) *planner.ReleaseCheck {
+	if _, ok := f.Installed("zfs-release"); ok || !f.Distro.Supported() {
+		return nil
+	}
+	src := s.ZFS.ReleaseRPM
+	if src == "" {
+		var err error
+		if src, err = repos.ReleaseURL(f.Distro); err != nil {
+			return nil // the planner reports it
+		}
+	}
+	var data []byte
+	var err error
+	if strings.Contains(src, "://") {
+		if !online {
+			return nil // planning from saved facts is offline by design
+		}
+		data, err = repos.Fetch(ctx, src, s.ZFS.InsecureReleaseURL, 10*time.Second)
+		if err != nil {
+			e.log.WithError(err).Info("zfs-release not fetched at plan time; apply will fetch and verify it")
+			return nil
+		}
+	} else if data, err = os.ReadFile(src); err != nil {
+		return &planner.ReleaseCheck{Err: fmt.Errorf("reading release_rpm: %w", err)}
+	}
+	var trusted []repos.Key
+	if key != nil {
+		trusted = []repos.Key{*key}
+	}
+	info, err := repos.VerifyRelease(data, f.Distro, trusted)
+	return &planner.ReleaseCheck{Info: info, Err: err}
 }

@@ -335,3 +335,88 @@ func TestIntegrationFaultDNFKilled(t *testing.T) {
 	b.wantInstalled("zfs-"+testbed.ZFSNew, "kmod-zfs-"+testbed.ZFSNew)
 	b.converged()
 }
+
+func TestIntegrationTamperedReleaseRefused(t *testing.T) {
+	b := newBed(t, "kernel-"+strings.TrimSuffix(testbed.Kernel94, ".x86_64"))
+	data, err := os.ReadFile(b.p.ZFSRelease)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)-100] ^= 0x01 // one bit in the payload
+	tampered := filepath.Join(t.TempDir(), filepath.Base(b.p.ZFSRelease))
+	if err := os.WriteFile(tampered, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.spec = filepath.Join(t.TempDir(), "zfsinstall.hcl")
+	os.WriteFile(b.spec, []byte("zfs {\n  release_rpm = \""+tampered+"\"\n}\n"), 0o644)
+	packagesBefore, keysBefore := b.r.Installed(t), b.r.ImportedKeys(t)
+
+	out, code := b.zi("plan")
+	if code != 1 || !strings.Contains(out, "zfs-release refused") || !strings.Contains(out, "damaged or was tampered with") {
+		t.Errorf("plan: exit %d, want 1 refusing the tampered zfs-release at plan time", code)
+	}
+	out, code = b.zi("apply", "--auto-approve")
+	if code != 1 || !strings.Contains(out, "tampered") {
+		t.Errorf("apply: exit %d, want 1 refusing the tampered zfs-release", code)
+	}
+	if diff := strings.Join(b.r.Installed(t), " "); diff != strings.Join(packagesBefore, " ") {
+		t.Errorf("packages changed after a refusal:\nbefore %v\nafter  %v", packagesBefore, b.r.Installed(t))
+	}
+	if strings.Join(b.r.ImportedKeys(t), " ") != strings.Join(keysBefore, " ") {
+		t.Errorf("keys were imported after a refusal: %v", b.r.ImportedKeys(t))
+	}
+	if b.r.Exists("/etc/yum.repos.d/zfs.repo") {
+		t.Error("zfs.repo exists after the release package was refused")
+	}
+	// The genuine package then installs, is verified, and its sections flip.
+	b.writeSpec("")
+	out, _ = b.apply(0)
+	if !strings.Contains(out, "verified now: signed by") {
+		t.Errorf("the plan does not say the release package was verified at plan time")
+	}
+	b.converged()
+}
+
+func TestIntegrationSavedPlan(t *testing.T) {
+	b := newBed(t, "kernel-"+strings.TrimSuffix(testbed.Kernel94, ".x86_64"))
+	b.writeSpec("")
+	planFile := filepath.Join(t.TempDir(), "plan.json")
+	if _, code := b.zi("plan", "--out", planFile); code != 0 {
+		t.Fatalf("plan --out: exit %d", code)
+	}
+	// An administrator edits a file zfsinstall manages after the plan was made: the saved plan is stale.
+	os.MkdirAll(filepath.Join(b.r.Dir, "etc/modprobe.d"), 0o755)
+	os.WriteFile(filepath.Join(b.r.Dir, "etc/modprobe.d/zfs.conf"), []byte("options zfs zfs_arc_max=1073741824\n"), 0o644)
+	out, code := runCLI(t, "apply", planFile, "--root", b.r.Dir, "--release-key", b.p.KeyFile, "--dnf-arg", "--disableplugin=local,show-leaves,generate_completion_cache")
+	if code != 1 || !strings.Contains(out, "saved plan is stale") {
+		t.Fatalf("apply of a stale plan: exit %d, want 1 and \"saved plan is stale\"\n%s", code, out)
+	}
+	b.wantNotInstalled("zfs-release")
+	// A fresh saved plan applies exactly.
+	if _, code := b.zi("plan", "--out", planFile); code != 0 {
+		t.Fatalf("plan --out: exit %d", code)
+	}
+	out, code = runCLI(t, "apply", planFile, "--root", b.r.Dir, "--release-key", b.p.KeyFile, "--dnf-arg", "--disableplugin=local,show-leaves,generate_completion_cache")
+	if code != 0 {
+		t.Fatalf("apply of a fresh saved plan: exit %d\n%s", code, out)
+	}
+	b.wantInstalled("kmod-zfs-" + testbed.ZFSNew)
+}
+
+// A new EL minor is out before OpenZFS has published its kmod: the bed's
+// kmod-zfs is built for EL 9.4 and the host runs EL 9.5's kernel.
+func TestIntegrationKmodNotPublishedForMinor(t *testing.T) {
+	b := newBed(t, "kernel-"+strings.TrimSuffix(testbed.Kernel95, ".x86_64"))
+	b.writeSpec("  packaging = \"kmod\"\n")
+	out, _ := b.apply(1)
+	if !strings.Contains(out, "is built for EL 9.4") || !strings.Contains(out, "target kernel "+testbed.Kernel95+" is EL 9.5") {
+		t.Errorf("apply must refuse before installing, naming both minor releases")
+	}
+	b.wantNotInstalled("zfs-2", "kmod-zfs")
+	// With the repositories asked, auto packaging sees it at plan time and chooses DKMS.
+	b.writeSpec("")
+	out, code := b.zi("plan", "--refresh")
+	if code != 0 || !strings.Contains(out, "Packaging: dkms") || !strings.Contains(out, "no kABI-tracking kmod is published for EL 9.5") {
+		t.Errorf("plan --refresh: exit %d, want DKMS chosen because no kmod is published for EL 9.5", code)
+	}
+}
