@@ -277,6 +277,9 @@ func (a *applier) resolveVersions(todo []planner.Step, install []string) ([]stri
 		return nil, fmt.Errorf("no version of %s satisfying %q is offered by the enabled repositories (offered: %s%s); check zfs.version and zfs.repo, or `dnf repoquery %s`",
 			strings.Join(names, " and "), orAny(constraint), describeOffered(offered), known, strings.Join(names, " "))
 	}
+	if p, ok := installedZFS["zfs"]; ok && rpm.CompareVersions(best, p.Version) < 0 && !a.p.AllowDowngrade {
+		return nil, fmt.Errorf("refusing to downgrade zfs from %s to %s, the newest release zfs.version (%q) allows in the enabled section: set allow_downgrade = true if that is intended, or widen zfs.version", p.Version, best, orAny(constraint))
+	}
 	if a.b.Name() == "dkms" {
 		for _, k := range a.targetKernels() {
 			if err := backends.CheckKernel(best, catalog.ClassifyKernel(k, ""), c); err != nil {

@@ -64,6 +64,7 @@ type planner struct {
 func Make(s *spec.Spec, f *facts.Facts, opts Options) *Plan {
 	pl := &planner{s: s, f: f, opts: opts, p: &Plan{FormatVersion: FormatVersion, Steps: []Step{}, Diagnostics: []Diagnostic{}, FactsDigest: Digest(f)}}
 	pl.p.AllowKnownBad = s.ZFS.AllowKnownBad
+	pl.p.AllowDowngrade = s.ZFS.AllowDowngrade
 	pl.plan()
 	return pl.p
 }
@@ -559,6 +560,16 @@ func (pl *planner) zfsPackages() {
 			desc += " " + c
 		}
 		switch {
+		case ok && pl.downgrade(p.Version):
+			if !pl.s.ZFS.AllowDowngrade {
+				pl.errorf("zfs.version", fmt.Sprintf("zfs.version = %q would downgrade %s from %s", c, name, p.Version),
+					"every release zfs.version allows is older than the installed %s %s. A downgrade steps the module and userland back, and pools whose newer features were enabled may not import with the older module. Widen zfs.version to include %s, or set allow_downgrade = true in the zfs block if the downgrade is intended.", name, p.Version, p.Version)
+				return
+			}
+			st.Action = Update
+			st.Before = p.Version
+			st.Summary = fmt.Sprintf("downgrade %s %s -> %s", name, p.EVR(), orAny(c))
+			st.Reason = fmt.Sprintf("installed %s %s is newer than zfs.version = %q allows; allow_downgrade = true", name, p.Version, c)
 		case ok:
 			st.Action = Update
 			st.Before = p.Version
@@ -752,6 +763,12 @@ func (pl *planner) module() {
 			Reason: "module.load = true; loading now proves the module works on the running kernel"})
 	case want != "" && !backends.SameVersion(z.ModuleLoaded, want) || pl.changesModule():
 		if len(pl.f.Pools) > 0 {
+			if pl.changesModule() {
+				pl.warnf("", "reboot required after apply: the loaded zfs module is "+z.ModuleLoaded,
+					"this plan replaces the zfs packages; the module loaded now (%s) stays in the kernel until it is unloaded, and pools are imported (%s), so it cannot be reloaded safely: reboot into %s after apply. Until then userland and loaded module differ, and `zfs send` and other ioctls may fail with \"invalid argument\".",
+					z.ModuleLoaded, strings.Join(pl.f.Pools, ", "), pl.p.TargetKernel)
+				return
+			}
 			pl.warnf("", "reboot required: the loaded zfs module is "+z.ModuleLoaded,
 				"the zfs module loaded now is %s but the userland is %s (module on disk: %s). Pools are imported (%s), so the module cannot be reloaded safely: reboot into %s. Until then `zfs send` and other ioctls may fail with \"invalid argument\".",
 				z.ModuleLoaded, orUnknown(want), orUnknown(z.ModuleOnDisk), strings.Join(pl.f.Pools, ", "), pl.p.TargetKernel)
@@ -925,4 +942,36 @@ func (pl *planner) hold(sec repos.Section) {
 				"includepkgs= in zfs.repo, not dnf versionlock: it needs no plugin, is visible where the repo is defined, and works the same in a chroot or --root (versionlock reads its list from the machine's /etc/dnf/plugins)",
 			Before: sec.Include, After: HoldPattern(v), Content: HoldPattern(v), Version: v})
 	}
+}
+
+// downgrade reports whether meeting zfs.version means going below the
+// installed version: no release the constraint allows (of those offered,
+// or, when the repositories were not asked, of all OpenZFS releases) is at
+// least the installed one.
+func (pl *planner) downgrade(installed string) bool {
+	c := pl.s.ZFS.Constraint
+	if c == nil {
+		return false
+	}
+	var versions []string
+	if pl.f.Available.Known {
+		for _, p := range pl.f.Available.Packages {
+			if p.Name == "zfs" {
+				versions = append(versions, p.Version)
+			}
+		}
+	} else {
+		for _, r := range catalog.Releases() {
+			if r.Kind == "release" {
+				versions = append(versions, r.Version.String())
+			}
+		}
+	}
+	iv := mustVersion(installed)
+	for _, v := range versions {
+		if pv := mustVersion(v); c.Check(pv) && !pv.LessThan(iv) {
+			return false
+		}
+	}
+	return true
 }

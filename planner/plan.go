@@ -98,10 +98,12 @@ type Plan struct {
 	TargetKernels   []string `json:"target_kernels,omitempty"`
 	// AllowKnownBad are the advisory IDs the spec accepts; apply never
 	// resolves a version range to a release with any other advisory.
-	AllowKnownBad []string     `json:"allow_known_bad,omitempty"`
-	Steps         []Step       `json:"steps"`
-	Notes         []string     `json:"notes,omitempty"`
-	Diagnostics   []Diagnostic `json:"diagnostics"`
+	AllowKnownBad []string `json:"allow_known_bad,omitempty"`
+	// AllowDowngrade lets apply resolve to a release older than the installed one.
+	AllowDowngrade bool         `json:"allow_downgrade,omitempty"`
+	Steps          []Step       `json:"steps"`
+	Notes          []string     `json:"notes,omitempty"`
+	Diagnostics    []Diagnostic `json:"diagnostics"`
 	// FactsDigest identifies the facts the plan was made from; a saved plan
 	// applied to a host whose facts differ is stale.
 	FactsDigest string `json:"facts_digest"`
