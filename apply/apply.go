@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"strings"
 	"time"
 
@@ -70,6 +71,7 @@ type applier struct {
 	res  *Result
 	log  logrus.FieldLogger
 	b    backends.Backend
+	done map[string]bool // command steps that ran
 }
 
 // Apply carries out p on h. f are the facts the plan was checked against.
@@ -93,7 +95,7 @@ func Apply(ctx context.Context, h host.Host, f *facts.Facts, p *planner.Plan, op
 		return nil, err
 	}
 	defer release()
-	a := &applier{ctx: ctx, h: h, f: f, p: p, opts: opts, res: &Result{}, log: opts.Log}
+	a := &applier{ctx: ctx, h: h, f: f, p: p, opts: opts, res: &Result{}, log: opts.Log, done: map[string]bool{}}
 	a.b = kmod.Backend{}
 	if p.Packaging == "dkms" {
 		a.b = dkms.Backend{}
@@ -212,6 +214,8 @@ func (a *applier) satisfied(st planner.Step) (bool, error) {
 			return false, err
 		}
 		return dkms.Status(a.ctx, a.h, ver, st.Kernel) == "installed", nil
+	case planner.KindCommand:
+		return a.done[st.ID], nil // a command has no state to check: it is done once it ran
 	case planner.KindModule:
 		b, err := a.h.ReadFile("/sys/module/zfs/version")
 		if err != nil {
@@ -251,7 +255,17 @@ func (a *applier) do(st planner.Step) error {
 		if st.Action == planner.Delete {
 			return a.h.Remove(st.Path)
 		}
-		return a.h.WriteFile(st.Path, []byte(st.Content), 0o644)
+		mode := fs.FileMode(0o644)
+		if st.Mode != 0 {
+			mode = fs.FileMode(st.Mode)
+		}
+		return a.h.WriteFile(st.Path, []byte(st.Content), mode)
+	case planner.KindCommand:
+		if _, err := a.run(facts.InRoot(a.h, st.Argv...)...); err != nil {
+			return err
+		}
+		a.done[st.ID] = true
+		return nil
 	case planner.KindService:
 		verb := "disable"
 		if st.Enabled {

@@ -78,7 +78,7 @@ func TestApplyLiveHost(t *testing.T) {
 	}
 	wantSteps := []string{
 		"~ repo.zfs", "~ repo.zfs-kmod",
-		"+ file./etc/modules-load.d/zfs.conf", "+ file./etc/modprobe.d/zfs.conf",
+		"+ file./etc/modules-load.d/zfs.conf", "+ file./etc/modprobe.d/zfs.conf", "+ file./etc/dnf/plugins/needs-restarting.d/zfs.conf",
 		"+ service.zfs-import-cache.service", "+ service.zfs-import.target", "+ service.zfs-mount.service",
 		"+ service.zfs-zed.service", "+ service.zfs.target",
 		"+ module.zfs",
@@ -118,8 +118,9 @@ func TestApplyLiveHost(t *testing.T) {
 		t.Errorf("zfs.repo changes (-want +got):\n%s", diff)
 	}
 	for path, want := range map[string]string{
-		"/etc/modules-load.d/zfs.conf": "# Managed by zfsinstall from the host spec; local edits are replaced on the next apply.\nzfs\n",
-		"/etc/modprobe.d/zfs.conf":     "# Managed by zfsinstall from the host spec; local edits are replaced on the next apply.\noptions zfs zfs_arc_max=8589934592\n",
+		"/etc/modules-load.d/zfs.conf":                 "# Managed by zfsinstall from the host spec; local edits are replaced on the next apply.\nzfs\n",
+		"/etc/modprobe.d/zfs.conf":                     "# Managed by zfsinstall from the host spec; local edits are replaced on the next apply.\noptions zfs zfs_arc_max=8589934592\n",
+		"/etc/dnf/plugins/needs-restarting.d/zfs.conf": "# Managed by zfsinstall from the host spec; local edits are replaced on the next apply.\nzfs\nkmod-zfs\nzfs-dkms\n",
 	} {
 		got, err := os.ReadFile(h.Path(path))
 		if err != nil || string(got) != want {

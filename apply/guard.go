@@ -11,6 +11,7 @@ import (
 	"github.com/zfsinstall/zfsinstall/catalog"
 	"github.com/zfsinstall/zfsinstall/facts"
 	"github.com/zfsinstall/zfsinstall/host"
+	"github.com/zfsinstall/zfsinstall/planner"
 )
 
 // Guard says whether ZFS, as installed on h, would work after booting kver.
@@ -28,7 +29,13 @@ func Guard(ctx context.Context, h host.Host, f *facts.Facts, kver string) Report
 		add("zfs installed", false, "zfs is not installed: nothing to guard (run zfsinstall apply first)")
 		return r
 	}
-	if _, ok := f.Installed("kmod-zfs"); ok {
+	_, hasKmod := f.Installed("kmod-zfs")
+	_, hasDKMS := f.Installed("zfs-dkms")
+	if !hasKmod && !hasDKMS {
+		add("module package installed", false, "zfs "+zfsPkg.Version+" is installed but neither kmod-zfs nor zfs-dkms: no package provides the kernel module; run zfsinstall apply")
+		return r
+	}
+	if hasKmod {
 		ok, why := kmod.Backend{}.Supports(f.Distro, k)
 		add("kmod fits kernel", ok, why)
 		if !ok {
@@ -39,19 +46,23 @@ func Guard(ctx context.Context, h host.Host, f *facts.Facts, kver string) Report
 		for _, m := range built {
 			has = has || m == k.ELMinor
 		}
-		add("kmod published for EL "+k.ELMinor, has, fmt.Sprintf("the installed kmod-zfs is built for EL %s; kernel %s is EL %s", strings.Join(built, ", "), kver, k.ELMinor)+
+		builtFor := "EL " + strings.Join(built, ", EL ")
+		if len(built) == 0 {
+			builtFor = "no EL minor release (no kmod-zfs module found under /lib/modules/*/extra)"
+		}
+		add("kmod published for EL "+k.ELMinor, has, fmt.Sprintf("the installed kmod-zfs is built for %s; kernel %s is EL %s", builtFor, kver, k.ELMinor)+
 			map[bool]string{true: "", false: ": no kmod-zfs exists for this minor yet; keep booting the current kernel (exclude kernel* updates or versionlock the kernel) until OpenZFS publishes one, or switch to packaging = \"dkms\""}[has])
 	}
-	if p, ok := f.Installed("zfs-dkms"); ok {
+	if hasDKMS {
+		p, _ := f.Installed("zfs-dkms")
 		err := backends.CheckKernel(p.Version, k, nil)
 		add("OpenZFS "+p.Version+" supports Linux "+k.Upstream, err == nil, errText(err, "within the release's Linux-Minimum/Maximum"))
+		want := planner.DevelNVRA(k)
 		devel := false
 		for _, q := range f.Packages {
-			if strings.HasSuffix(q.Name, "-devel") && strings.HasPrefix(q.Name, "kernel") && strings.HasPrefix(kver, q.Version+"-"+q.Release+"."+q.Arch) {
-				devel = true
-			}
+			devel = devel || q.NVRA() == want
 		}
-		add("kernel-devel for "+kver, devel, map[bool]string{true: "installed: dkms can build at kernel install", false: "not installed: dkms cannot build the module for this kernel; install the package providing kernel-devel-uname-r = " + kver}[devel])
+		add("kernel-devel for "+kver, devel, map[bool]string{true: want + " installed: dkms can build at kernel install", false: want + " is not installed: dkms cannot build the module for this kernel; install it (it provides kernel-devel-uname-r = " + kver + ")"}[devel])
 	}
 	if host.Exists(h, "/lib/modules/"+kver) {
 		got := facts.ModuleOnDisk(ctx, h, kver)

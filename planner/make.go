@@ -119,6 +119,7 @@ func (pl *planner) plan() {
 	pl.repoSections()
 	pl.packages()
 	pl.dkmsBuilds()
+	pl.initramfs()
 	pl.files()
 	pl.services()
 	pl.module()
@@ -675,24 +676,84 @@ func ModprobeContent(opts map[string]string) string {
 	return b.String()
 }
 
-// files plans the module autoload and options files.
+// Files zfsinstall installs for day-2 operation.
+const (
+	SpecCopyFile     = "/etc/zfsinstall/host.hcl"
+	VerifyUnit       = "zfsinstall-verify.service"
+	VerifyUnitFile   = "/etc/systemd/system/" + VerifyUnit
+	GuardHookFile    = "/etc/kernel/install.d/85-zfsinstall-guard.install"
+	NeedsRestartFile = "/etc/dnf/plugins/needs-restarting.d/zfs.conf"
+	// Binary is where the units and hooks expect zfsinstall.
+	Binary = "/usr/local/sbin/zfsinstall"
+)
+
+// files plans the module autoload and options files, and the files that
+// keep ZFS working after day one.
 func (pl *planner) files() {
 	pl.file(modulesLoadFile, pl.s.Module.Autoload, ModulesLoadContent(),
-		"loads zfs at boot through systemd-modules-load (module.autoload)")
+		"loads zfs at boot through systemd-modules-load (module.autoload)", 0)
 	pl.file(modprobeFile, len(pl.s.Module.Options) > 0, ModprobeContent(pl.s.Module.Options),
-		"module options from module.options, applied whenever the module loads")
+		"module options from module.options, applied whenever the module loads", 0)
+	pl.file(NeedsRestartFile, true, managedHeader+"zfs\nkmod-zfs\nzfs-dkms\n",
+		"`dnf needs-restarting -r` then reports that a reboot is needed after an update of the ZFS module or userland, as it does for the kernel: the new module only loads at the next boot (or reload)", 0)
+	verify := pl.s.Services.VerifyOnBoot
+	pl.file(SpecCopyFile, verify, pl.s.Source,
+		"a copy of the host spec for `zfsinstall verify` at boot (services.verify_on_boot)", 0o600)
+	pl.file(VerifyUnitFile, verify, VerifyUnitContent(),
+		"runs `zfsinstall verify` once at boot, after zfs.target, and leaves the result in the journal (`journalctl -u "+VerifyUnit+"`): for hosts installed from kickstart, where the module could not be loaded at install time (services.verify_on_boot); it expects zfsinstall at "+Binary, 0)
+	pl.file(GuardHookFile, pl.s.Guard.Enabled, GuardHookContent(),
+		"guard.enabled: kernel-install runs this plugin when a kernel is installed, after dkms (40-dkms.install) has built for it and weak-modules has linked the kmod, and before 90-loaderentry.install writes the boot entry. "+
+			"If `zfsinstall guard` finds ZFS would not work on the new kernel it exits non-zero, kernel-install stops, no boot entry is made, and the next boot stays on the current kernel. "+
+			"A dnf post-transaction action could only report after the fact, which is why this is a kernel-install plugin; it expects zfsinstall at "+Binary, 0o755)
 }
 
-func (pl *planner) file(path string, want bool, content, why string) {
+func (pl *planner) file(path string, want bool, content, why string, mode uint32) {
 	cur, exists := pl.f.Files[path]
 	switch {
 	case want && !exists:
-		pl.add(Step{ID: "file." + path, Action: Create, Kind: KindFile, Summary: "create " + path, Reason: why, Path: path, Content: content, After: content})
+		pl.add(Step{ID: "file." + path, Action: Create, Kind: KindFile, Summary: "create " + path, Reason: why, Path: path, Content: content, After: content, Mode: mode})
 	case want && cur != content:
-		pl.add(Step{ID: "file." + path, Action: Update, Kind: KindFile, Summary: "update " + path, Reason: why + "; the file differs from the spec", Path: path, Content: content, Before: cur, After: content})
-	case !want && exists && strings.HasPrefix(cur, managedHeader):
+		pl.add(Step{ID: "file." + path, Action: Update, Kind: KindFile, Summary: "update " + path, Reason: why + "; the file differs from the spec", Path: path, Content: content, Before: cur, After: content, Mode: mode})
+	case !want && exists && (strings.Contains(cur, managedMark) || path == SpecCopyFile):
 		pl.add(Step{ID: "file." + path, Action: Delete, Kind: KindFile, Summary: "remove " + path, Reason: "zfsinstall wrote it and the spec no longer asks for it", Path: path, Before: cur})
 	}
+}
+
+// managedMark is in every file zfsinstall writes (but the spec copy).
+const managedMark = "Managed by zfsinstall"
+
+// VerifyUnitContent is the oneshot unit that runs verify at boot.
+func VerifyUnitContent() string {
+	return managedHeader + `[Unit]
+Description=Verify the OpenZFS install (zfsinstall verify)
+After=zfs.target systemd-modules-load.service
+Wants=zfs.target
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=` + Binary + ` verify -f ` + SpecCopyFile + `
+
+[Install]
+WantedBy=multi-user.target
+`
+}
+
+// GuardHookContent is the kernel-install plugin that keeps a kernel ZFS
+// cannot work on from becoming the next boot.
+func GuardHookContent() string {
+	return `#!/bin/sh
+# Managed by zfsinstall (guard { enabled = true }); local edits are replaced on the next apply.
+# kernel-install runs this on "add", after 40-dkms.install and before 90-loaderentry.install.
+# A non-zero exit stops kernel-install: the new kernel gets no boot entry and the next boot
+# stays on the current kernel. Remove guard { enabled = true } from the spec to drop it.
+[ "$1" = add ] || exit 0
+if [ ! -x ` + Binary + ` ]; then
+	echo "zfsinstall guard: ` + Binary + ` is missing, kernel $2 is not checked" >&2
+	exit 0
+fi
+exec ` + Binary + ` guard --kernel "$2"
+`
 }
 
 // WantedUnits maps each managed unit to whether the spec wants it enabled.
@@ -716,12 +777,16 @@ var unitReasons = map[string]string{
 	"zfs-share.service":        "shares ZFS filesystems over NFS/SMB (services.share)",
 	"zfs-zed.service":          "the ZFS event daemon: fault reporting and hot spares (services.zed)",
 	"zfs.target":               "pulls the ZFS units into the boot",
+	VerifyUnit:                 "runs zfsinstall verify at boot (services.verify_on_boot)",
 }
 
 // services plans unit enablement; units the zfs package has not installed
 // yet are planned as they will be after it is.
 func (pl *planner) services() {
 	want := WantedUnits(pl.s.Services)
+	if pl.s.Services.VerifyOnBoot || pl.f.Services[VerifyUnit] == "enabled" {
+		want[VerifyUnit] = pl.s.Services.VerifyOnBoot
+	}
 	units := make([]string, 0, len(want))
 	for u := range want {
 		units = append(units, u)
@@ -774,8 +839,12 @@ func (pl *planner) module() {
 				z.ModuleLoaded, orUnknown(want), orUnknown(z.ModuleOnDisk), strings.Join(pl.f.Pools, ", "), pl.p.TargetKernel)
 			return
 		}
+		newer := "userland " + orUnknown(want)
+		if pl.changesModule() {
+			newer = "to the module installed above"
+		}
 		pl.add(Step{ID: "module.zfs", Action: Update, Kind: KindModule, Before: z.ModuleLoaded, After: want,
-			Summary: fmt.Sprintf("reload the zfs module (loaded %s, userland %s)", z.ModuleLoaded, orUnknown(want)),
+			Summary: fmt.Sprintf("reload the zfs module (loaded %s, %s)", z.ModuleLoaded, newer),
 			Reason:  "the loaded module must match the userland; no pool is imported (zpool list is empty), so it is safe to unload and load the new module now instead of rebooting"})
 	}
 }
@@ -974,4 +1043,28 @@ func (pl *planner) downgrade(installed string) bool {
 		}
 	}
 	return true
+}
+
+// initramfs rebuilds the initramfs of each target kernel when it carries
+// zfs and this plan changes the module: a stale initramfs would load the
+// old module at boot, before the root filesystem is even mounted.
+func (pl *planner) initramfs() {
+	if !pl.f.ZFS.InInitramfs || !(pl.changesModule() || pl.stepKind(KindDKMS)) {
+		return
+	}
+	for _, k := range pl.kernels {
+		pl.add(Step{ID: "initramfs." + k.Release, Action: Update, Kind: KindCommand,
+			Summary: "rebuild the initramfs of " + k.Release + " (dracut -f --kver " + k.Release + ")",
+			Reason:  "the initramfs of " + k.Release + " carries the zfs module (zfs-dracut); after the module changes it must be rebuilt, or the old module loads at boot",
+			Argv:    []string{"dracut", "-f", "--kver", k.Release}, Kernel: k.Release})
+	}
+}
+
+func (pl *planner) stepKind(k Kind) bool {
+	for _, s := range pl.p.Steps {
+		if s.Kind == k {
+			return true
+		}
+	}
+	return false
 }

@@ -41,6 +41,7 @@ const (
 	KindFile    Kind = "file"    // write or remove a small config file
 	KindService Kind = "service" // enable or disable a systemd unit
 	KindModule  Kind = "module"  // load or reload the zfs module
+	KindCommand Kind = "command" // run one program (dracut) after the module changed
 )
 
 // Step is one change to the host. The fields after Reason are the data apply
@@ -66,9 +67,13 @@ type Step struct {
 	Path string `json:"path,omitempty"`
 	// Content is a file step's wanted content ("" with Delete: remove).
 	Content string `json:"content,omitempty"`
+	// Mode is a file step's permission bits for a new file (0: 0644).
+	Mode uint32 `json:"mode,omitempty"`
 	// Section and Enabled describe a repo step.
 	Section string `json:"section,omitempty"`
 	Enabled bool   `json:"enabled,omitempty"`
+	// Argv is the program a command step runs.
+	Argv []string `json:"argv,omitempty"`
 	// Kernel is the kernel a dkms step builds for.
 	Kernel string `json:"kernel,omitempty"`
 	// Unit is the systemd unit of a service step.

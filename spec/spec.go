@@ -133,6 +133,7 @@ func parse(filename string, src []byte) (*Spec, *hcl.File, hcl.Diagnostics) {
 		return nil, f, diags
 	}
 	s.Filename = filename
+	s.Source = string(src)
 	return s, f, diags
 }
 

@@ -83,7 +83,7 @@ func TestGoodSpecs(t *testing.T) {
 			want.Filename = filename
 			tt.want(want)
 			opts := cmp.Options{
-				cmpopts.IgnoreFields(Spec{}, "Ranges"),
+				cmpopts.IgnoreFields(Spec{}, "Ranges", "Source"),
 				cmpopts.IgnoreFields(ZFS{}, "Constraint"),
 				cmpopts.EquateEmpty(),
 			}

@@ -11,6 +11,9 @@ import (
 type Spec struct {
 	// Filename is the path the spec was read from (for diagnostics).
 	Filename string
+	// Source is the spec text as written; zfsinstall keeps a copy on the
+	// host for the units that run `zfsinstall verify` and the guard.
+	Source   string
 	ZFS      ZFS
 	Kernel   Kernel
 	Module   Module

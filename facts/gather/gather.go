@@ -35,12 +35,17 @@ var TrackedFiles = []string{
 	"/etc/modprobe.d/zfs.conf",
 	"/etc/dnf/vars/releasever",
 	"/etc/yum.repos.d/zfs.repo.rpmnew",
+	"/etc/dnf/plugins/needs-restarting.d/zfs.conf",
+	"/etc/zfsinstall/host.hcl",
+	"/etc/systemd/system/zfsinstall-verify.service",
+	"/etc/kernel/install.d/85-zfsinstall-guard.install",
 }
 
 // TrackedUnits are the systemd units zfsinstall manages.
 var TrackedUnits = []string{
 	"zfs-import-cache.service", "zfs-import-scan.service", "zfs-mount.service",
 	"zfs-share.service", "zfs-zed.service", "zfs-import.target", "zfs.target",
+	"zfsinstall-verify.service",
 }
 
 // rpmPatterns select the installed packages that matter, in one rpm -qa call.
@@ -201,7 +206,7 @@ func zfsVersions(ctx context.Context, h host.Host, f *facts.Facts) facts.ZFS {
 		}
 	}
 	if _, ok := f.Installed("zfs-dracut"); ok {
-		z.InInitramfs = true
+		z.InInitramfs = inInitramfs(ctx, h, f.Kernel.Target)
 	}
 	return z
 }
@@ -378,4 +383,20 @@ func elfArch(b []byte) string {
 		return "riscv64"
 	}
 	return ""
+}
+
+// inInitramfs asks lsinitrd whether the target kernel's initramfs carries
+// the zfs dracut module; where lsinitrd cannot tell, zfs-dracut being
+// installed is taken as yes (that is what it is for).
+func inInitramfs(ctx context.Context, h host.Host, kver string) bool {
+	res, err := h.Run(ctx, host.Cmd{Argv: facts.InRoot(h, "lsinitrd", "-m", "/boot/initramfs-"+kver+".img")})
+	if err != nil {
+		return true
+	}
+	for _, l := range strings.Split(string(res.Stdout), "\n") {
+		if strings.TrimSpace(l) == "zfs" {
+			return true
+		}
+	}
+	return false
 }
