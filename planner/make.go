@@ -531,6 +531,7 @@ func (pl *planner) packages() {
 			pl.add(st)
 		}
 	}
+	pl.develOffered()
 	if pl.b.Name() == "dkms" {
 		pl.develMatched()
 		if _, ok := pl.f.Installed("dkms"); !ok {
@@ -1067,4 +1068,29 @@ func (pl *planner) stepKind(k Kind) bool {
 		}
 	}
 	return false
+}
+
+// develOffered refuses, when the repositories have been asked, a plan whose
+// kernel-devel is not offered any more: mirrors drop old z-stream kernels'
+// packages once a newer kernel is out. (Apply checks again either way.)
+func (pl *planner) develOffered() {
+	if !pl.f.Available.Known {
+		return
+	}
+	offered := map[string]bool{}
+	for _, p := range pl.f.Available.Packages {
+		offered[p.NVRA()] = true
+	}
+	for _, st := range pl.p.Steps {
+		if st.Kind != KindPackage || !strings.HasPrefix(st.ID, "package.kernel") || offered[st.Package] {
+			continue
+		}
+		if len(st.EnableRepos) > 0 {
+			continue // offered by a repo that is enabled only for the transaction; apply asks it
+		}
+		pl.errorf("kernel.target", st.Package+" is not offered by any enabled repository",
+			"DKMS needs exactly this package and the mirrors no longer carry it (they drop an old z-stream kernel's packages once a newer kernel is out). Two ways out: "+
+				"(1) update the kernel and reboot into it (dnf update 'kernel*' && reboot), then plan again; "+
+				"(2) enable a repository that still carries it (the distribution's vault for this minor release) and plan again.")
+	}
 }
