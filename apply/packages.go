@@ -281,8 +281,16 @@ func (a *applier) resolveVersions(todo []planner.Step, install []string) ([]stri
 		return nil, fmt.Errorf("refusing to downgrade zfs from %s to %s, the newest release zfs.version (%q) allows in the enabled section: set allow_downgrade = true if that is intended, or widen zfs.version", p.Version, best, orAny(constraint))
 	}
 	if a.b.Name() == "dkms" {
+		reqs, err := a.dkmsRequires(best)
+		if err != nil {
+			return nil, err
+		}
 		for _, k := range a.targetKernels() {
-			if err := backends.CheckKernel(best, catalog.ClassifyKernel(k, ""), c); err != nil {
+			ki := catalog.ClassifyKernel(k, "")
+			if err := backends.CheckKernel(best, ki, c); err != nil {
+				return nil, fmt.Errorf("refusing before installing ZFS: %w", err)
+			}
+			if err := backends.CheckRequires("zfs-dkms-"+best, reqs, ki); err != nil {
 				return nil, fmt.Errorf("refusing before installing ZFS: %w", err)
 			}
 		}
@@ -633,4 +641,14 @@ func (a *applier) kmodFits(version string) error {
 		}
 	}
 	return nil
+}
+
+// dkmsRequires reads zfs-dkms's own kernel requirements from the repository
+// metadata (what dnf will enforce), rather than trusting the release table.
+func (a *applier) dkmsRequires(version string) ([]backends.KernelRequirement, error) {
+	res, err := a.h.Run(a.ctx, host.Cmd{Argv: facts.DNFArgs(a.h, a.opts.DNFArgs, "repoquery", "-q", "--available", "--requires", "zfs-dkms-"+version)})
+	if err != nil {
+		return nil, explainDNF(fmt.Errorf("reading the requirements of zfs-dkms %s: %w", version, err))
+	}
+	return backends.ParseKernelRequires(string(res.Stdout)), nil
 }

@@ -1,6 +1,7 @@
 // Package catalog is what zfsinstall knows about Enterprise Linux kernels and
 // OpenZFS releases: which EL minor a kernel belongs to, which kernels each
-// OpenZFS release builds on, and which releases have known serious defects.
+// OpenZFS release builds on, which releases have known serious defects, and
+// which parameters the zfs (and spl) kernel modules document.
 //
 // The knowledge lives in embedded data files under data/ (copied from the
 // project's shared data, each with its source in its header). They are parsed
@@ -25,40 +26,75 @@ var releasesTSV []byte
 //go:embed data/advisories.tsv
 var advisoriesTSV []byte
 
+//go:embed data/module-params.tsv
+var moduleParamsTSV []byte
+
+//go:embed data/spl-params.tsv
+var splParamsTSV []byte
+
+// files are the raw data files, one field per file.
+type files struct {
+	kernels, releases, advisories, moduleParams, splParams []byte
+}
+
+// embedded are the data files built into the binary.
+var embedded = files{
+	kernels:      kernelsTSV,
+	releases:     releasesTSV,
+	advisories:   advisoriesTSV,
+	moduleParams: moduleParamsTSV,
+	splParams:    splParamsTSV,
+}
+
 // tables holds the parsed data files. It is built once at init and never
 // changed afterwards, so it is safe for concurrent readers.
 type tables struct {
 	el         elTable
 	releases   []Release
 	advisories []Advisory
+	// moduleParams and splParams are sorted by name.
+	moduleParams, splParams []ModuleParam
 }
 
-var data = mustLoad(kernelsTSV, releasesTSV, advisoriesTSV)
+var data = mustLoad(embedded)
 
 // mustLoad parses the data files or panics: they are embedded, so a bad one
 // is a defect of the build, caught by this package's tests.
-func mustLoad(kernels, releases, advisories []byte) *tables {
-	t, err := load(kernels, releases, advisories)
+func mustLoad(f files) *tables {
+	t, err := load(f)
 	if err != nil {
 		panic("catalog: embedded data is malformed (a build defect): " + err.Error())
 	}
 	return t
 }
 
-func load(kernels, releases, advisories []byte) (*tables, error) {
-	el, err := parseELTable(kernels)
+func load(f files) (*tables, error) {
+	el, err := parseELTable(f.kernels)
 	if err != nil {
 		return nil, err
 	}
-	rels, err := parseReleases(releases)
+	rels, err := parseReleases(f.releases)
 	if err != nil {
 		return nil, err
 	}
-	advs, err := parseAdvisories(advisories)
+	advs, err := parseAdvisories(f.advisories)
 	if err != nil {
 		return nil, err
 	}
-	return &tables{el: el, releases: rels, advisories: advs}, nil
+	zfsParams, err := parseModuleParams("module-params.tsv", f.moduleParams)
+	if err != nil {
+		return nil, err
+	}
+	splParams, err := parseModuleParams("spl-params.tsv", f.splParams)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range splParams {
+		if _, dup := findParam(zfsParams, p.Name); dup {
+			return nil, fmt.Errorf("spl-params.tsv: %s is also in module-params.tsv; a parameter belongs to one module", p.Name)
+		}
+	}
+	return &tables{el: el, releases: rels, advisories: advs, moduleParams: zfsParams, splParams: splParams}, nil
 }
 
 // tsvRow is one data row of a TSV file and the line it came from.

@@ -24,7 +24,7 @@ var versionsEqual = cmp.Options{
 }
 
 func TestLoadEmbedded(t *testing.T) {
-	if _, err := load(kernelsTSV, releasesTSV, advisoriesTSV); err != nil {
+	if _, err := load(embedded); err != nil {
 		t.Fatalf("embedded data: %v", err)
 	}
 }
@@ -37,7 +37,9 @@ func TestMustLoadPanicsOnMalformedData(t *testing.T) {
 			t.Errorf("panic = %v, want a clear message naming releases.tsv", r)
 		}
 	}()
-	mustLoad(kernelsTSV, []byte("version\tkind\n2.2.7\trelease\n"), advisoriesTSV)
+	f := embedded
+	f.releases = []byte("version\tkind\n2.2.7\trelease\n")
+	mustLoad(f)
 	t.Error("mustLoad returned on malformed data")
 }
 
