@@ -120,6 +120,7 @@ func (pl *planner) plan() {
 	pl.packages()
 	pl.dkmsBuilds()
 	pl.initramfs()
+	pl.checkOptions()
 	pl.files()
 	pl.services()
 	pl.module()
@@ -662,7 +663,9 @@ func (pl *planner) dkmsInstalled(ver, kver string) bool {
 // ModulesLoadContent is /etc/modules-load.d/zfs.conf as zfsinstall writes it.
 func ModulesLoadContent() string { return managedHeader + "zfs\n" }
 
-// ModprobeContent is /etc/modprobe.d/zfs.conf for the given options, sorted.
+// ModprobeContent is /etc/modprobe.d/zfs.conf for the given options, sorted:
+// `options zfs NAME=VALUE`, or `options spl` for the spl module's own
+// parameters (spl_kmem_cache_*, spl_taskq_*), which the zfs module rejects.
 func ModprobeContent(opts map[string]string) string {
 	keys := make([]string, 0, len(opts))
 	for k := range opts {
@@ -672,9 +675,38 @@ func ModprobeContent(opts map[string]string) string {
 	var b strings.Builder
 	b.WriteString(managedHeader)
 	for _, k := range keys {
-		fmt.Fprintf(&b, "options zfs %s=%s\n", k, opts[k])
+		module := "zfs"
+		if _, ok := catalog.LookupSPLParam(k); ok {
+			module = "spl"
+		}
+		fmt.Fprintf(&b, "options %s %s=%s\n", module, k, opts[k])
 	}
 	return b.String()
+}
+
+// checkOptions warns about module option names the OpenZFS documentation
+// does not know: the module ignores an unknown parameter at load with only
+// a kernel log line, so a typo would silently do nothing.
+func (pl *planner) checkOptions() {
+	names := make([]string, 0, len(pl.s.Module.Options))
+	for k := range pl.s.Module.Options {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if _, ok := catalog.LookupModuleParam(k); ok {
+			continue
+		}
+		if _, ok := catalog.LookupSPLParam(k); ok {
+			continue
+		}
+		hint := ""
+		if sug := catalog.SuggestModuleParam(k); len(sug) > 0 {
+			hint = " Did you mean " + strings.Join(sug, " or ") + "?"
+		}
+		pl.warnf("module.options."+k, "unknown zfs module parameter "+k,
+			"%s is not a parameter documented in OpenZFS's zfs(4) or spl(4); it is written as asked, but the module ignores unknown parameters (a line in the kernel log), so a typo silently does nothing.%s", k, hint)
+	}
 }
 
 // Files zfsinstall installs for day-2 operation.

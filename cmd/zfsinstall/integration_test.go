@@ -129,12 +129,20 @@ func (b *bedRoot) wantNotInstalled(prefixes ...string) {
 	}
 }
 
-// converged asserts a second plan has nothing to do (-detailed-exitcode 0).
+// converged asserts a second plan has nothing to do (-detailed-exitcode 0)
+// and found that out without asking any repository: the debug log of
+// every command it ran names no dnf.
 func (b *bedRoot) converged() {
 	b.t.Helper()
-	out, code := b.zi("plan", "-detailed-exitcode")
+	out, code := b.zi("plan", "-detailed-exitcode", "--log-level", "debug")
 	if code != 0 || !strings.Contains(out, "No changes. This host already matches the spec.") {
 		b.t.Fatalf("second plan: exit %d, want 0 and \"No changes\"", code)
+	}
+	if !strings.Contains(out, `cmd="rpm `) {
+		b.t.Fatalf("the debug log shows no commands; the no-network check below would prove nothing")
+	}
+	if strings.Contains(out, `cmd="dnf `) {
+		b.t.Errorf("planning a converged host ran dnf (repository access); it must not")
 	}
 }
 
@@ -442,5 +450,32 @@ func TestIntegrationDay2(t *testing.T) {
 	}
 	if out, code := b.zi("guard", "--kernel", testbed.Kernel95); code != 1 || !strings.Contains(out, "no kmod-zfs exists for this minor yet") {
 		t.Errorf("guard for an EL 9.5 kernel: exit %d, want 1 naming the missing kmod", code)
+	}
+}
+
+// BenchmarkIntegrationPlanConverged times a whole `zfsinstall plan` (fact
+// gathering with the real rpm, modinfo and dkms, then planning) on a
+// converged EL9 root.
+func BenchmarkIntegrationPlanConverged(bm *testing.B) {
+	testbed.Require(bm)
+	p := testbed.Build(bm)
+	r := testbed.NewRoot(bm, p, "kernel-"+strings.TrimSuffix(testbed.Kernel94, ".x86_64"))
+	for _, kv := range r.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		bm.Setenv(k, v)
+	}
+	specFile := filepath.Join(bm.TempDir(), "zfsinstall.hcl")
+	os.WriteFile(specFile, []byte("zfs {\n  release_rpm = \""+p.ZFSRelease+"\"\n}\n"), 0o644)
+	args := []string{"--root", r.Dir, "-f", specFile, "--release-key", p.KeyFile, "--dnf-arg", "--disableplugin=local,show-leaves,generate_completion_cache"}
+	var out strings.Builder
+	if code := run(append([]string{"apply", "--auto-approve"}, args...), strings.NewReader(""), &out, &out); code != 0 {
+		bm.Fatalf("apply: %d\n%s", code, out.String())
+	}
+	bm.ResetTimer()
+	for bm.Loop() {
+		out.Reset()
+		if code := run(append([]string{"plan", "-detailed-exitcode"}, args...), strings.NewReader(""), &out, &out); code != 0 {
+			bm.Fatalf("plan on a converged root: exit %d\n%s", code, out.String())
+		}
 	}
 }
