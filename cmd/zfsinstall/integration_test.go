@@ -86,11 +86,14 @@ func (b *bedRoot) apply(wantCode int) (string, int) {
 		b.t.Fatalf("apply exited %d, want %d", code, wantCode)
 	}
 	txns := b.history() - before
-	if m := regexp.MustCompile(`\((\d+) dnf transactions\)`).FindStringSubmatch(out); m != nil {
+	if m := regexp.MustCompile(`; (\d+) dnf transactions\)`).FindStringSubmatch(out); m != nil {
 		if n, _ := strconv.Atoi(m[1]); n != txns {
 			b.t.Errorf("apply says %d dnf transactions, dnf history in the root shows %d", n, txns)
 		}
+	} else if wantCode == 0 {
+		b.t.Errorf("apply did not report its dnf transactions")
 	}
+	b.t.Logf("apply: %d dnf transactions (dnf history in the root)", txns)
 	return out, txns
 }
 
