@@ -172,31 +172,11 @@ func (a *applier) step(st planner.Step) error {
 func (a *applier) satisfied(st planner.Step) (bool, error) {
 	switch st.Kind {
 	case planner.KindRepo:
-		data, err := a.h.ReadFile(st.Path)
-		if err != nil {
-			return false, fmt.Errorf("reading %s: %w", st.Path, err)
-		}
-		rf, err := repos.Parse(st.Path, data)
-		if err != nil {
-			return false, err
-		}
-		for _, s := range rf.Sections() {
-			if s.ID == st.Section {
-				return s.Enabled == st.Enabled, nil
-			}
-		}
-		return false, fmt.Errorf("%s has no [%s] section; the installed zfs-release does not offer it", st.Path, st.Section)
+		s, err := a.section(st)
+		return err == nil && s.Enabled == st.Enabled, err
 	case planner.KindHold:
-		rf, err := repos.Read(a.h, st.Path)
-		if err != nil {
-			return false, err
-		}
-		for _, s := range rf.Sections() {
-			if s.ID == st.Section {
-				return s.Include == st.Content, nil
-			}
-		}
-		return false, fmt.Errorf("%s has no [%s] section", st.Path, st.Section)
+		s, err := a.section(st)
+		return err == nil && s.Include == st.Content, err
 	case planner.KindFile:
 		data, err := a.h.ReadFile(st.Path)
 		if st.Action == planner.Delete {
@@ -229,25 +209,17 @@ func (a *applier) satisfied(st planner.Step) (bool, error) {
 
 func (a *applier) do(st planner.Step) error {
 	switch st.Kind {
-	case planner.KindRepo:
-		data, err := a.h.ReadFile(st.Path)
-		if err != nil {
-			return err
-		}
-		rf, err := repos.Parse(st.Path, data)
-		if err != nil {
-			return err
-		}
-		if _, err := rf.SetEnabled(st.Section, st.Enabled); err != nil {
-			return err
-		}
-		return repos.Write(a.h, st.Path, rf)
-	case planner.KindHold:
+	case planner.KindRepo, planner.KindHold:
 		rf, err := repos.Read(a.h, st.Path)
 		if err != nil {
 			return err
 		}
-		if _, err := rf.SetOption(st.Section, "includepkgs", st.Content); err != nil {
+		if st.Kind == planner.KindRepo {
+			_, err = rf.SetEnabled(st.Section, st.Enabled)
+		} else {
+			_, err = rf.SetOption(st.Section, "includepkgs", st.Content)
+		}
+		if err != nil {
 			return err
 		}
 		return repos.Write(a.h, st.Path, rf)
@@ -298,6 +270,21 @@ func (a *applier) do(st planner.Step) error {
 		return err
 	}
 	return fmt.Errorf("unknown step kind %q", st.Kind)
+}
+
+// section reads the repo section a repo or hold step is about, as it is on
+// the host now.
+func (a *applier) section(st planner.Step) (repos.Section, error) {
+	rf, err := repos.Read(a.h, st.Path)
+	if err != nil {
+		return repos.Section{}, err
+	}
+	for _, s := range rf.Sections() {
+		if s.ID == st.Section {
+			return s, nil
+		}
+	}
+	return repos.Section{}, fmt.Errorf("%s has no [%s] section; the installed zfs-release does not offer it", st.Path, st.Section)
 }
 
 func (a *applier) run(argv ...string) (host.Result, error) {

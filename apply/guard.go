@@ -23,7 +23,7 @@ func Guard(ctx context.Context, h host.Host, f *facts.Facts, kver string) Report
 		r.OK = r.OK && ok
 		r.Checks = append(r.Checks, Check{Name: name, OK: ok, Detail: detail})
 	}
-	k := catalog.ClassifyKernel(kver, ownerOf(f, kver))
+	k := catalog.ClassifyKernel(kver, f.Kernel.Owner(kver))
 	zfsPkg, hasZFS := f.Installed("zfs")
 	if !hasZFS {
 		add("zfs installed", false, "zfs is not installed: nothing to guard (run zfsinstall apply first)")
@@ -77,15 +77,6 @@ func errText(err error, ok string) string {
 		return err.Error()
 	}
 	return ok
-}
-
-func ownerOf(f *facts.Facts, kver string) string {
-	for _, ik := range f.Kernel.Installed {
-		if ik.Release == kver {
-			return ik.Package
-		}
-	}
-	return ""
 }
 
 // kmodMinors lists the EL minors the installed kmod-zfs modules were built

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -174,10 +175,8 @@ func (a *applier) transaction(steps []planner.Step) error {
 }
 
 func appendUnique(list []string, s string) []string {
-	for _, x := range list {
-		if x == s {
-			return list
-		}
+	if slices.Contains(list, s) {
+		return list
 	}
 	return append(list, s)
 }
@@ -260,8 +259,12 @@ func (a *applier) resolveVersions(todo []planner.Step, install []string) ([]stri
 		if err != nil || (c != nil && !c.Check(pv)) {
 			continue
 		}
-		if bad := a.unallowedAdvisories(v); len(bad) > 0 {
-			skipped = append(skipped, v+" ("+strings.Join(bad, ", ")+")")
+		if bad := catalog.Unaccepted(v, a.p.AllowKnownBad); len(bad) > 0 {
+			var ids []string
+			for _, adv := range bad {
+				ids = append(ids, adv.ID)
+			}
+			skipped = append(skipped, v+" ("+strings.Join(ids, ", ")+")")
 			continue
 		}
 		if best == "" || rpm.CompareVersions(v, best) > 0 {
@@ -475,8 +478,7 @@ func (a *applier) keyImported(name string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	fp := strings.ToLower(strings.ReplaceAll(k.Fingerprint, " ", ""))
-	res, err := a.h.Run(a.ctx, host.Cmd{Argv: facts.RPMArgs(a.h, "-q", "gpg-pubkey-"+fp[len(fp)-8:])})
+	res, err := a.h.Run(a.ctx, host.Cmd{Argv: facts.RPMArgs(a.h, "-q", "gpg-pubkey-"+k.ShortID())})
 	if err != nil {
 		if _, ok := err.(*host.CmdError); ok {
 			return false, nil
@@ -525,21 +527,6 @@ func (a *applier) importKeyData(k repos.Key) error {
 	return err
 }
 
-// unallowedAdvisories lists the advisories against v the spec did not accept.
-func (a *applier) unallowedAdvisories(v string) []string {
-	var out []string
-	for _, adv := range catalog.AdvisoriesFor(v) {
-		ok := false
-		for _, id := range a.p.AllowKnownBad {
-			ok = ok || id == adv.ID
-		}
-		if !ok {
-			out = append(out, adv.ID)
-		}
-	}
-	return out
-}
-
 // importRepoKeys imports, for an install root, the keys named by the
 // gpgkey=file:// lines of the repos a transaction uses. dnf --installroot
 // reads those paths from the machine, not the root, so without this every
@@ -558,7 +545,7 @@ func (a *applier) importRepoKeys(enable []string) error {
 	vars := strings.NewReplacer("$releasever", a.f.Distro.Releasever, "$basearch", a.f.Arch)
 	done := map[string]bool{}
 	for _, r := range list {
-		if !r.Enabled && !contains(enable, r.ID) {
+		if !r.Enabled && !slices.Contains(enable, r.ID) {
 			continue
 		}
 		for _, url := range strings.FieldsFunc(r.GPGKey, func(c rune) bool { return c == ' ' || c == ',' || c == '\n' || c == '\t' }) {
@@ -573,15 +560,6 @@ func (a *applier) importRepoKeys(enable []string) error {
 		}
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // develOffered checks, before the transaction, that the repositories still

@@ -42,14 +42,8 @@ func Verify(f *facts.Facts, s *spec.Spec) Report {
 	add(Check{Name: "userland installed", OK: z.Userland != "", Detail: orNone("zfs package", z.Userland)})
 	if p, ok := f.Installed("zfs"); ok {
 		var bad []string
-		for _, a := range catalog.AdvisoriesFor(p.Version) {
-			allowed := false
-			for _, id := range s.ZFS.AllowKnownBad {
-				allowed = allowed || id == a.ID
-			}
-			if !allowed {
-				bad = append(bad, fmt.Sprintf("%s: %s (%s; fixed in %s)", a.ID, a.Impact, a.Source, orNoneS(a.FixedIn)))
-			}
+		for _, a := range catalog.Unaccepted(p.Version, s.ZFS.AllowKnownBad) {
+			bad = append(bad, fmt.Sprintf("%s: %s (%s; fixed in %s)", a.ID, a.Impact, a.Source, orNoneS(a.FixedIn)))
 		}
 		add(Check{Name: "no known-bad release", OK: len(bad) == 0, Detail: map[bool]string{true: "OpenZFS " + p.Version + " has no known serious defect", false: "OpenZFS " + p.Version + " is affected by " + strings.Join(bad, "; ")}[len(bad) == 0]})
 	}

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -23,6 +24,18 @@ type Advisory struct {
 // caller's to keep.
 func Advisories() []Advisory {
 	return append([]Advisory(nil), data.advisories...)
+}
+
+// Unaccepted returns the advisories against v whose IDs are not in accepted
+// (a spec's allow_known_bad).
+func Unaccepted(v string, accepted []string) []Advisory {
+	var out []Advisory
+	for _, a := range AdvisoriesFor(v) {
+		if !slices.Contains(accepted, a.ID) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // AdvisoriesFor returns the advisories whose affected range holds the

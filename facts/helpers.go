@@ -150,6 +150,17 @@ func InstalledKernels(pkgs []Package) []InstalledKernel {
 	return out
 }
 
+// Owner names the package that installed kernel release rel ("kernel-lt-core"),
+// or "" when it is not in the rpm database.
+func (k Kernel) Owner(rel string) string {
+	for _, ik := range k.Installed {
+		if ik.Release == rel {
+			return ik.Package
+		}
+	}
+	return ""
+}
+
 // ModinfoArgs asks for the version of the zfs module on disk for kver.
 func ModinfoArgs(h host.Host, kver string) []string {
 	argv := []string{"modinfo"}

@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -166,22 +167,13 @@ func (pl *planner) targets() bool {
 		return false
 	}
 	for _, r := range rels {
-		pl.kernels = append(pl.kernels, catalog.ClassifyKernel(r, ownerOf(pl.f, r)))
+		pl.kernels = append(pl.kernels, catalog.ClassifyKernel(r, pl.f.Kernel.Owner(r)))
 	}
 	pl.p.TargetKernel = rels[0]
 	if len(rels) > 1 {
 		pl.p.TargetKernels = rels
 	}
 	return true
-}
-
-func ownerOf(f *facts.Facts, release string) string {
-	for _, ik := range f.Kernel.Installed {
-		if ik.Release == release {
-			return ik.Package
-		}
-	}
-	return ""
 }
 
 // choosePackaging picks DKMS or kmod and says why.
@@ -356,9 +348,8 @@ func (pl *planner) release() {
 
 // keyImported looks for the gpg-pubkey package named by the key's short ID.
 func (pl *planner) keyImported(k repos.Key) bool {
-	fp := strings.ToLower(strings.ReplaceAll(k.Fingerprint, " ", ""))
 	for _, p := range pl.f.Packages {
-		if p.Name == "gpg-pubkey" && len(fp) >= 8 && p.Version == fp[len(fp)-8:] {
+		if p.Name == "gpg-pubkey" && p.Version == k.ShortID() {
 			return true
 		}
 	}
@@ -936,17 +927,13 @@ func (pl *planner) kmodPublished(k catalog.KernelInfo) (string, bool) {
 // serious defect unless the spec accepts that advisory by ID, and warns
 // about an installed one.
 func (pl *planner) advisories() {
-	allowed := map[string]bool{}
-	for _, id := range pl.s.ZFS.AllowKnownBad {
-		allowed[id] = true
-	}
 	if v := pl.candidate(); v != "" {
 		attr := "zfs.version"
 		if exactVersion(pl.s) == "" {
 			attr = "zfs.repo"
 		}
 		for _, a := range catalog.AdvisoriesFor(v) {
-			if allowed[a.ID] {
+			if slices.Contains(pl.s.ZFS.AllowKnownBad, a.ID) {
 				pl.note("OpenZFS %s is affected by %s (%s; %s), accepted by allow_known_bad.", v, a.ID, a.Impact, a.Source)
 				continue
 			}
@@ -956,11 +943,9 @@ func (pl *planner) advisories() {
 		}
 	}
 	if p, ok := pl.f.Installed("zfs"); ok {
-		for _, a := range catalog.AdvisoriesFor(p.Version) {
-			if !allowed[a.ID] {
-				pl.warnf("", fmt.Sprintf("installed OpenZFS %s has a known serious defect (%s)", p.Version, a.ID),
-					"%s: %s (affected: %s). %s", a.Source, a.Impact, a.AffectedText, fixedAdvice(a))
-			}
+		for _, a := range catalog.Unaccepted(p.Version, pl.s.ZFS.AllowKnownBad) {
+			pl.warnf("", fmt.Sprintf("installed OpenZFS %s has a known serious defect (%s)", p.Version, a.ID),
+				"%s: %s (affected: %s). %s", a.Source, a.Impact, a.AffectedText, fixedAdvice(a))
 		}
 	}
 }

@@ -23,6 +23,16 @@ type Key struct {
 	Armored []byte
 }
 
+// ShortID is the key's short ID as rpm names the imported key
+// (gpg-pubkey-<short id>): the last eight hex digits of the fingerprint.
+func (k Key) ShortID() string {
+	fp := strings.ToLower(strings.ReplaceAll(k.Fingerprint, " ", ""))
+	if len(fp) < 8 {
+		return fp
+	}
+	return fp[len(fp)-8:]
+}
+
 // Names of the pinned OpenZFS signing keys.
 const (
 	Key2013 = "RPM-GPG-KEY-openzfs-2013"

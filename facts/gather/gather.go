@@ -167,13 +167,7 @@ func kernelFacts(ctx context.Context, h host.Host, f *facts.Facts, opts Options)
 	default:
 		k.Target = k.Running
 	}
-	owner := ""
-	for _, ik := range k.Installed {
-		if ik.Release == k.Target {
-			owner = ik.Package
-		}
-	}
-	info := catalog.ClassifyKernel(k.Target, owner)
+	info := catalog.ClassifyKernel(k.Target, k.Owner(k.Target))
 	k.Flavor, k.Variant, k.ELMinor, k.Upstream = info.Flavor, info.Variant, info.ELMinor, info.Upstream
 	return k
 }
