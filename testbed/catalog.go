@@ -45,15 +45,6 @@ var kernels = []kernelDef{
 		coreRepo: "elrepo-kernel", develRepo: "elrepo-kernel", signingWith: "elrepo"},
 }
 
-func kernelByUname(u string) (kernelDef, bool) {
-	for _, k := range kernels {
-		if k.unameR() == u {
-			return k, true
-		}
-	}
-	return kernelDef{}, false
-}
-
 // zfsDef is one OpenZFS release: the kernel range from its META (data/openzfs/releases.tsv)
 // and whether its zfs-dkms also constrains kernel-uname-r (2.2.8 and later).
 type zfsDef struct {
