@@ -31,9 +31,13 @@ unit: ## unit tests only (no dnf/rpm needed)
 integration: ## only the real dnf/rpm integration tests
 	$(GO) test -run Integration -v ./...
 
-vet: ## gofmt and go vet
+STATICCHECK_VERSION = v0.8.2
+
+vet: ## gofmt, go vet and staticcheck
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
+	@test -x bin/staticcheck || GOBIN=$(CURDIR)/bin $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	bin/staticcheck ./...
 
 bench: ## benchmarks (planning speed, kernel classification)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
