@@ -172,8 +172,20 @@ func kernelFacts(ctx context.Context, h host.Host, f *facts.Facts, opts Options)
 	return k
 }
 
-// defaultKernel is the next boot's kernel, from grubby where the host has it.
+// defaultKernel is the next boot's kernel: from the boot loader's own files
+// where they say (GRUB's saved_entry naming a Boot Loader Specification
+// entry, EL8+ and Fedora; this works in a chroot or --root too), else from
+// grubby on a live host.
 func defaultKernel(ctx context.Context, h host.Host) string {
+	if env, err := h.ReadFile("/boot/grub2/grubenv"); err == nil {
+		for _, line := range strings.Split(string(env), "\n") {
+			if id, ok := strings.CutPrefix(line, "saved_entry="); ok && id != "" {
+				if k := blsVersion(h, "/boot/loader/entries/"+id+".conf"); k != "" {
+					return k
+				}
+			}
+		}
+	}
 	if h.Root() != "/" || !host.Exists(h, "/usr/sbin/grubby") {
 		return ""
 	}
@@ -182,6 +194,29 @@ func defaultKernel(ctx context.Context, h host.Host) string {
 		return ""
 	}
 	return strings.TrimPrefix(strings.TrimSpace(string(res.Stdout)), "/boot/vmlinuz-")
+}
+
+// blsVersion reads the kernel release a BLS entry boots ("version" key, or
+// the linux line's /vmlinuz-<release>).
+func blsVersion(h host.Host, path string) string {
+	data, err := h.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	linux := ""
+	for _, line := range strings.Split(string(data), "\n") {
+		k, v, _ := strings.Cut(strings.TrimSpace(line), " ")
+		switch k {
+		case "version":
+			return strings.TrimSpace(v)
+		case "linux":
+			linux = strings.TrimSpace(v)
+		}
+	}
+	if i := strings.LastIndex(linux, "vmlinuz-"); i >= 0 {
+		return linux[i+len("vmlinuz-"):]
+	}
+	return ""
 }
 
 func zfsVersions(ctx context.Context, h host.Host, f *facts.Facts) facts.ZFS {
