@@ -105,6 +105,11 @@ func (pl *planner) plan() {
 				"this host's /etc/os-release says ID=%q VERSION_ID=%q. On other distributions use their own OpenZFS packages.", d.ID, d.VersionID)
 		return
 	}
+	if _, ok := pl.f.Installed("dnf"); d.Major == 7 && !ok {
+		pl.errorf("", "EL7 without dnf",
+			"zfsinstall drives dnf, and EL %s ships yum. Install dnf from the extras repository first (yum install dnf dnf-plugins-core), then plan again; it uses zfs-release 2-3, the last release package for EL7. (EL7 is past the end of its maintenance; moving the host to EL8 or later is the lasting way out.)", d.VersionID)
+		return
+	}
 	if !pl.targets() {
 		return
 	}

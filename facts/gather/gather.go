@@ -51,7 +51,7 @@ var TrackedUnits = []string{
 // rpmPatterns select the installed packages that matter, in one rpm -qa call.
 var rpmPatterns = []string{
 	"zfs*", "libzfs*", "libzpool*", "libnvpair*", "libuutil*", "kmod-zfs*",
-	"kernel*", "dkms", "epel-release", "elrepo-release", "python3-dnf-plugin-versionlock",
+	"kernel*", "dkms", "dnf", "epel-release", "elrepo-release", "python3-dnf-plugin-versionlock",
 	"gpg-pubkey",
 }
 
