@@ -492,6 +492,15 @@ func (pl *planner) installed(nvra string) bool {
 	return false
 }
 
+func (pl *planner) hasRepo(id string) bool {
+	for _, r := range pl.f.Repos {
+		if r.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
 func (pl *planner) enabledRepo(id string) bool {
 	for _, r := range pl.f.Repos {
 		if r.ID == id && r.Enabled {
@@ -522,6 +531,12 @@ func (pl *planner) packages() {
 				st.Reason = fmt.Sprintf("kernel.devel = true: headers of exactly the target kernel %s", k.Release)
 			}
 			if strings.HasPrefix(k.Flavor, "elrepo") {
+				if !pl.hasRepo("elrepo-kernel") {
+					pl.errorf("kernel.target", "no elrepo-kernel repository for "+nvra,
+						"kernel %s is an ELRepo kernel; its headers (%s) come from ELRepo's elrepo-kernel repository, which no file in /etc/yum.repos.d defines. Install elrepo-release (dnf install https://www.elrepo.org/elrepo-release-%d.el%d.elrepo.noarch.rpm) and plan again.",
+						k.Release, nvra, pl.f.Distro.Major, pl.f.Distro.Major)
+					continue
+				}
 				st.EnableRepos = []string{"elrepo-kernel"}
 				st.Reason += "; ELRepo keeps it in elrepo-kernel, enabled for this transaction only (--enablerepo=elrepo-kernel), never left enabled"
 			}
