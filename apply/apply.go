@@ -195,7 +195,11 @@ func (a *applier) satisfied(st planner.Step) (bool, error) {
 		}
 		return dkms.Status(a.ctx, a.h, ver, st.Kernel) == "installed", nil
 	case planner.KindCommand:
-		return a.done[st.ID], nil // a command has no state to check: it is done once it ran
+		if len(st.CheckArgv) > 0 && !a.done[st.ID] {
+			res, _ := a.run(facts.InRoot(a.h, st.CheckArgv...)...)
+			return strings.Contains(string(res.Stdout)+string(res.Stderr), st.CheckOutput), nil
+		}
+		return a.done[st.ID], nil // no state to check: done once it ran
 	case planner.KindModule:
 		b, err := a.h.ReadFile("/sys/module/zfs/version")
 		if err != nil {

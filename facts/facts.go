@@ -24,6 +24,9 @@ type Facts struct {
 	ZFS       ZFS       `json:"zfs"`
 	// SecureBoot is "enabled", "disabled" or "unknown".
 	SecureBoot string `json:"secure_boot"`
+	// MOK is whether DKMS's signing key (/var/lib/dkms/mok.pub) is enrolled:
+	// "enrolled", "not-enrolled", or "" when not asked (no Secure Boot, no key).
+	MOK string `json:"mok,omitempty"`
 	// Chroot is true inside a chroot (kickstart %post) or with --root other than /.
 	Chroot bool `json:"chroot"`
 	// Files holds the content of the small files zfsinstall manages

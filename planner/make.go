@@ -125,6 +125,7 @@ func (pl *planner) plan() {
 	pl.repoSections()
 	pl.packages()
 	pl.dkmsBuilds()
+	pl.mok()
 	pl.initramfs()
 	pl.checkOptions()
 	pl.files()
@@ -229,8 +230,6 @@ func (pl *planner) choosePackaging() {
 		if pl.b.Name() == "kmod" {
 			pl.warnf("zfs.packaging", "Secure Boot is enabled and kmod-zfs is not signed for this host",
 				"the published kmod-zfs modules are not signed with a key this host trusts, so loading them fails with \"Key was rejected by service\". Use packaging = \"dkms\" (DKMS signs with its own MOK key) or enrol the signing key yourself.")
-		} else {
-			pl.note("Secure Boot is enabled: DKMS signs the module with its MOK key (/var/lib/dkms/mok.pub). The key must be enrolled once: run `mokutil --import /var/lib/dkms/mok.pub`, then confirm the enrolment at the console on next boot; until then the module is refused with \"Key was rejected by service\".")
 		}
 	}
 }
@@ -862,6 +861,10 @@ func (pl *planner) module() {
 		pl.note("the target kernel %s is not the running kernel %s: the module loads after a reboot into it.", pl.p.TargetKernel, pl.f.Kernel.Running)
 		return
 	}
+	if pl.stepFor("mok.dkms") {
+		pl.note("Secure Boot: the module is not loaded now; it would be refused (\"Key was rejected by service\") until DKMS's key is enrolled at the next boot, after which it loads (module.autoload).")
+		return
+	}
 	want := z.Userland
 	if ver := exactVersion(pl.s); ver != "" {
 		want = ver
@@ -1130,4 +1133,24 @@ func (pl *planner) develOffered() {
 				"(1) update the kernel and reboot into it (dnf update 'kernel*' && reboot), then plan again; "+
 				"(2) enable a repository that still carries it (the distribution's vault for this minor release) and plan again.")
 	}
+}
+
+// MOKKey is the key DKMS signs modules with (DKMS 3 makes it at the first build).
+const MOKKey = "/var/lib/dkms/mok.pub"
+
+// mok plans, with Secure Boot on and DKMS, the request to enrol DKMS's
+// signing key. An unenrolled key means the module is refused at load with
+// "Key was rejected by service". --root-pw makes the request without a
+// prompt; someone still confirms it at the console (MokManager, with the
+// root password) on the next boot.
+func (pl *planner) mok() {
+	if pl.f.SecureBoot != "enabled" || pl.b.Name() != "dkms" || pl.f.MOK == "enrolled" {
+		return
+	}
+	pl.add(Step{ID: "mok.dkms", Action: Create, Kind: KindCommand,
+		Summary: "request enrolment of DKMS's signing key (mokutil --import " + MOKKey + " --root-pw)",
+		Reason: "Secure Boot is enabled: DKMS signs the module it builds with its MOK key, and the firmware accepts it only once the key is enrolled. " +
+			"This queues the enrolment; at the next boot someone must confirm it at the console (MokManager asks for the root password). Until then loading the module fails with \"Key was rejected by service\"",
+		Argv:      []string{"mokutil", "--import", MOKKey, "--root-pw"},
+		CheckArgv: []string{"mokutil", "--test-key", MOKKey}, CheckOutput: "is already enrolled"})
 }

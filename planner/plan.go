@@ -74,6 +74,10 @@ type Step struct {
 	Enabled bool   `json:"enabled,omitempty"`
 	// Argv is the program a command step runs.
 	Argv []string `json:"argv,omitempty"`
+	// CheckArgv, when set, tells whether a command step is already done:
+	// it is when CheckArgv prints CheckOutput.
+	CheckArgv   []string `json:"check_argv,omitempty"`
+	CheckOutput string   `json:"check_output,omitempty"`
 	// Kernel is the kernel a dkms step builds for.
 	Kernel string `json:"kernel,omitempty"`
 	// Unit is the systemd unit of a service step.

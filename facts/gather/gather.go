@@ -89,6 +89,7 @@ func Gather(ctx context.Context, h host.Host, opts Options) (*facts.Facts, error
 	}
 	f.ZFS = zfsVersions(ctx, h, f)
 	f.SecureBoot = secureBoot(ctx, h, f.Chroot)
+	f.MOK = mokState(ctx, h, f.SecureBoot)
 	f.Services = unitStates(h)
 	f.DKMS = dkmsStatus(ctx, h, f)
 	f.Pools = pools(ctx, h, f)
@@ -268,6 +269,23 @@ func secureBoot(ctx context.Context, h host.Host, chroot bool) string {
 		}
 	}
 	return "unknown"
+}
+
+// mokState asks mokutil whether DKMS's signing key is enrolled; only with
+// Secure Boot on and the key present (DKMS makes it at its first build).
+func mokState(ctx context.Context, h host.Host, sb string) string {
+	if sb != "enabled" || !host.Exists(h, "/var/lib/dkms/mok.pub") {
+		return ""
+	}
+	res, _ := h.Run(ctx, host.Cmd{Argv: facts.InRoot(h, "mokutil", "--test-key", "/var/lib/dkms/mok.pub")})
+	out := string(res.Stdout) + string(res.Stderr)
+	switch {
+	case strings.Contains(out, "is already enrolled"):
+		return "enrolled"
+	case strings.Contains(out, "is not enrolled"):
+		return "not-enrolled"
+	}
+	return ""
 }
 
 // unitStates reads enablement from the unit symlinks, so it works the same
