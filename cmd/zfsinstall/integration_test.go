@@ -482,3 +482,26 @@ func BenchmarkIntegrationPlanConverged(bm *testing.B) {
 		}
 	}
 }
+
+func TestIntegrationFaultDKMSBuildFails(t *testing.T) {
+	b := newBed(t, "kernel-"+strings.TrimSuffix(testbed.Kernel94, ".x86_64"))
+	b.writeSpec("  packaging = \"dkms\"\n")
+	marker := filepath.Join(b.r.Dir, "var/lib/zfs-test/dkms-build-fail")
+	os.MkdirAll(filepath.Dir(marker), 0o755)
+	if err := os.WriteFile(marker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := b.apply(1)
+	for _, want := range []string{"step dkms." + testbed.Kernel94, "dkms install -m zfs -v " + testbed.ZFSNew + " -k " + testbed.Kernel94,
+		"last lines of /var/lib/dkms/zfs/" + testbed.ZFSNew + "/build/make.log", "None of the expected"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the error does not show %q", want)
+		}
+	}
+	os.Remove(marker)
+	b.apply(0)
+	if v, err := b.r.TryModinfo(testbed.Kernel94, "version", "zfs"); err != nil || v != testbed.ZFSNew+"-1" {
+		t.Errorf("modinfo after the re-run = %q, %v", v, err)
+	}
+	b.converged()
+}
