@@ -38,8 +38,6 @@ type Facts struct {
 	DKMS []DKMSEntry `json:"dkms,omitempty"`
 	// Pools are the imported pool names (`zpool list -H -o name`), nil when unknown.
 	Pools []string `json:"pools"`
-	// ReleaseRPM describes the zfs-release package the spec points at, when it
-	// was verified at fact time (a local path, or a URL fetched).
 	Warnings []string `json:"warnings,omitempty"`
 }
 

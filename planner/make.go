@@ -20,9 +20,6 @@ import (
 type Options struct {
 	// Kernel overrides the spec's kernel.target (plan --kernel RELEASE).
 	Kernel string
-	// ReleaseRPM is the zfs-release package the plan installs when none is:
-	// the spec's release_rpm, or the URL for the host's distribution.
-	ReleaseRPM string
 	// ReleaseKey replaces the pinned OpenZFS key (--release-key: private
 	// mirrors that re-sign, test beds). Nil: the pinned key for the host.
 	ReleaseKey *repos.Key
@@ -310,10 +307,7 @@ func (pl *planner) release() {
 		pl.note("zfs-release is verified against the key given with --release-key (%s, %s), not the pinned OpenZFS keys.", key.Name, key.Fingerprint)
 	}
 	if _, ok := pl.f.Installed("zfs-release"); !ok {
-		src := pl.opts.ReleaseRPM
-		if src == "" {
-			src = pl.s.ZFS.ReleaseRPM
-		}
+		src := pl.s.ZFS.ReleaseRPM
 		if src == "" {
 			if src, err = repos.ReleaseURL(pl.f.Distro); err != nil {
 				pl.errorf("zfs.release_rpm", "no zfs-release package for this distribution", "%v", err)
