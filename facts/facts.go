@@ -38,7 +38,6 @@ type Facts struct {
 	DKMS []DKMSEntry `json:"dkms,omitempty"`
 	// Pools are the imported pool names (`zpool list -H -o name`), nil when unknown.
 	Pools []string `json:"pools"`
-	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Distro is the parsed /etc/os-release.

@@ -150,7 +150,6 @@ func (p *Plan) Counts() (add, change, remove int) {
 func Digest(f *facts.Facts) string {
 	c := *f
 	c.Available = facts.Available{}
-	c.Warnings = nil
 	b, err := json.Marshal(c)
 	if err != nil {
 		panic(fmt.Sprintf("facts digest: %v", err)) // Facts is plain data
