@@ -2,7 +2,7 @@
 GO      ?= go
 BIN     ?= bin/zfsinstall
 # Debian packages the real package-manager test bed needs (see TESTBED notes in README).
-DEB_PKGS = dnf dnf-plugins-core rpm createrepo-c gnupg busybox-static kmod binutils gcc cpio rpm2cpio systemd
+DEB_PKGS = dnf dnf-plugins-core rpm createrepo-c gnupg busybox-static kmod binutils xz-utils rpm2cpio systemd
 
 .PHONY: help build test unit integration demo deps fmt vet bench clean
 
