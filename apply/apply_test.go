@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/zfsinstall/zfsinstall/facts"
 	"github.com/zfsinstall/zfsinstall/facts/gather"
 	"github.com/zfsinstall/zfsinstall/host"
 	"github.com/zfsinstall/zfsinstall/planner"
@@ -103,8 +104,8 @@ func TestApplyLiveHost(t *testing.T) {
 		"systemctl enable zfs.target",
 		"modprobe zfs", // the check before it reads /sys/module/zfs/version: absent
 
-		"rpm -q --qf " + qf + " zfs", // module step: verify
-		"rpm -q --qf " + qf + " zfs", // final module verification: userland version
+		"rpm -q --qf " + facts.QF + " zfs", // module step: verify
+		"rpm -q --qf " + facts.QF + " zfs", // final module verification: userland version
 		"modinfo -k " + kver + " -F version zfs",
 	}
 	if diff := cmp.Diff(wantCalls, h.CallKeys()); diff != "" {

@@ -22,11 +22,9 @@ import (
 	"github.com/zfsinstall/zfsinstall/repos"
 )
 
-const qf = `%{NAME}\t%{EPOCH}\t%{VERSION}\t%{RELEASE}\t%{ARCH}\n`
-
 // query returns the installed packages among names (newest of each), in one rpm call.
 func (a *applier) query(names ...string) (map[string]facts.Package, error) {
-	res, err := a.h.Run(a.ctx, host.Cmd{Argv: facts.RPMArgs(a.h, append([]string{"-q", "--qf", qf}, names...)...)})
+	res, err := a.h.Run(a.ctx, host.Cmd{Argv: facts.RPMArgs(a.h, append([]string{"-q", "--qf", facts.QF}, names...)...)})
 	if err != nil {
 		// rpm -q exits with the number of packages not installed.
 		if _, ok := err.(*host.CmdError); !ok {
@@ -34,12 +32,7 @@ func (a *applier) query(names ...string) (map[string]facts.Package, error) {
 		}
 	}
 	out := map[string]facts.Package{}
-	for _, line := range strings.Split(string(res.Stdout), "\n") {
-		c := strings.Split(line, "\t")
-		if len(c) != 5 {
-			continue
-		}
-		p := facts.Package{Name: c[0], Epoch: strings.ReplaceAll(c[1], "(none)", ""), Version: c[2], Release: c[3], Arch: c[4]}
+	for _, p := range facts.ParsePackages(res.Stdout) {
 		if old, ok := out[p.Name]; !ok || facts.ComparePackages(p, old) > 0 {
 			out[p.Name] = p
 		}
@@ -59,12 +52,7 @@ func pkgSatisfied(st planner.Step, installed map[string]facts.Package, all []fac
 		return !ok
 	}
 	if strings.HasPrefix(st.ID, "package.kernel") {
-		for _, p := range all {
-			if p.Name+"-"+p.Version+"-"+p.Release+"."+p.Arch == st.Package {
-				return true
-			}
-		}
-		return false
+		return slices.ContainsFunc(all, func(p facts.Package) bool { return p.NVRA() == st.Package })
 	}
 	p, ok := installed[name]
 	if !ok {
@@ -183,18 +171,11 @@ func appendUnique(list []string, s string) []string {
 
 // installedKernelDevel lists installed kernel-devel packages of every flavor.
 func (a *applier) installedKernelDevel() ([]facts.Package, error) {
-	res, err := a.h.Run(a.ctx, host.Cmd{Argv: facts.RPMArgs(a.h, "-qa", "--qf", qf, "kernel*-devel", "kernel*-devel-matched")})
+	res, err := a.h.Run(a.ctx, host.Cmd{Argv: facts.RPMArgs(a.h, "-qa", "--qf", facts.QF, "kernel*-devel", "kernel*-devel-matched")})
 	if err != nil {
 		return nil, fmt.Errorf("listing kernel-devel packages: %w", err)
 	}
-	var out []facts.Package
-	for _, line := range strings.Split(string(res.Stdout), "\n") {
-		c := strings.Split(line, "\t")
-		if len(c) == 5 {
-			out = append(out, facts.Package{Name: c[0], Version: c[2], Release: c[3], Arch: c[4]})
-		}
-	}
-	return out, nil
+	return facts.ParsePackages(res.Stdout), nil
 }
 
 // resolveVersions makes zfs and its module package resolve to one version:

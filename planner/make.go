@@ -902,7 +902,7 @@ func orUnknown(s string) string {
 	return s
 }
 
-// SubjectRange converts a diagnostic's range for hcl printing.
+// HCL converts the diagnostic for hcl printing (file:line:col and a snippet).
 func (d Diagnostic) HCL() *hcl.Diagnostic {
 	sev := hcl.DiagError
 	if d.Severity == "warning" {

@@ -123,6 +123,28 @@ type planFlags struct {
 	detailed   bool
 	releaseKey string
 	refresh    bool
+	// key is --release-key, read once by setup.
+	key *repos.Key
+}
+
+// setup does the common setup and reads --release-key.
+func (p *planFlags) setup(e *env, fs *flag.FlagSet) error {
+	if err := p.common.setup(e, fs); err != nil {
+		return err
+	}
+	if p.releaseKey == "" {
+		return nil
+	}
+	data, err := os.ReadFile(p.releaseKey)
+	if err != nil {
+		return fmt.Errorf("reading --release-key: %w", err)
+	}
+	k, err := repos.ParseKey(p.releaseKey, data)
+	if err != nil {
+		return err
+	}
+	p.key = &k
+	return nil
 }
 
 func (p *planFlags) register(fs *flag.FlagSet) {
@@ -162,15 +184,7 @@ func makePlan(ctx context.Context, e *env, p *planFlags) (*spec.Spec, map[string
 			return nil, nil, nil, nil, false
 		}
 	}
-	opts := planner.Options{Kernel: p.kernel}
-	if p.releaseKey != "" {
-		k, err := loadKey(p.releaseKey)
-		if err != nil {
-			fail(e, "%v", err)
-			return nil, nil, nil, nil, false
-		}
-		opts.ReleaseKey = &k
-	}
+	opts := planner.Options{Kernel: p.kernel, ReleaseKey: p.key}
 	opts.ReleaseCheck = checkRelease(ctx, e, s, f, opts.ReleaseKey, p.factsFile == "")
 	plan := planner.Make(s, f, opts)
 	return s, files, f, plan, true
@@ -289,12 +303,8 @@ func cmdApply(ctx context.Context, e *env, args []string) int {
 	if s != nil {
 		opts.InsecureReleaseURL = s.ZFS.InsecureReleaseURL
 	}
-	if p.releaseKey != "" {
-		k, err := loadKey(p.releaseKey)
-		if err != nil {
-			return fail(e, "%v", err)
-		}
-		opts.TrustedKeys = []repos.Key{k}
+	if p.key != nil {
+		opts.TrustedKeys = []repos.Key{*p.key}
 	}
 	res, err := apply.Apply(ctx, h, f, plan, opts)
 	if err != nil {
@@ -305,14 +315,6 @@ func cmdApply(ctx context.Context, e *env, args []string) int {
 	fmt.Fprintf(e.stdout, "\nApply complete! Steps: %d added, %d changed, %d removed (%d already in place; %d dnf transactions).\n",
 		add, change, remove, len(res.Skipped), res.Transactions)
 	return exitOK
-}
-
-func loadKey(path string) (repos.Key, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return repos.Key{}, fmt.Errorf("reading --release-key: %w", err)
-	}
-	return repos.ParseKey(path, data)
 }
 
 // checkPrivileges refuses to change the real system without root; a --root
