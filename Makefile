@@ -33,7 +33,8 @@ integration: ## only the real dnf/rpm integration tests
 
 STATICCHECK_VERSION = v0.8.2
 
-vet: ## gofmt, go vet and staticcheck
+vet: ## gofmt, go mod tidy -diff, go vet and staticcheck
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum need: go mod tidy"; exit 1; }
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
 	@test -x bin/staticcheck || GOBIN=$(CURDIR)/bin $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)

@@ -3,8 +3,6 @@ package catalog
 import (
 	"bufio"
 	"bytes"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -54,32 +52,6 @@ func dataRows(t *testing.T, b []byte) []string {
 		}
 	}
 	return rows
-}
-
-// TestDataMatchesShared checks the copies under data/ still carry the same
-// rows as the project's shared data, when it is beside the project.
-func TestDataMatchesShared(t *testing.T) {
-	tests := map[string]struct {
-		embedded []byte
-		shared   string
-	}{
-		"kernels.tsv":  {kernelsTSV, "el/kernels.tsv"},
-		"releases.tsv": {releasesTSV, "openzfs/releases.tsv"},
-	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			shared, err := os.ReadFile(filepath.Join("..", "..", "shared", "data", tc.shared))
-			if os.IsNotExist(err) {
-				t.Skip("shared data is not beside the project")
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(dataRows(t, shared), dataRows(t, tc.embedded)); diff != "" {
-				t.Errorf("data/%s differs from shared/data/%s (-shared +embedded):\n%s", name, tc.shared, diff)
-			}
-		})
-	}
 }
 
 func TestReleases(t *testing.T) {

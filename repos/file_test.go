@@ -11,8 +11,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// sharedData is ../shared/data beside the repository (/work/shared/data).
-const sharedData = "../../shared/data"
+// sharedData is the real upstream data the tests read (testdata/upstream, copied from the project's shared data).
+const sharedData = "../testdata/upstream"
 
 func TestParseRoundTrip(t *testing.T) {
 	inputs := map[string]string{
@@ -87,7 +87,7 @@ func TestSections(t *testing.T) {
 
 // TestRealFilesMatchSectionTable reads the zfs.repo files extracted from
 // real zfs-release packages and compares them with the section table in
-// ../shared/data/openzfs/zfs-release-sections.tsv.
+// testdata/upstream/openzfs/zfs-release-sections.tsv.
 func TestRealFilesMatchSectionTable(t *testing.T) {
 	type row struct {
 		ID              string

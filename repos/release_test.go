@@ -14,7 +14,7 @@ import (
 	"github.com/zfsinstall/zfsinstall/facts"
 )
 
-// releaseDir holds every real zfs-release package (../shared/data).
+// releaseDir holds every real zfs-release package (testdata/upstream).
 var releaseDir = filepath.Join(sharedData, "openzfs", "zfs-release")
 
 // signatures reads SIGNATURES.tsv: file name -> signing key id ("" = unsigned).
@@ -87,6 +87,9 @@ func TestVerifyReleaseRealPackages(t *testing.T) {
 		"zfs-release-3-0.fc41.noarch.rpm":   {"fc41", ok},
 		"zfs-release-3-0.fc42.noarch.rpm":   {"fc42", ok},
 		"zfs-release-3-0.fc43.noarch.rpm":   {"fc43", ok},
+		"zfs-release-3-1.fc42.noarch.rpm":   {"fc42", ok},
+		"zfs-release-3-1.fc43.noarch.rpm":   {"fc43", ok},
+		"zfs-release-3-1.fc44.noarch.rpm":   {"fc44", ok},
 		"zfs-release-el-2-1.noarch.rpm":     {"el9", neutral},
 		"zfs-release-fedora-2-1.noarch.rpm": {"fc41", neutral},
 		"zfs-release.el6.noarch.rpm":        {"el7", retired},
@@ -111,7 +114,7 @@ func TestVerifyReleaseRealPackages(t *testing.T) {
 	}
 	files, err := filepath.Glob(filepath.Join(releaseDir, "*.rpm"))
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no zfs-release packages in %s (it is part of ../shared, always present in CI): %v", releaseDir, err)
+		t.Fatalf("no zfs-release packages in %s (testdata/upstream is part of the repository): %v", releaseDir, err)
 	}
 	for _, f := range files {
 		if _, ok := tests[filepath.Base(f)]; !ok {
