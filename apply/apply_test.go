@@ -11,6 +11,7 @@ import (
 	"github.com/zfsinstall/zfsinstall/facts"
 	"github.com/zfsinstall/zfsinstall/facts/gather"
 	"github.com/zfsinstall/zfsinstall/host"
+	"github.com/zfsinstall/zfsinstall/host/hosttest"
 	"github.com/zfsinstall/zfsinstall/planner"
 	"github.com/zfsinstall/zfsinstall/spec"
 )
@@ -21,15 +22,15 @@ const kver = "5.14.0-427.13.1.el9_4.x86_64"
 // system. rpm, uname and modinfo answer from a table. Two fakes stand in for
 // what cannot run here: systemctl (it makes the symlink systemctl would) and
 // modprobe (it writes /sys/module/zfs/version as a loaded module would).
-func liveHost(t *testing.T) *host.Fixture {
-	h := host.NewFixture(t, "../testdata/hosts-live/rocky9.4-kmod-unmanaged").Live()
+func liveHost(t *testing.T) *hosttest.Fixture {
+	h := hosttest.New(t, "../testdata/hosts-live/rocky9.4-kmod-unmanaged").Live()
 	installed := "zfs-release\t(none)\t3\t0\tnoarch\n" +
 		"zfs\t(none)\t2.2.7\t1.el9\tx86_64\n" +
 		"kmod-zfs\t(none)\t2.2.7\t1.el9\tx86_64\n" +
 		"kernel-core\t(none)\t5.14.0\t427.13.1.el9_4\tx86_64\n" +
 		"gpg-pubkey\t(none)\t9db84141\t62d88994\t(none)\n"
-	h.Handle("rpm -qa --qf", func(host.Cmd) host.FixtureResult { return host.FixtureResult{Stdout: installed} })
-	h.Handle("rpm -q --qf", func(c host.Cmd) host.FixtureResult {
+	h.Handle("rpm -qa --qf", func(host.Cmd) hosttest.FixtureResult { return hosttest.FixtureResult{Stdout: installed} })
+	h.Handle("rpm -q --qf", func(c host.Cmd) hosttest.FixtureResult {
 		var out strings.Builder
 		for _, name := range c.Argv[3:] {
 			for _, l := range strings.Split(installed, "\n") {
@@ -38,25 +39,25 @@ func liveHost(t *testing.T) *host.Fixture {
 				}
 			}
 		}
-		return host.FixtureResult{Stdout: out.String()}
+		return hosttest.FixtureResult{Stdout: out.String()}
 	})
-	h.Handle("rpm -q gpg-pubkey-9db84141", func(host.Cmd) host.FixtureResult {
-		return host.FixtureResult{Stdout: "gpg-pubkey-9db84141-62d88994\n"}
+	h.Handle("rpm -q gpg-pubkey-9db84141", func(host.Cmd) hosttest.FixtureResult {
+		return hosttest.FixtureResult{Stdout: "gpg-pubkey-9db84141-62d88994\n"}
 	})
-	h.On("zpool list -H -o name", host.FixtureResult{}) // no pool imported
-	h.On("uname -r", host.FixtureResult{Stdout: kver + "\n"})
-	h.On("modinfo -k "+kver+" -F version zfs", host.FixtureResult{Stdout: "2.2.7-1\n"})
-	h.Handle("systemctl enable ", func(c host.Cmd) host.FixtureResult { // fake systemctl
+	h.On("zpool list -H -o name", hosttest.FixtureResult{}) // no pool imported
+	h.On("uname -r", hosttest.FixtureResult{Stdout: kver + "\n"})
+	h.On("modinfo -k "+kver+" -F version zfs", hosttest.FixtureResult{Stdout: "2.2.7-1\n"})
+	h.Handle("systemctl enable ", func(c host.Cmd) hosttest.FixtureResult { // fake systemctl
 		unit := c.Argv[len(c.Argv)-1]
 		link := h.Path("/etc/systemd/system/zfs.target.wants/" + unit)
 		os.MkdirAll(filepath.Dir(link), 0o755)
 		os.Symlink("/usr/lib/systemd/system/"+unit, link)
-		return host.FixtureResult{}
+		return hosttest.FixtureResult{}
 	})
-	h.Handle("modprobe zfs", func(host.Cmd) host.FixtureResult { // fake modprobe
+	h.Handle("modprobe zfs", func(host.Cmd) hosttest.FixtureResult { // fake modprobe
 		os.MkdirAll(h.Path("/sys/module/zfs"), 0o755)
 		os.WriteFile(h.Path("/sys/module/zfs/version"), []byte("2.2.7-1\n"), 0o444)
-		return host.FixtureResult{}
+		return hosttest.FixtureResult{}
 	})
 	return h
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/zfsinstall/zfsinstall/facts"
-	"github.com/zfsinstall/zfsinstall/host"
+	"github.com/zfsinstall/zfsinstall/host/hosttest"
 )
 
 // Kernels the guard cases are about.
@@ -349,16 +349,16 @@ func TestGuard(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			h := host.NewFixture(t, c.tree).Live()
+			h := hosttest.New(t, c.tree).Live()
 			modinfo := "modinfo -k " + c.kver + " -F version zfs"
 			var wantCalls []string
 			if c.onDisk != nil {
 				if err := os.MkdirAll(h.Path("/lib/modules/"+c.kver+"/kernel"), 0o755); err != nil {
 					t.Fatal(err)
 				}
-				res := host.FixtureResult{Stdout: *c.onDisk}
+				res := hosttest.FixtureResult{Stdout: *c.onDisk}
 				if *c.onDisk == "" {
-					res = host.FixtureResult{Stderr: gModinfoNotFound, ExitCode: 1}
+					res = hosttest.FixtureResult{Stderr: gModinfoNotFound, ExitCode: 1}
 				}
 				h.On(modinfo, res)
 			}

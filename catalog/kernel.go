@@ -349,18 +349,6 @@ func ELMinorForBuild(major int, build int) (minor string, ok bool) {
 	return minor, ok
 }
 
-// LatestELMinor returns the newest EL minor release kernels.tsv knows for an
-// EL major ("9.8"), or "" for a major it does not know.
-func LatestELMinor(major int) string {
-	latest := elRow{num: -1}
-	for _, r := range data.el.rows {
-		if r.major == major && r.num > latest.num {
-			latest = r
-		}
-	}
-	return latest.minor
-}
-
 func parseELTable(b []byte) (elTable, error) {
 	const name = "kernels.tsv"
 	rows, err := readTSV(name, b, []string{"el_minor", "kernel_version", "ga_build", "example_release"})

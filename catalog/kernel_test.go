@@ -161,27 +161,6 @@ func TestELMinorForBuild(t *testing.T) {
 	}
 }
 
-func TestLatestELMinor(t *testing.T) {
-	tests := map[string]struct {
-		major int
-		want  string
-	}{
-		"el7":                  {7, "7.9"},
-		"el8 (8.10 after 8.9)": {8, "8.10"},
-		"el9":                  {9, "9.8"},
-		"el10":                 {10, "10.2"},
-		"unknown":              {6, ""},
-		"zero":                 {0, ""},
-	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, LatestELMinor(tc.major)); diff != "" {
-				t.Errorf("LatestELMinor(%d) mismatch (-want +got):\n%s", tc.major, diff)
-			}
-		})
-	}
-}
-
 func TestParseELTableMalformed(t *testing.T) {
 	const header = "el_minor\tkernel_version\tga_build\texample_release\n"
 	tests := map[string]struct {

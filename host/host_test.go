@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,7 +58,7 @@ func TestRunReportsExitAndStderr(t *testing.T) {
 	if !errors.As(err, &ce) || ce.ExitCode != 3 || !strings.Contains(err.Error(), "oops") || !strings.Contains(err.Error(), "exited with code 3") {
 		t.Errorf("err = %v, want a CmdError with exit 3 and the stderr tail", err)
 	}
-	if _, err := h.Run(context.Background(), Cmd{Argv: []string{"/nonexistent/program"}}); err == nil || !IsNotFound(err) {
+	if _, err := h.Run(context.Background(), Cmd{Argv: []string{"/nonexistent/program"}}); err == nil || !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing program: %v, want a not-found error", err)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
@@ -202,10 +201,4 @@ func (r *Real) Lock(p string) (func(), error) {
 		syscall.Flock(int(fh.Fd()), syscall.LOCK_UN)
 		fh.Close()
 	}, nil
-}
-
-// IsNotFound reports whether err means a program or file does not exist.
-func IsNotFound(err error) bool {
-	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, exec.ErrNotFound) ||
-		(err != nil && strings.Contains(err.Error(), "executable file not found"))
 }

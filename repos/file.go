@@ -406,35 +406,6 @@ func (f *File) eol() string {
 	return "\n"
 }
 
-// ApplyEnabled sets every section named in want to the given state (see
-// SetEnabled) and returns the ids it changed, in file order. It is an error
-// if want names a section the file does not have; the file is then unchanged.
-func (f *File) ApplyEnabled(want map[string]bool) (changed []string, err error) {
-	have := map[string]bool{}
-	for _, sp := range f.spans() {
-		have[sp.id] = true
-	}
-	for id := range want {
-		if !have[id] {
-			return nil, fmt.Errorf("%s has no [%s] section", f.name, id)
-		}
-	}
-	for _, s := range f.Sections() {
-		enabled, ok := want[s.ID]
-		if !ok {
-			continue
-		}
-		c, err := f.SetEnabled(s.ID, enabled)
-		if err != nil {
-			return changed, err
-		}
-		if c {
-			changed = append(changed, s.ID)
-		}
-	}
-	return changed, nil
-}
-
 // Bytes serialises the file.
 func (f *File) Bytes() []byte {
 	var b strings.Builder

@@ -218,7 +218,7 @@ func TestApplyEnabledUnknownSection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.ApplyEnabled(map[string]bool{"zfs": false, "zfs-kmod": true})
+	_, err = applyEnabled(f, map[string]bool{"zfs": false, "zfs-kmod": true})
 	if diff := cmp.Diff("zfs.repo has no [zfs-kmod] section", errString(err)); diff != "" {
 		t.Errorf("error (-want +got):\n%s", diff)
 	}

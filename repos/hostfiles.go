@@ -66,10 +66,3 @@ func Write(h host.Host, path string, f *File) error {
 	}
 	return nil
 }
-
-// RPMNew reports whether rpm left a newer packaged copy of the repo file at
-// path beside it (path + ".rpmnew"): zfs.repo is %config(noreplace), so an
-// edited file stops upgrades from replacing it.
-func RPMNew(h host.Host, path string) bool {
-	return host.Exists(h, path+".rpmnew")
-}

@@ -7,13 +7,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/zfsinstall/zfsinstall/facts"
-	"github.com/zfsinstall/zfsinstall/host"
+	"github.com/zfsinstall/zfsinstall/host/hosttest"
 )
 
 // hostWith returns a fixture host whose tree holds files (host path -> content).
-func hostWith(t *testing.T, files map[string]string) *host.Fixture {
+func hostWith(t *testing.T, files map[string]string) *hosttest.Fixture {
 	t.Helper()
-	h := host.NewFixture(t, "")
+	h := hosttest.New(t, "")
 	for p, content := range files {
 		if err := os.MkdirAll(filepath.Dir(h.Path(p)), 0o755); err != nil {
 			t.Fatal(err)
@@ -50,7 +50,7 @@ func TestReadAll(t *testing.T) {
 }
 
 func TestReadAllEmpty(t *testing.T) {
-	got, err := ReadAll(host.NewFixture(t, ""))
+	got, err := ReadAll(hosttest.New(t, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestWrite(t *testing.T) {
 }
 
 func TestWriteNewFile(t *testing.T) {
-	h := host.NewFixture(t, "")
+	h := hosttest.New(t, "")
 	f, err := Parse("new.repo", []byte("[zfs]\nenabled=1"))
 	if err != nil {
 		t.Fatal(err)
@@ -125,15 +125,5 @@ func TestWriteNewFile(t *testing.T) {
 	}
 	if fi.Mode().Perm() != 0o644 {
 		t.Errorf("mode = %v, want 0644", fi.Mode().Perm())
-	}
-}
-
-func TestRPMNew(t *testing.T) {
-	h := hostWith(t, map[string]string{ZFSRepoPath: "[zfs]\n", ZFSRepoPath + ".rpmnew": "[zfs]\n", "/etc/yum.repos.d/epel.repo": "[epel]\n"})
-	if !RPMNew(h, ZFSRepoPath) {
-		t.Error("RPMNew(zfs.repo) = false, want true")
-	}
-	if RPMNew(h, "/etc/yum.repos.d/epel.repo") {
-		t.Error("RPMNew(epel.repo) = true, want false")
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cavaliergopher/rpm"
 	"github.com/zfsinstall/zfsinstall/facts"
+
 	//lint:ignore SA1019 cavaliergopher/rpm's GPGCheck takes an openpgp.KeyRing from this package.
 	"golang.org/x/crypto/openpgp"
 )

