@@ -2,22 +2,24 @@
 // whether the host already satisfies it (and skips it), does it, and
 // verifies it. It stops at the first failure, naming the step; because every
 // step re-checks the host, a re-run continues from where the host is.
+//
+// Each step kind has one file holding its check and its action (repo.go,
+// file.go, service.go, ...); release and package steps are batched into
+// dnf transactions (transaction.go). Progress is reported through Hooks,
+// never printed here.
 package apply
 
 import (
 	"context"
 	"fmt"
 	"io"
-	"io/fs"
-	"strings"
 	"time"
 
 	"github.com/sirupsen/logrus"
 	"github.com/zfsinstall/zfsinstall/backends"
-	"github.com/zfsinstall/zfsinstall/backends/dkms"
-	"github.com/zfsinstall/zfsinstall/backends/kmod"
 	"github.com/zfsinstall/zfsinstall/facts"
 	"github.com/zfsinstall/zfsinstall/host"
+	"github.com/zfsinstall/zfsinstall/pkgmgr"
 	"github.com/zfsinstall/zfsinstall/planner"
 	"github.com/zfsinstall/zfsinstall/repos"
 )
@@ -35,11 +37,28 @@ type Options struct {
 	InsecureReleaseURL bool
 	// Log receives structured progress.
 	Log logrus.FieldLogger
-	// Out receives human progress lines (Terraform style); may be nil.
-	Out io.Writer
+	// Hooks receive progress for people (a view); nil: none.
+	Hooks Hooks
 	// FetchTimeout bounds the zfs-release download.
 	FetchTimeout time.Duration
 }
+
+// Hooks are told about each step as apply goes (Terraform's hooks): the
+// view that implements them decides how progress is shown.
+type Hooks interface {
+	// Skipped: the host already satisfied the step.
+	Skipped(st planner.Step)
+	// Started: the step is being carried out.
+	Started(st planner.Step)
+	// Done: the step was carried out and verified.
+	Done(st planner.Step, took time.Duration)
+}
+
+type noHooks struct{}
+
+func (noHooks) Skipped(planner.Step)             {}
+func (noHooks) Started(planner.Step)             {}
+func (noHooks) Done(planner.Step, time.Duration) {}
 
 // Result reports what an apply did.
 type Result struct {
@@ -47,6 +66,9 @@ type Result struct {
 	Skipped []string // step IDs the host already satisfied
 	// Transactions counts the dnf transactions run.
 	Transactions int
+	// Installed are the packages of the zfs release apply resolved and
+	// installed ("zfs-2.2.8-1.el9.x86_64"), for people and JSON output.
+	Installed []string
 }
 
 // StepError is a failed step: which step, and the underlying cause (a
@@ -63,15 +85,37 @@ func (e *StepError) Error() string {
 func (e *StepError) Unwrap() error { return e.Err }
 
 type applier struct {
-	ctx  context.Context
-	h    host.Host
-	f    *facts.Facts
-	p    *planner.Plan
-	opts Options
-	res  *Result
-	log  logrus.FieldLogger
-	b    backends.Backend
-	done map[string]bool // command steps that ran
+	ctx   context.Context
+	h     host.Host
+	c     *pkgmgr.Client
+	f     *facts.Facts
+	p     *planner.Plan
+	opts  Options
+	res   *Result
+	log   logrus.FieldLogger
+	hooks Hooks
+	b     backends.Backend
+	done  map[string]bool // command steps that ran
+}
+
+// kind is how apply checks and carries out one kind of step.
+type kind interface {
+	// satisfied checks the host itself, never the facts the plan was made from.
+	satisfied(a *applier, st planner.Step) (bool, error)
+	do(a *applier, st planner.Step) error
+}
+
+// kinds maps each step kind run on its own to its handler; release and
+// package steps go through transaction instead.
+var kinds = map[planner.Kind]kind{
+	planner.KindKey:     keyKind{},
+	planner.KindRepo:    repoKind{},
+	planner.KindHold:    holdKind{},
+	planner.KindDKMS:    dkmsKind{},
+	planner.KindFile:    fileKind{},
+	planner.KindService: serviceKind{},
+	planner.KindModule:  moduleKind{},
+	planner.KindCommand: commandKind{},
 }
 
 // Apply carries out p on h. f are the facts the plan was checked against.
@@ -84,8 +128,8 @@ func Apply(ctx context.Context, h host.Host, f *facts.Facts, p *planner.Plan, op
 		l.SetOutput(io.Discard)
 		opts.Log = l
 	}
-	if opts.Out == nil {
-		opts.Out = io.Discard
+	if opts.Hooks == nil {
+		opts.Hooks = noHooks{}
 	}
 	if opts.FetchTimeout == 0 {
 		opts.FetchTimeout = 60 * time.Second
@@ -95,18 +139,15 @@ func Apply(ctx context.Context, h host.Host, f *facts.Facts, p *planner.Plan, op
 		return nil, err
 	}
 	defer release()
-	a := &applier{ctx: ctx, h: h, f: f, p: p, opts: opts, res: &Result{}, log: opts.Log, done: map[string]bool{}}
-	a.b = kmod.Backend{}
-	if p.Packaging == "dkms" {
-		a.b = dkms.Backend{}
-	}
-	done := map[int]bool{}
+	a := &applier{ctx: ctx, h: h, c: pkgmgr.New(h, opts.DNFArgs), f: f, p: p, opts: opts, res: &Result{},
+		log: opts.Log, hooks: opts.Hooks, b: backends.For(p.Packaging), done: map[string]bool{}}
+	started := map[int]bool{}
 	for _, st := range p.Steps {
 		if st.Txn != 0 {
-			if done[st.Txn] {
+			if started[st.Txn] {
 				continue
 			}
-			done[st.Txn] = true
+			started[st.Txn] = true
 			if err := a.transaction(txnSteps(p, st.Txn)); err != nil {
 				return a.res, err
 			}
@@ -132,208 +173,72 @@ func txnSteps(p *planner.Plan, txn int) []planner.Step {
 	return out
 }
 
-func (a *applier) progress(st planner.Step, format string, args ...any) {
-	fmt.Fprintf(a.opts.Out, "%s: %s\n", st.ID, fmt.Sprintf(format, args...))
-}
-
-// step runs one non-package step: check, do, verify.
+// step runs one step that is not part of a transaction: check, do, verify.
 func (a *applier) step(st planner.Step) error {
 	log := a.log.WithFields(logrus.Fields{"step": st.ID, "action": string(st.Action)})
-	ok, err := a.satisfied(st)
+	k, ok := kinds[st.Kind]
+	if !ok {
+		return &StepError{st, fmt.Errorf("unknown step kind %q", st.Kind)}
+	}
+	ok, err := k.satisfied(a, st)
 	if err != nil {
 		return &StepError{st, fmt.Errorf("checking: %w", err)}
 	}
 	if ok {
 		log.Info("already satisfied")
-		a.progress(st, "already in place, skipped")
-		a.res.Skipped = append(a.res.Skipped, st.ID)
+		a.skipped(st)
 		return nil
 	}
-	a.progress(st, "%s...", st.Summary)
+	a.hooks.Started(st)
 	start := time.Now()
-	if err := a.do(st); err != nil {
+	if err := k.do(a, st); err != nil {
 		log.WithError(err).Error("step failed")
 		return &StepError{st, err}
 	}
-	ok, err = a.satisfied(st)
+	ok, err = k.satisfied(a, st)
 	if err != nil || !ok {
 		if err == nil {
 			err = fmt.Errorf("the change was made but the host still does not show it")
 		}
 		return &StepError{st, fmt.Errorf("verifying: %w", err)}
 	}
-	log.WithField("duration", time.Since(start).Round(time.Millisecond)).Info("step done")
-	a.progress(st, "done [%s]", time.Since(start).Round(time.Millisecond))
-	a.res.Done = append(a.res.Done, st.ID)
+	took := time.Since(start).Round(time.Millisecond)
+	log.WithField("duration", took).Info("step done")
+	a.finished(st, took)
 	return nil
 }
 
-// satisfied checks the host itself, never the facts the plan was made from.
-func (a *applier) satisfied(st planner.Step) (bool, error) {
-	switch st.Kind {
-	case planner.KindRepo:
-		s, err := a.section(st)
-		return err == nil && s.Enabled == st.Enabled, err
-	case planner.KindHold:
-		s, err := a.section(st)
-		return err == nil && s.Include == st.Content, err
-	case planner.KindFile:
-		data, err := a.h.ReadFile(st.Path)
-		if st.Action == planner.Delete {
-			return err != nil, nil
-		}
-		return err == nil && string(data) == st.Content, nil
-	case planner.KindService:
-		links, _ := a.h.Glob("/etc/systemd/system/*.wants/" + st.Unit)
-		return (len(links) > 0) == st.Enabled, nil
-	case planner.KindKey:
-		return a.keyImported(st.Key)
-	case planner.KindDKMS:
-		ver, err := a.dkmsVersion(st)
-		if err != nil {
-			return false, err
-		}
-		return dkms.Status(a.ctx, a.h, ver, st.Kernel) == "installed", nil
-	case planner.KindCommand:
-		if len(st.CheckArgv) > 0 && !a.done[st.ID] {
-			res, _ := a.run(facts.InRoot(a.h, st.CheckArgv...)...)
-			return strings.Contains(string(res.Stdout)+string(res.Stderr), st.CheckOutput), nil
-		}
-		return a.done[st.ID], nil // no state to check: done once it ran
-	case planner.KindModule:
-		b, err := a.h.ReadFile("/sys/module/zfs/version")
-		if err != nil {
-			return false, nil
-		}
-		userland := a.userland()
-		return userland == "" || backends.SameVersion(strings.TrimSpace(string(b)), userland), nil
-	}
-	return false, fmt.Errorf("unknown step kind %q", st.Kind)
+func (a *applier) skipped(st planner.Step) {
+	a.hooks.Skipped(st)
+	a.res.Skipped = append(a.res.Skipped, st.ID)
 }
 
-func (a *applier) do(st planner.Step) error {
-	switch st.Kind {
-	case planner.KindRepo, planner.KindHold:
-		rf, err := repos.Read(a.h, st.Path)
-		if err != nil {
-			return err
-		}
-		if st.Kind == planner.KindRepo {
-			_, err = rf.SetEnabled(st.Section, st.Enabled)
-		} else {
-			_, err = rf.SetOption(st.Section, "includepkgs", st.Content)
-		}
-		if err != nil {
-			return err
-		}
-		return repos.Write(a.h, st.Path, rf)
-	case planner.KindFile:
-		if st.Action == planner.Delete {
-			return a.h.Remove(st.Path)
-		}
-		mode := fs.FileMode(0o644)
-		if st.Mode != 0 {
-			mode = fs.FileMode(st.Mode)
-		}
-		return a.h.WriteFile(st.Path, []byte(st.Content), mode)
-	case planner.KindCommand:
-		if _, err := a.run(facts.InRoot(a.h, st.Argv...)...); err != nil {
-			return err
-		}
-		a.done[st.ID] = true
-		return nil
-	case planner.KindService:
-		verb := "disable"
-		if st.Enabled {
-			verb = "enable"
-		}
-		argv := []string{"systemctl"}
-		if a.h.Root() != "/" {
-			argv = append(argv, "--root", a.h.Root())
-		}
-		_, err := a.run(append(argv, verb, st.Unit)...)
-		return err
-	case planner.KindKey:
-		return a.importKey(st.Key)
-	case planner.KindDKMS:
-		ver, err := a.dkmsVersion(st)
-		if err != nil {
-			return err
-		}
-		if err := a.b.Build(a.ctx, a.h, ver, st.Kernel); err != nil {
-			return fmt.Errorf("building zfs %s for %s: %w", ver, st.Kernel, err)
-		}
-		return backends.VerifyModule(a.ctx, a.h, st.Kernel, ver)
-	case planner.KindModule:
-		if st.Action == planner.Update {
-			if _, err := a.run("modprobe", "-r", "zfs"); err != nil {
-				return fmt.Errorf("unloading the old module (a pool may have been imported since plan): %w", err)
-			}
-		}
-		_, err := a.run("modprobe", "zfs")
-		return err
-	}
-	return fmt.Errorf("unknown step kind %q", st.Kind)
-}
-
-// section reads the repo section a repo or hold step is about, as it is on
-// the host now.
-func (a *applier) section(st planner.Step) (repos.Section, error) {
-	rf, err := repos.Read(a.h, st.Path)
-	if err != nil {
-		return repos.Section{}, err
-	}
-	for _, s := range rf.Sections() {
-		if s.ID == st.Section {
-			return s, nil
-		}
-	}
-	return repos.Section{}, fmt.Errorf("%s has no [%s] section; the installed zfs-release does not offer it", st.Path, st.Section)
+func (a *applier) finished(st planner.Step, took time.Duration) {
+	a.hooks.Done(st, took)
+	a.res.Done = append(a.res.Done, st.ID)
 }
 
 func (a *applier) run(argv ...string) (host.Result, error) {
 	return a.h.Run(a.ctx, host.Cmd{Argv: argv})
 }
 
-// userland is the installed zfs version as modinfo prints it (2.2.7-1).
-func (a *applier) userland() string {
-	pkgs, _ := a.query("zfs")
-	if p, ok := pkgs["zfs"]; ok {
-		return p.Version
-	}
-	return ""
-}
-
-func (a *applier) dkmsVersion(st planner.Step) (string, error) {
-	if st.Version != "" {
-		return st.Version, nil
-	}
-	pkgs, err := a.query("zfs-dkms")
-	if err != nil {
+// userland is the installed zfs version (2.2.7), "" when not installed.
+func (a *applier) userland() (string, error) {
+	pkgs, err := a.c.Installed(a.ctx, "zfs")
+	if err != nil || len(pkgs) == 0 {
 		return "", err
 	}
-	p, ok := pkgs["zfs-dkms"]
-	if !ok {
-		return "", fmt.Errorf("zfs-dkms is not installed, so there is nothing for dkms to build")
-	}
-	return p.Version, nil
-}
-
-func (a *applier) targetKernels() []string {
-	if len(a.p.TargetKernels) > 0 {
-		return a.p.TargetKernels
-	}
-	return []string{a.p.TargetKernel}
+	return pkgmgr.Newest(pkgs)["zfs"].Version, nil
 }
 
 // verifyModules proves, after everything else, that each target kernel has
 // a module of the userland's version on disk.
 func (a *applier) verifyModules() error {
-	ver := a.userland()
-	if ver == "" {
-		return nil
+	ver, err := a.userland()
+	if err != nil || ver == "" {
+		return err
 	}
-	for _, k := range a.targetKernels() {
+	for _, k := range a.p.Kernels() {
 		if err := backends.VerifyModule(a.ctx, a.h, k, ver); err != nil {
 			return fmt.Errorf("verifying the module after apply: %w", err)
 		}

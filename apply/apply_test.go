@@ -8,12 +8,13 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/zfsinstall/zfsinstall/facts"
-	"github.com/zfsinstall/zfsinstall/facts/gather"
+	"github.com/zfsinstall/zfsinstall/gather"
 	"github.com/zfsinstall/zfsinstall/host"
 	"github.com/zfsinstall/zfsinstall/host/hosttest"
+	"github.com/zfsinstall/zfsinstall/pkgmgr"
 	"github.com/zfsinstall/zfsinstall/planner"
 	"github.com/zfsinstall/zfsinstall/spec"
+	"github.com/zfsinstall/zfsinstall/verify"
 )
 
 const kver = "5.14.0-427.13.1.el9_4.x86_64"
@@ -105,8 +106,8 @@ func TestApplyLiveHost(t *testing.T) {
 		"systemctl enable zfs.target",
 		"modprobe zfs", // the check before it reads /sys/module/zfs/version: absent
 
-		"rpm -q --qf " + facts.QF + " zfs", // module step: verify
-		"rpm -q --qf " + facts.QF + " zfs", // final module verification: userland version
+		"rpm -q --qf " + pkgmgr.QueryFormat + " zfs", // module step: verify
+		"rpm -q --qf " + pkgmgr.QueryFormat + " zfs", // final module verification: userland version
 		"modinfo -k " + kver + " -F version zfs",
 	}
 	if diff := cmp.Diff(wantCalls, h.CallKeys()); diff != "" {
@@ -137,7 +138,7 @@ func TestApplyLiveHost(t *testing.T) {
 	if p2 := planner.Make(s, f2, planner.Options{}); len(p2.Steps) != 0 {
 		t.Errorf("second plan has %d steps, want none: %+v", len(p2.Steps), p2.Steps)
 	}
-	if r := Verify(f2, s); !r.OK {
+	if r := verify.Verify(f2, s); !r.OK {
 		t.Errorf("verify after apply: %+v", r)
 	}
 }

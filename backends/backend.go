@@ -9,15 +9,19 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/zfsinstall/zfsinstall/backends/dkms"
+	"github.com/zfsinstall/zfsinstall/backends/kmod"
 	"github.com/zfsinstall/zfsinstall/catalog"
 	"github.com/zfsinstall/zfsinstall/facts"
 	"github.com/zfsinstall/zfsinstall/host"
+	"github.com/zfsinstall/zfsinstall/pkgmgr"
+	"github.com/zfsinstall/zfsinstall/spec"
 )
 
 // Backend is one packaging of the zfs kernel module.
 type Backend interface {
-	// Name is "dkms" or "kmod", as in the spec's zfs.packaging.
-	Name() string
+	// Name is spec.PackagingDKMS or spec.PackagingKmod.
+	Name() spec.Packaging
 	// Supports says whether the backend can give kernel k a working module
 	// on distro d; the reason is a sentence fit for a plan.
 	Supports(d facts.Distro, k catalog.KernelInfo) (bool, string)
@@ -31,7 +35,16 @@ type Backend interface {
 	NeedsEPEL() bool
 	// Build makes the module for kernel kver from the installed package
 	// version; a no-op where nothing is built on the host.
-	Build(ctx context.Context, h host.Host, version, kver string) error
+	Build(ctx context.Context, c *pkgmgr.Client, version, kver string) error
+}
+
+// For returns the backend of a packaging decided by the planner
+// (spec.PackagingDKMS or spec.PackagingKmod).
+func For(p spec.Packaging) Backend {
+	if p == spec.PackagingDKMS {
+		return dkms.Backend{}
+	}
+	return kmod.Backend{}
 }
 
 // Other returns the module package of the packaging that is not b.
@@ -42,14 +55,36 @@ func Other(b Backend) string {
 	return "kmod-zfs"
 }
 
+// ModinfoArgs asks modinfo for the version of the zfs module on disk for kver.
+func ModinfoArgs(h host.Host, kver string) []string {
+	argv := []string{"modinfo"}
+	if h.Root() != "/" {
+		argv = append(argv, "-b", h.Root())
+	}
+	return append(argv, "-k", kver, "-F", "version", "zfs")
+}
+
+// ModuleOnDisk returns the version of the zfs module modinfo resolves for
+// kver, or "" when there is none.
+func ModuleOnDisk(ctx context.Context, h host.Host, kver string) string {
+	if kver == "" {
+		return ""
+	}
+	res, err := h.Run(ctx, host.Cmd{Argv: ModinfoArgs(h, kver)})
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(res.Stdout))
+}
+
 // VerifyModule proves the module for kver is on disk and is the version of
 // the userland package: `modinfo -k KVER zfs` must resolve it. A DKMS build
 // can "succeed" without producing a module; this is what tells.
 func VerifyModule(ctx context.Context, h host.Host, kver, userland string) error {
-	got := facts.ModuleOnDisk(ctx, h, kver)
+	got := ModuleOnDisk(ctx, h, kver)
 	if got == "" {
 		return fmt.Errorf("no zfs module for kernel %s: `%s` finds none, so `modprobe zfs` would fail with \"Module zfs not found in directory /lib/modules/%s\"",
-			kver, strings.Join(facts.ModinfoArgs(h, kver), " "), kver)
+			kver, strings.Join(ModinfoArgs(h, kver), " "), kver)
 	}
 	if userland != "" && !SameVersion(got, userland) {
 		return fmt.Errorf("zfs module for kernel %s is %s but the zfs userland is %s: they must match (mismatches make `zfs send` fail with \"invalid argument\")", kver, got, userland)

@@ -6,27 +6,35 @@ import (
 	"strings"
 )
 
-// Kernel flavors: where a kernel comes from, which decides how OpenZFS can be
+// Flavor is where a kernel comes from, which decides how OpenZFS can be
 // installed for it (a kABI-tracking kmod only fits FlavorStock).
+type Flavor string
+
+// The kernel flavors.
 const (
-	FlavorStock    = "stock"     // RHEL or a rebuild (Rocky, Alma, Oracle RHCK), with a known EL minor
-	FlavorStream   = "stream"    // CentOS Stream: no z-stream, no kABI promise
-	FlavorELRepoLT = "elrepo-lt" // ELRepo kernel-lt (long-term upstream series)
-	FlavorELRepoML = "elrepo-ml" // ELRepo kernel-ml (mainline)
-	FlavorUEK      = "uek"       // Oracle Unbreakable Enterprise Kernel: not RHEL kABI
-	FlavorFedora   = "fedora"
-	FlavorOther    = "other" // anything else, including strings that are not kernel releases
+	FlavorStock    Flavor = "stock"     // RHEL or a rebuild (Rocky, Alma, Oracle RHCK), with a known EL minor
+	FlavorStream   Flavor = "stream"    // CentOS Stream: no z-stream, no kABI promise
+	FlavorELRepoLT Flavor = "elrepo-lt" // ELRepo kernel-lt (long-term upstream series)
+	FlavorELRepoML Flavor = "elrepo-ml" // ELRepo kernel-ml (mainline)
+	FlavorUEK      Flavor = "uek"       // Oracle Unbreakable Enterprise Kernel: not RHEL kABI
+	FlavorFedora   Flavor = "fedora"
+	FlavorOther    Flavor = "other" // anything else, including strings that are not kernel releases
 )
 
-// Kernel variants, from the "+rt"-style suffix of uname -r, the EL7/EL8
-// ".rtN" release field, or EL7's ".debug" suffix. "" is the plain kernel.
-// The devel package is kernel-<variant>-devel (kernel-rt-debug-devel, ...).
+// Variant is a kernel build variant, from the "+rt"-style suffix of uname -r,
+// the EL7/EL8 ".rtN" release field, or EL7's ".debug" suffix. "" is the
+// plain kernel. The devel package is kernel-<variant>-devel
+// (kernel-rt-debug-devel, ...).
+type Variant string
+
+// The kernel variants.
 const (
-	VariantRT       = "rt"
-	VariantDebug    = "debug"
-	Variant64k      = "64k"
-	VariantRTDebug  = "rt-debug"
-	Variant64kDebug = "64k-debug"
+	VariantNone     Variant = ""
+	VariantRT       Variant = "rt"
+	VariantDebug    Variant = "debug"
+	Variant64k      Variant = "64k"
+	VariantRTDebug  Variant = "rt-debug"
+	Variant64kDebug Variant = "64k-debug"
 )
 
 // KernelInfo is a kernel classified from its uname -r release string.
@@ -38,8 +46,8 @@ type KernelInfo struct {
 	Version  string // upstream-style version before the first '-': "5.14.0"
 	Upstream string // major.minor of Version: "5.14", "6.1"
 	Build    string // the release part before the dist tag: "427.13.1", "553.rt7.342", "101.103.2.1"
-	Flavor   string // one of the Flavor constants
-	Variant  string // one of the Variant constants, or ""
+	Flavor   Flavor
+	Variant  Variant
 	Arch     string // "x86_64", "aarch64", ... or "" when absent
 	ELMajor  int    // 7, 8, 9, 10 from the elN dist tag; 0 when not EL
 	// ELMinor is the EL minor release of a stock kernel ("9.4"): from the dist
@@ -66,7 +74,7 @@ var kernelArches = map[string]bool{
 }
 
 // plusVariants maps the text after '+' in a release to its variant.
-var plusVariants = map[string]string{
+var plusVariants = map[string]Variant{
 	"rt": VariantRT, "debug": VariantDebug, "64k": Variant64k,
 	"rt-debug": VariantRTDebug, "64k-debug": Variant64kDebug,
 }
@@ -99,7 +107,7 @@ func ClassifyKernel(release, owner string) KernelInfo {
 	k := KernelInfo{Release: release, Flavor: FlavorOther}
 	s := strings.TrimSpace(release)
 
-	plusVariant, plusKnown := "", true
+	plusVariant, plusKnown := VariantNone, true
 	if i := strings.IndexByte(s, '+'); i >= 0 {
 		plusVariant, plusKnown = plusVariants[s[i+1:]]
 		s = s[:i]
@@ -177,7 +185,7 @@ func ClassifyKernel(release, owner string) KernelInfo {
 	return k
 }
 
-func elRepoFlavor(owner string, major int, upstream string) string {
+func elRepoFlavor(owner string, major int, upstream string) Flavor {
 	switch {
 	case strings.HasPrefix(owner, "kernel-lt"):
 		return FlavorELRepoLT
@@ -192,7 +200,7 @@ func elRepoFlavor(owner string, major int, upstream string) string {
 	return FlavorELRepoML
 }
 
-func combineVariant(plus string, rtField, dotDebug bool) string {
+func combineVariant(plus Variant, rtField, dotDebug bool) Variant {
 	rt := rtField || plus == VariantRT || plus == VariantRTDebug
 	debug := dotDebug || plus == VariantDebug || plus == VariantRTDebug || plus == Variant64kDebug
 	k64 := plus == Variant64k || plus == Variant64kDebug

@@ -188,8 +188,8 @@ func TestParseELTableMalformed(t *testing.T) {
 	}
 }
 
-var flavors = []string{FlavorStock, FlavorStream, FlavorELRepoLT, FlavorELRepoML, FlavorUEK, FlavorFedora, FlavorOther}
-var variants = []string{"", VariantRT, VariantDebug, Variant64k, VariantRTDebug, Variant64kDebug}
+var flavors = []Flavor{FlavorStock, FlavorStream, FlavorELRepoLT, FlavorELRepoML, FlavorUEK, FlavorFedora, FlavorOther}
+var variants = []Variant{VariantNone, VariantRT, VariantDebug, Variant64k, VariantRTDebug, Variant64kDebug}
 
 func FuzzClassifyKernel(f *testing.F) {
 	for _, tc := range kernelCases {

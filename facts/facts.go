@@ -3,6 +3,8 @@
 // Planning is a pure function of a spec and Facts.
 package facts
 
+import "github.com/zfsinstall/zfsinstall/catalog"
+
 // FormatVersion is the version of the JSON layout of Facts.
 const FormatVersion = "1"
 
@@ -20,25 +22,94 @@ type Facts struct {
 	// Repos are the repo sections from the root's /etc/yum.repos.d.
 	Repos []Repo `json:"repos"`
 	// Available is what the enabled repos offer, when they answered.
-	Available Available `json:"available"`
-	ZFS       ZFS       `json:"zfs"`
-	// SecureBoot is "enabled", "disabled" or "unknown".
-	SecureBoot string `json:"secure_boot"`
-	// MOK is whether DKMS's signing key (/var/lib/dkms/mok.pub) is enrolled:
-	// "enrolled", "not-enrolled", or "" when not asked (no Secure Boot, no key).
-	MOK string `json:"mok,omitempty"`
+	Available  Available  `json:"available"`
+	ZFS        ZFS        `json:"zfs"`
+	SecureBoot SecureBoot `json:"secure_boot"`
+	// MOK is whether DKMS's signing key (/var/lib/dkms/mok.pub) is enrolled;
+	// "" when not asked (no Secure Boot, no key).
+	MOK MOKState `json:"mok,omitempty"`
 	// Chroot is true inside a chroot (kickstart %post) or with --root other than /.
 	Chroot bool `json:"chroot"`
 	// Files holds the content of the small files zfsinstall manages
 	// (modules-load, modprobe options, dnf vars); absent = file missing.
 	Files map[string]string `json:"files,omitempty"`
-	// Services maps a systemd unit to "enabled", "disabled" or "missing".
-	Services map[string]string `json:"services,omitempty"`
+	// Services maps each managed systemd unit to its state.
+	Services map[string]UnitState `json:"services,omitempty"`
 	// DKMS lists `dkms status` entries.
 	DKMS []DKMSEntry `json:"dkms,omitempty"`
 	// Pools are the imported pool names (`zpool list -H -o name`), nil when unknown.
 	Pools []string `json:"pools"`
 }
+
+// The files zfsinstall writes on a host, recorded in Facts.Files when present.
+const (
+	ModulesLoadFile  = "/etc/modules-load.d/zfs.conf"
+	ModprobeFile     = "/etc/modprobe.d/zfs.conf"
+	NeedsRestartFile = "/etc/dnf/plugins/needs-restarting.d/zfs.conf"
+	SpecCopyFile     = "/etc/zfsinstall/host.hcl"
+	VerifyUnit       = "zfsinstall-verify.service"
+	VerifyUnitFile   = "/etc/systemd/system/" + VerifyUnit
+	GuardHookFile    = "/etc/kernel/install.d/85-zfsinstall-guard.install"
+)
+
+// Files zfsinstall reads but never writes, recorded in Facts.Files too.
+const (
+	ReleaseverFile = "/etc/dnf/vars/releasever"
+	RepoRPMNewFile = "/etc/yum.repos.d/zfs.repo.rpmnew"
+)
+
+// ManagedFiles are the files zfsinstall writes.
+var ManagedFiles = []string{ModulesLoadFile, ModprobeFile, NeedsRestartFile, SpecCopyFile, VerifyUnitFile, GuardHookFile}
+
+// TrackedFiles are every file recorded in Facts.Files.
+var TrackedFiles = append([]string{ReleaseverFile, RepoRPMNewFile}, ManagedFiles...)
+
+// ManagedUnits are the systemd units zfsinstall enables or disables,
+// recorded in Facts.Services.
+var ManagedUnits = []string{
+	"zfs-import-cache.service", "zfs-import-scan.service", "zfs-mount.service",
+	"zfs-share.service", "zfs-zed.service", "zfs-import.target", "zfs.target",
+	VerifyUnit,
+}
+
+// Family is the distribution family zfsinstall supports a host as.
+type Family string
+
+// The families; FamilyNone is a distribution zfsinstall does not support.
+const (
+	FamilyNone   Family = ""
+	FamilyEL     Family = "el"
+	FamilyFedora Family = "fedora"
+)
+
+// SecureBoot is the host's Secure Boot state.
+type SecureBoot string
+
+// The Secure Boot states.
+const (
+	SecureBootEnabled  SecureBoot = "enabled"
+	SecureBootDisabled SecureBoot = "disabled"
+	SecureBootUnknown  SecureBoot = "unknown"
+)
+
+// MOKState says whether DKMS's signing key is enrolled as a Machine Owner Key.
+type MOKState string
+
+// The MOK states ("" when not asked).
+const (
+	MOKEnrolled    MOKState = "enrolled"
+	MOKNotEnrolled MOKState = "not-enrolled"
+)
+
+// UnitState is whether a systemd unit is enabled, from the unit symlinks.
+type UnitState string
+
+// The unit states.
+const (
+	UnitEnabled  UnitState = "enabled"
+	UnitDisabled UnitState = "disabled"
+	UnitMissing  UnitState = "missing" // no unit file: its package is not installed
+)
 
 // Distro is the parsed /etc/os-release.
 type Distro struct {
@@ -47,8 +118,8 @@ type Distro struct {
 	Name      string `json:"name"`       // PRETTY_NAME
 	VersionID string `json:"version_id"` // 9.4, 41, 9 (Stream)
 	Major     int    `json:"major"`
-	Minor     int    `json:"minor"`  // -1 when the distro has no minor (Stream, Fedora)
-	Family    string `json:"family"` // "el", "fedora" or "" (unsupported)
+	Minor     int    `json:"minor"` // -1 when the distro has no minor (Stream, Fedora)
+	Family    Family `json:"family"`
 	// Stream is true for CentOS Stream.
 	Stream bool `json:"stream"`
 	// DistTag is the rpm %{dist} the release package is named by (".el9", ".fc41").
@@ -61,10 +132,9 @@ type Distro struct {
 type Kernel struct {
 	Running string `json:"running"`
 	Target  string `json:"target"`
-	// Flavor of the target: stock, stream, elrepo-lt, elrepo-ml, uek, fedora, other.
-	Flavor string `json:"flavor"`
-	// Variant of the target: rt, debug, 64k or "".
-	Variant string `json:"variant"`
+	// Flavor and Variant classify the target kernel.
+	Flavor  catalog.Flavor  `json:"flavor"`
+	Variant catalog.Variant `json:"variant"`
 	// ELMinor of the target ("9.4"), "" when not a stock EL kernel.
 	ELMinor string `json:"el_minor"`
 	// Upstream is the upstream Linux version of the target ("5.14", "6.1").
@@ -77,11 +147,11 @@ type Kernel struct {
 
 // InstalledKernel is one kernel package in the rpm database.
 type InstalledKernel struct {
-	Release string `json:"release"` // uname -r
-	Package string `json:"package"` // owning package name: kernel-core, kernel-lt-core, ...
-	Flavor  string `json:"flavor"`
-	Variant string `json:"variant"`
-	ELMinor string `json:"el_minor"`
+	Release string          `json:"release"` // uname -r
+	Package string          `json:"package"` // owning package name: kernel-core, kernel-lt-core, ...
+	Flavor  catalog.Flavor  `json:"flavor"`
+	Variant catalog.Variant `json:"variant"`
+	ELMinor string          `json:"el_minor"`
 }
 
 // Package is one installed or available package.

@@ -1,19 +1,12 @@
 package facts
 
 import (
-	"bufio"
-	"bytes"
-	"context"
 	"sort"
 	"strings"
 
 	"github.com/cavaliergopher/rpm"
 	"github.com/zfsinstall/zfsinstall/catalog"
-	"github.com/zfsinstall/zfsinstall/host"
 )
-
-// QF is the rpm/dnf query format Package lines are read from.
-const QF = `%{NAME}\t%{EPOCH}\t%{VERSION}\t%{RELEASE}\t%{ARCH}\n`
 
 // Installed reports the installed package with this name (the newest when
 // several versions are installed), or false.
@@ -54,58 +47,6 @@ func (p Package) EVR() string {
 // NVRA renders name-version-release.arch, the form dnf and rpm accept.
 func (p Package) NVRA() string {
 	return p.Name + "-" + p.Version + "-" + p.Release + "." + p.Arch
-}
-
-// ParsePackages reads lines in the QF format; a sixth column is the repo.
-func ParsePackages(out []byte) []Package {
-	var pkgs []Package
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		c := strings.Split(sc.Text(), "\t")
-		if len(c) < 5 {
-			continue
-		}
-		p := Package{Name: c[0], Epoch: c[1], Version: c[2], Release: c[3], Arch: c[4]}
-		if p.Epoch == "(none)" {
-			p.Epoch = ""
-		}
-		if len(c) > 5 {
-			p.Repo = c[5]
-		}
-		pkgs = append(pkgs, p)
-	}
-	return pkgs
-}
-
-// RPMArgs prefixes rpm arguments with --root when the host is an install
-// root, and names the EL database path so a machine whose rpm defaults
-// elsewhere (Debian: ~/.rpmdb) still reads the root's /var/lib/rpm.
-func RPMArgs(h host.Host, args ...string) []string {
-	argv := []string{"rpm"}
-	if h.Root() != "/" {
-		argv = append(argv, "--root", h.Root(), "--dbpath", "/var/lib/rpm")
-	}
-	return append(argv, args...)
-}
-
-// DNFArgs builds a dnf argv for the host: --installroot for a root, then
-// the caller's extra arguments, then args.
-func DNFArgs(h host.Host, extra []string, args ...string) []string {
-	argv := []string{"dnf"}
-	if h.Root() != "/" {
-		argv = append(argv, "--installroot", h.Root())
-	}
-	argv = append(argv, extra...)
-	return append(argv, args...)
-}
-
-// InRoot runs argv inside the host's root (chroot) when it is not "/":
-// dkms needs the root's own files and programs.
-func InRoot(h host.Host, argv ...string) []string {
-	if h.Root() == "/" {
-		return argv
-	}
-	return append([]string{"chroot", h.Root()}, argv...)
 }
 
 // kernelPackages maps the package that owns a kernel image to the uname -r
@@ -159,58 +100,4 @@ func (k Kernel) Owner(rel string) string {
 		}
 	}
 	return ""
-}
-
-// ModinfoArgs asks for the version of the zfs module on disk for kver.
-func ModinfoArgs(h host.Host, kver string) []string {
-	argv := []string{"modinfo"}
-	if h.Root() != "/" {
-		argv = append(argv, "-b", h.Root())
-	}
-	return append(argv, "-k", kver, "-F", "version", "zfs")
-}
-
-// ModuleOnDisk returns the version of the zfs module modinfo resolves for
-// kver, or "" when there is none.
-func ModuleOnDisk(ctx context.Context, h host.Host, kver string) string {
-	if kver == "" {
-		return ""
-	}
-	res, err := h.Run(ctx, host.Cmd{Argv: ModinfoArgs(h, kver)})
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(res.Stdout))
-}
-
-// ParseDKMSStatus reads `dkms status` in both the DKMS 3 form
-// ("zfs/2.2.7, 6.1.80-1.el9.elrepo.x86_64, x86_64: installed") and the DKMS 2
-// form ("zfs, 2.2.7, 6.1.80-1.el9.elrepo.x86_64, x86_64: installed").
-func ParseDKMSStatus(out []byte) []DKMSEntry {
-	var entries []DKMSEntry
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		i := strings.LastIndex(line, ": ")
-		if i < 0 {
-			continue
-		}
-		head, state := line[:i], strings.TrimSpace(line[i+2:])
-		fields := strings.Split(head, ", ")
-		if m, v, ok := strings.Cut(fields[0], "/"); ok {
-			fields = append([]string{m, v}, fields[1:]...)
-		}
-		e := DKMSEntry{Module: fields[0]}
-		if st := strings.Fields(state); len(st) > 0 {
-			e.State = st[0]
-		}
-		if len(fields) > 1 {
-			e.Version = fields[1]
-		}
-		if len(fields) > 2 {
-			e.Kernel = fields[2]
-		}
-		entries = append(entries, e)
-	}
-	return entries
 }

@@ -49,26 +49,26 @@ func DistroFromOSRelease(kv map[string]string) Distro {
 	}
 	switch {
 	case d.ID == "fedora":
-		d.Family = "fedora"
+		d.Family = FamilyFedora
 		d.DistTag = ".fc" + majorS
 	case elIDs[d.ID]:
-		d.Family = "el"
+		d.Family = FamilyEL
 	}
-	if d.Family == "el" {
+	if d.Family == FamilyEL {
 		d.DistTag = ".el" + majorS
 		// CentOS Stream says ID=centos with VERSION_ID=9 and no minor; so does
 		// nothing else that is supported (RHEL 7 always has 7.N).
 		d.Stream = d.ID == "centos" && !hasMinor && d.Major >= 8
 		if d.Major < 7 {
-			d.Family = ""
+			d.Family = FamilyNone
 		}
 	}
 	d.Releasever = majorS
-	if d.Family == "fedora" {
+	if d.Family == FamilyFedora {
 		d.Releasever = d.VersionID
 	}
 	return d
 }
 
 // Supported reports whether zfsinstall can manage this distribution.
-func (d Distro) Supported() bool { return d.Family != "" }
+func (d Distro) Supported() bool { return d.Family != FamilyNone }

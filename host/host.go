@@ -108,3 +108,13 @@ func Exists(h Host, path string) bool {
 	_, err := h.Stat(path)
 	return err == nil
 }
+
+// InRoot returns argv to run inside h's root: through chroot when the root
+// is not "/", so the program sees the root's own files and programs (dkms,
+// dracut and mokutil need that).
+func InRoot(h Host, argv ...string) []string {
+	if h.Root() == "/" {
+		return argv
+	}
+	return append([]string{"chroot", h.Root()}, argv...)
+}

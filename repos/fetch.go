@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"strings"
 	"time"
 )
 
@@ -102,4 +104,18 @@ func schemeAllowed(u *url.URL, insecure bool) error {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// Load reads the zfs-release package from src: an https URL (see Fetch) or
+// a local path on the machine zfsinstall runs on. The bytes are not
+// verified: pass them to VerifyRelease.
+func Load(ctx context.Context, src string, insecure bool, timeout time.Duration) ([]byte, error) {
+	if strings.Contains(src, "://") {
+		return Fetch(ctx, src, insecure, timeout)
+	}
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return nil, fmt.Errorf("reading release_rpm: %w", err)
+	}
+	return data, nil
 }

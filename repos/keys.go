@@ -183,3 +183,12 @@ func hostLabel(d facts.Distro) string {
 	}
 	return fmt.Sprintf("EL%d", d.Major)
 }
+
+// Trusted returns the keys a zfs-release package is checked against: the
+// caller's (--release-key) when given, else the pinned OpenZFS keys.
+func Trusted(keys []Key) []Key {
+	if keys == nil {
+		return PinnedKeys()
+	}
+	return keys
+}

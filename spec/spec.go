@@ -195,7 +195,9 @@ func decode(body hcl.Body) (*Spec, hcl.Diagnostics) {
 	}
 
 	set(&s.ZFS.Version, z.Version)
-	set(&s.ZFS.Packaging, z.Packaging)
+	if z.Packaging != nil {
+		s.ZFS.Packaging = Packaging(*z.Packaging)
+	}
 	set(&s.ZFS.Repo, z.Repo)
 	set(&s.ZFS.ReleaseRPM, z.ReleaseRPM)
 	set(&s.ZFS.InsecureReleaseURL, z.InsecureReleaseURL)
@@ -351,7 +353,7 @@ func validate(s *Spec) hcl.Diagnostics {
 		}
 		z.Constraint = c
 	}
-	oneOf("zfs.packaging", z.Packaging, "auto", "dkms", "kmod")
+	oneOf("zfs.packaging", string(z.Packaging), string(PackagingAuto), string(PackagingDKMS), string(PackagingKmod))
 	if z.Repo != "default" && z.Repo != "latest" && z.Repo != "legacy" && !repoBranch.MatchString(z.Repo) {
 		fail("zfs.repo", "Invalid repo", fmt.Sprintf(
 			"repo must be \"default\", \"latest\", \"legacy\" or a release branch \"<major>.<minor>\" such as \"2.2\"; got %q.", z.Repo))

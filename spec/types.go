@@ -25,13 +25,23 @@ type Spec struct {
 	Ranges map[string]hcl.Range
 }
 
+// Packaging is how the zfs kernel module gets onto the host.
+type Packaging string
+
+// The packagings: auto lets the planner choose DKMS or kmod from the host.
+const (
+	PackagingAuto Packaging = "auto"
+	PackagingDKMS Packaging = "dkms"
+	PackagingKmod Packaging = "kmod"
+)
+
 // ZFS is the `zfs` block.
 type ZFS struct {
 	// Version is the constraint as written ("" = any); Constraint is it parsed (nil = any).
 	Version    string
 	Constraint version.Constraints
-	// Packaging is "auto" (default), "dkms" or "kmod".
-	Packaging string
+	// Packaging is PackagingAuto (default), PackagingDKMS or PackagingKmod.
+	Packaging Packaging
 	// Repo is "default" (default), "latest", "legacy" or a branch "x.y".
 	Repo string
 	// ReleaseRPM overrides the zfs-release package: an https URL or a local path.
@@ -74,7 +84,7 @@ type Guard struct {
 // Default returns the spec an empty file decodes to.
 func Default() *Spec {
 	return &Spec{
-		ZFS:      ZFS{Packaging: "auto", Repo: "default"},
+		ZFS:      ZFS{Packaging: PackagingAuto, Repo: "default"},
 		Kernel:   Kernel{Target: "running", Devel: true},
 		Module:   Module{Autoload: true, Load: true, Options: map[string]string{}},
 		Services: Services{Import: "cache", ZED: true, Mount: true},

@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zfsinstall/zfsinstall/apply"
 	"github.com/zfsinstall/zfsinstall/facts"
 	"github.com/zfsinstall/zfsinstall/planner"
 	"github.com/zfsinstall/zfsinstall/spec"
+	"github.com/zfsinstall/zfsinstall/verify"
 )
 
 // NoChanges is what a converged host's plan says.
@@ -120,7 +122,7 @@ func PlanJSON(w io.Writer, p *planner.Plan) error {
 // Facts prints facts for people.
 func Facts(w io.Writer, f *facts.Facts) {
 	fmt.Fprintf(w, "distro:        %s (id %s, version %s, family %s)\n", f.Distro.Name, f.Distro.ID, f.Distro.VersionID, f.Distro.Family)
-	fmt.Fprintf(w, "kernel:        running %s, target %s (%s%s, EL minor %s)\n", f.Kernel.Running, f.Kernel.Target, f.Kernel.Flavor, variant(f.Kernel.Variant), orDash(f.Kernel.ELMinor))
+	fmt.Fprintf(w, "kernel:        running %s, target %s (%s%s, EL minor %s)\n", f.Kernel.Running, f.Kernel.Target, f.Kernel.Flavor, variant(string(f.Kernel.Variant)), orDash(f.Kernel.ELMinor))
 	for _, k := range f.Kernel.Installed {
 		fmt.Fprintf(w, "  installed:   %s (%s, %s)\n", k.Release, k.Package, k.Flavor)
 	}
@@ -159,7 +161,7 @@ func orDash(s string) string {
 }
 
 // Report prints a verify or guard report for people; title names which.
-func Report(w io.Writer, title string, r apply.Report) {
+func Report(w io.Writer, title string, r verify.Report) {
 	for _, c := range r.Checks {
 		mark := "ok  "
 		switch {
@@ -184,4 +186,22 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// ApplyProgress shows apply's progress for people, one line per event:
+// "ID: already in place, skipped", "ID: SUMMARY...", "ID: done [1.2s]".
+func ApplyProgress(w io.Writer) apply.Hooks { return applyProgress{w} }
+
+type applyProgress struct{ w io.Writer }
+
+func (v applyProgress) Skipped(st planner.Step) {
+	fmt.Fprintf(v.w, "%s: already in place, skipped\n", st.ID)
+}
+
+func (v applyProgress) Started(st planner.Step) {
+	fmt.Fprintf(v.w, "%s: %s...\n", st.ID, st.Summary)
+}
+
+func (v applyProgress) Done(st planner.Step, took time.Duration) {
+	fmt.Fprintf(v.w, "%s: done [%s]\n", st.ID, took)
 }

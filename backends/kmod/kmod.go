@@ -9,14 +9,15 @@ import (
 
 	"github.com/zfsinstall/zfsinstall/catalog"
 	"github.com/zfsinstall/zfsinstall/facts"
-	"github.com/zfsinstall/zfsinstall/host"
+	"github.com/zfsinstall/zfsinstall/pkgmgr"
+	"github.com/zfsinstall/zfsinstall/spec"
 )
 
 // Backend is the kmod packaging.
 type Backend struct{}
 
 // Name implements backends.Backend.
-func (Backend) Name() string { return "kmod" }
+func (Backend) Name() spec.Packaging { return spec.PackagingKmod }
 
 // ModulePackage implements backends.Backend.
 func (Backend) ModulePackage() string { return "kmod-zfs" }
@@ -31,24 +32,24 @@ func (Backend) NeedsDevel() bool { return false }
 func (Backend) NeedsEPEL() bool { return false }
 
 // Build implements backends.Backend: the module arrives prebuilt.
-func (Backend) Build(context.Context, host.Host, string, string) error { return nil }
+func (Backend) Build(context.Context, *pkgmgr.Client, string, string) error { return nil }
 
 // Supports implements backends.Backend: only the distribution's own kernels
 // keep the kABI the modules were built against.
 func (Backend) Supports(d facts.Distro, k catalog.KernelInfo) (bool, string) {
 	notFound := fmt.Sprintf("it would end in `modprobe: FATAL: Module zfs not found in directory /lib/modules/%s`", k.Release)
 	switch {
-	case d.Family == "fedora":
+	case d.Family == facts.FamilyFedora:
 		return false, "Fedora has no kABI-tracking kmod packages (zfs.repo for Fedora has no kmod sections)"
-	case k.Flavor == "elrepo-lt" || k.Flavor == "elrepo-ml":
+	case k.Flavor == catalog.FlavorELRepoLT || k.Flavor == catalog.FlavorELRepoML:
 		return false, fmt.Sprintf("kernel %s is an ELRepo %s kernel: kmod-zfs is built only against the distribution's kernel ABI, so %s", k.Release, k.Flavor[len("elrepo-"):], notFound)
-	case k.Flavor == "uek":
+	case k.Flavor == catalog.FlavorUEK:
 		return false, fmt.Sprintf("kernel %s is Oracle's Unbreakable Enterprise Kernel, which does not keep the RHEL kernel ABI kmod-zfs is built against; %s", k.Release, notFound)
-	case k.Flavor == "stream":
+	case k.Flavor == catalog.FlavorStream:
 		return false, fmt.Sprintf("kernel %s is a CentOS Stream kernel: Stream makes no kABI promise and no kmod is published for it; %s", k.Release, notFound)
-	case k.Flavor != "stock":
+	case k.Flavor != catalog.FlavorStock:
 		return false, fmt.Sprintf("kernel %s is not a stock Enterprise Linux kernel (%s); %s", k.Release, k.Flavor, notFound)
-	case k.Variant != "":
+	case k.Variant != catalog.VariantNone:
 		return false, fmt.Sprintf("kernel %s is the %s variant: kmod-zfs is built only for the standard kernel's ABI; %s", k.Release, k.Variant, notFound)
 	}
 	return true, fmt.Sprintf("kernel %s is a stock EL %s kernel: the prebuilt kABI-tracking kmod-zfs needs no compiler or kernel-devel on the host and keeps working across z-stream kernel updates of EL %s", k.Release, k.ELMinor, k.ELMinor)

@@ -16,12 +16,13 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zfsinstall/zfsinstall/apply"
 	"github.com/zfsinstall/zfsinstall/facts"
-	"github.com/zfsinstall/zfsinstall/facts/gather"
+	"github.com/zfsinstall/zfsinstall/gather"
 	"github.com/zfsinstall/zfsinstall/host"
 	"github.com/zfsinstall/zfsinstall/planner"
 	"github.com/zfsinstall/zfsinstall/recipes"
 	"github.com/zfsinstall/zfsinstall/repos"
 	"github.com/zfsinstall/zfsinstall/spec"
+	"github.com/zfsinstall/zfsinstall/verify"
 	"github.com/zfsinstall/zfsinstall/views"
 )
 
@@ -299,7 +300,7 @@ func cmdApply(ctx context.Context, e *env, args []string) int {
 		}
 	}
 	fmt.Fprintln(e.stdout)
-	opts := apply.Options{DNFArgs: p.dnfArgs, Log: e.log, Out: e.stdout}
+	opts := apply.Options{DNFArgs: p.dnfArgs, Log: e.log, Hooks: views.ApplyProgress(e.stdout)}
 	if s != nil {
 		opts.InsecureReleaseURL = s.ZFS.InsecureReleaseURL
 	}
@@ -351,7 +352,7 @@ func cmdVerify(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e, "gathering facts: %v", err)
 	}
-	r := apply.Verify(f, s)
+	r := verify.Verify(f, s)
 	if c.jsonOut {
 		views.JSON(e.stdout, r)
 	} else {
@@ -381,7 +382,7 @@ func cmdGuard(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e, "gathering facts: %v", err)
 	}
-	r := apply.Guard(ctx, h, f, c.kernel)
+	r := verify.Guard(ctx, h, f, c.kernel)
 	if c.jsonOut {
 		views.JSON(e.stdout, r)
 	} else {
@@ -424,19 +425,16 @@ func checkRelease(ctx context.Context, e *env, s *spec.Spec, f *facts.Facts, key
 			return nil // the planner reports it
 		}
 	}
-	var data []byte
-	var err error
-	if strings.Contains(src, "://") {
-		if !online {
-			return nil // planning from saved facts is offline by design
-		}
-		data, err = repos.Fetch(ctx, src, s.ZFS.InsecureReleaseURL, 10*time.Second)
-		if err != nil {
-			e.log.WithError(err).Info("zfs-release not fetched at plan time; apply will fetch and verify it")
-			return nil
-		}
-	} else if data, err = os.ReadFile(src); err != nil {
-		return &planner.ReleaseCheck{Err: fmt.Errorf("reading release_rpm: %w", err)}
+	if strings.Contains(src, "://") && !online {
+		return nil // planning from saved facts is offline by design
+	}
+	data, err := repos.Load(ctx, src, s.ZFS.InsecureReleaseURL, 10*time.Second)
+	if err != nil && strings.Contains(src, "://") {
+		e.log.WithError(err).Info("zfs-release not fetched at plan time; apply will fetch and verify it")
+		return nil
+	}
+	if err != nil {
+		return &planner.ReleaseCheck{Err: err}
 	}
 	var trusted []repos.Key
 	if key != nil {

@@ -7,11 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 
+	"github.com/zfsinstall/zfsinstall/backends"
 	"github.com/zfsinstall/zfsinstall/catalog"
 	"github.com/zfsinstall/zfsinstall/facts"
 	"github.com/zfsinstall/zfsinstall/host"
+	"github.com/zfsinstall/zfsinstall/pkgmgr"
 	"github.com/zfsinstall/zfsinstall/repos"
 )
 
@@ -28,26 +31,6 @@ type Options struct {
 	DNFArgs []string `json:"-"`
 }
 
-// TrackedFiles are the files zfsinstall manages or reads, recorded in
-// Facts.Files when present.
-var TrackedFiles = []string{
-	"/etc/modules-load.d/zfs.conf",
-	"/etc/modprobe.d/zfs.conf",
-	"/etc/dnf/vars/releasever",
-	"/etc/yum.repos.d/zfs.repo.rpmnew",
-	"/etc/dnf/plugins/needs-restarting.d/zfs.conf",
-	"/etc/zfsinstall/host.hcl",
-	"/etc/systemd/system/zfsinstall-verify.service",
-	"/etc/kernel/install.d/85-zfsinstall-guard.install",
-}
-
-// TrackedUnits are the systemd units zfsinstall manages.
-var TrackedUnits = []string{
-	"zfs-import-cache.service", "zfs-import-scan.service", "zfs-mount.service",
-	"zfs-share.service", "zfs-zed.service", "zfs-import.target", "zfs.target",
-	"zfsinstall-verify.service",
-}
-
 // rpmPatterns select the installed packages that matter, in one rpm -qa call.
 var rpmPatterns = []string{
 	"zfs*", "libzfs*", "libzpool*", "libnvpair*", "libuutil*", "kmod-zfs*",
@@ -59,7 +42,8 @@ var rpmPatterns = []string{
 // installed (mokutil, modinfo, dkms) leave their facts empty; only a host
 // that cannot be read at all is an error.
 func Gather(ctx context.Context, h host.Host, opts Options) (*facts.Facts, error) {
-	f := &facts.Facts{FormatVersion: facts.FormatVersion, Root: h.Root(), Files: map[string]string{}, Services: map[string]string{}}
+	f := &facts.Facts{FormatVersion: facts.FormatVersion, Root: h.Root(), Files: map[string]string{}, Services: map[string]facts.UnitState{}}
+	c := pkgmgr.New(h, opts.DNFArgs)
 	osr, err := h.ReadFile("/etc/os-release")
 	if err != nil {
 		if osr, err = h.ReadFile("/usr/lib/os-release"); err != nil {
@@ -67,19 +51,19 @@ func Gather(ctx context.Context, h host.Host, opts Options) (*facts.Facts, error
 		}
 	}
 	f.Distro = facts.DistroFromOSRelease(facts.ParseOSRelease(osr))
-	for _, p := range TrackedFiles {
+	for _, p := range facts.TrackedFiles {
 		if b, err := h.ReadFile(p); err == nil {
 			f.Files[p] = string(b)
 		}
 	}
-	if pin := strings.TrimSpace(f.Files["/etc/dnf/vars/releasever"]); pin != "" {
+	if pin := strings.TrimSpace(f.Files[facts.ReleaseverFile]); pin != "" {
 		f.Distro.Releasever = pin
 	}
 	f.Chroot = h.Root() != "/" || inChroot(h)
 	if !f.Distro.Supported() {
 		return f, nil // the planner refuses it, naming what is supported
 	}
-	if f.Packages, err = installedPackages(ctx, h); err != nil {
+	if f.Packages, err = c.InstalledMatching(ctx, rpmPatterns...); err != nil {
 		return nil, err
 	}
 	f.Arch = archOf(h, f.Packages)
@@ -91,10 +75,12 @@ func Gather(ctx context.Context, h host.Host, opts Options) (*facts.Facts, error
 	f.SecureBoot = secureBoot(ctx, h, f.Chroot)
 	f.MOK = mokState(ctx, h, f.SecureBoot)
 	f.Services = unitStates(h)
-	f.DKMS = dkmsStatus(ctx, h, f)
+	if _, ok := f.Installed("dkms"); ok {
+		f.DKMS = c.DKMSStatus(ctx)
+	}
 	f.Pools = pools(ctx, h, f)
 	if opts.QueryRepos {
-		f.Available = available(ctx, h, opts.DNFArgs)
+		f.Available = available(ctx, c)
 	} else {
 		f.Available = facts.Available{Reason: "repositories not queried (use --refresh to ask them)"}
 	}
@@ -110,17 +96,6 @@ func inChroot(h host.Host) bool {
 		return false
 	}
 	return !sameFile(self, init)
-}
-
-func installedPackages(ctx context.Context, h host.Host) ([]facts.Package, error) {
-	argv := facts.RPMArgs(h, append([]string{"-qa", "--qf", facts.QF}, rpmPatterns...)...)
-	res, err := h.Run(ctx, host.Cmd{Argv: argv})
-	if err != nil {
-		return nil, fmt.Errorf("querying installed packages: %w", err)
-	}
-	pkgs := facts.ParsePackages(res.Stdout)
-	facts.SortPackages(pkgs)
-	return pkgs, nil
 }
 
 func archOf(h host.Host, pkgs []facts.Package) string {
@@ -228,7 +203,7 @@ func zfsVersions(ctx context.Context, h host.Host, f *facts.Facts) facts.ZFS {
 		z.Userland = p.Version + "-" + rel
 	}
 	if z.Userland != "" || f.Kernel.Target != "" {
-		z.ModuleOnDisk = facts.ModuleOnDisk(ctx, h, f.Kernel.Target)
+		z.ModuleOnDisk = backends.ModuleOnDisk(ctx, h, f.Kernel.Target)
 	}
 	if h.Root() == "/" {
 		if b, err := h.ReadFile("/sys/module/zfs/version"); err == nil {
@@ -245,77 +220,66 @@ const secureBootVar = "/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-a
 
 // secureBoot reads the EFI variable (4 bytes of attributes, then the value);
 // mokutil is asked only where the variable is not readable.
-func secureBoot(ctx context.Context, h host.Host, chroot bool) string {
+func secureBoot(ctx context.Context, h host.Host, chroot bool) facts.SecureBoot {
 	if b, err := h.ReadFile(secureBootVar); err == nil && len(b) >= 5 {
 		if b[4] == 1 {
-			return "enabled"
+			return facts.SecureBootEnabled
 		}
-		return "disabled"
+		return facts.SecureBootDisabled
 	}
 	if h.Root() != "/" {
-		return "unknown"
+		return facts.SecureBootUnknown
 	}
 	if !chroot && !host.Exists(h, "/sys/firmware/efi") {
-		return "disabled" // legacy BIOS boot: no Secure Boot
+		return facts.SecureBootDisabled // legacy BIOS boot: no Secure Boot
 	}
 	if host.Exists(h, "/usr/bin/mokutil") {
 		res, _ := h.Run(ctx, host.Cmd{Argv: []string{"mokutil", "--sb-state"}})
 		out := string(res.Stdout)
 		switch {
 		case strings.Contains(out, "SecureBoot enabled"):
-			return "enabled"
+			return facts.SecureBootEnabled
 		case strings.Contains(out, "SecureBoot disabled"):
-			return "disabled"
+			return facts.SecureBootDisabled
 		}
 	}
-	return "unknown"
+	return facts.SecureBootUnknown
 }
 
 // mokState asks mokutil whether DKMS's signing key is enrolled; only with
 // Secure Boot on and the key present (DKMS makes it at its first build).
-func mokState(ctx context.Context, h host.Host, sb string) string {
-	if sb != "enabled" || !host.Exists(h, "/var/lib/dkms/mok.pub") {
+func mokState(ctx context.Context, h host.Host, sb facts.SecureBoot) facts.MOKState {
+	if sb != facts.SecureBootEnabled || !host.Exists(h, "/var/lib/dkms/mok.pub") {
 		return ""
 	}
-	res, _ := h.Run(ctx, host.Cmd{Argv: facts.InRoot(h, "mokutil", "--test-key", "/var/lib/dkms/mok.pub")})
+	res, _ := h.Run(ctx, host.Cmd{Argv: host.InRoot(h, "mokutil", "--test-key", "/var/lib/dkms/mok.pub")})
 	out := string(res.Stdout) + string(res.Stderr)
 	switch {
 	case strings.Contains(out, "is already enrolled"):
-		return "enrolled"
+		return facts.MOKEnrolled
 	case strings.Contains(out, "is not enrolled"):
-		return "not-enrolled"
+		return facts.MOKNotEnrolled
 	}
 	return ""
 }
 
 // unitStates reads enablement from the unit symlinks, so it works the same
 // on a live host, in a chroot and in an install root.
-func unitStates(h host.Host) map[string]string {
-	out := map[string]string{}
-	for _, u := range TrackedUnits {
-		state := "missing"
+func unitStates(h host.Host) map[string]facts.UnitState {
+	out := map[string]facts.UnitState{}
+	for _, u := range facts.ManagedUnits {
+		state := facts.UnitMissing
 		for _, dir := range []string{"/usr/lib/systemd/system/", "/lib/systemd/system/", "/etc/systemd/system/"} {
 			if host.Exists(h, dir+u) {
-				state = "disabled"
+				state = facts.UnitDisabled
 			}
 		}
 		if links, _ := h.Glob("/etc/systemd/system/*.wants/" + u); len(links) > 0 {
-			state = "enabled"
+			state = facts.UnitEnabled
 		}
 		out[u] = state
 	}
 	return out
-}
-
-func dkmsStatus(ctx context.Context, h host.Host, f *facts.Facts) []facts.DKMSEntry {
-	if _, ok := f.Installed("dkms"); !ok {
-		return nil
-	}
-	res, err := h.Run(ctx, host.Cmd{Argv: facts.InRoot(h, "dkms", "status", "-m", "zfs")})
-	if err != nil {
-		return nil
-	}
-	return facts.ParseDKMSStatus(res.Stdout)
 }
 
 // pools lists imported pools: only meaningful on a live host with the module loaded.
@@ -342,9 +306,8 @@ var AvailableNames = []string{
 	"kernel-devel", "kernel-lt-devel", "kernel-ml-devel", "kernel-uek-devel", "kernel-rt-devel", "kernel-debug-devel", "kernel-64k-devel",
 }
 
-func available(ctx context.Context, h host.Host, extra []string) facts.Available {
-	args := append([]string{"repoquery", "-q", "--available", "--qf", strings.TrimSuffix(facts.QF, `\n`) + `\t%{repoid}\n`}, AvailableNames...)
-	res, err := h.Run(ctx, host.Cmd{Argv: facts.DNFArgs(h, extra, args...)})
+func available(ctx context.Context, c *pkgmgr.Client) facts.Available {
+	pkgs, err := c.Offered(ctx, pkgmgr.Query{}, AvailableNames...)
 	if err != nil {
 		reason := err.Error()
 		var ce *host.CmdError
@@ -353,55 +316,30 @@ func available(ctx context.Context, h host.Host, extra []string) facts.Available
 		}
 		return facts.Available{Reason: reason}
 	}
-	pkgs := facts.ParsePackages(res.Stdout)
-	facts.SortPackages(pkgs)
-	if builtFor := kmodKernels(ctx, h, extra, pkgs); builtFor != nil {
-		for i, p := range pkgs {
-			if p.Name == "kmod-zfs" {
-				pkgs[i].Kernel = builtFor[p.Version+"-"+p.Release]
+	if slices.ContainsFunc(pkgs, func(p facts.Package) bool { return p.Name == "kmod-zfs" }) {
+		if files, err := c.Files(ctx, pkgmgr.Query{}, "kmod-zfs"); err == nil {
+			for i, p := range pkgs {
+				if p.Name == "kmod-zfs" {
+					pkgs[i].Kernel = ModulesKernel(files[p.Version+"-"+p.Release])
+				}
 			}
 		}
 	}
 	return facts.Available{Known: true, Packages: pkgs}
 }
 
-// kmodKernels asks which kernel each offered kmod-zfs was built for, from
-// the /lib/modules/<release>/ directory of its files (one repoquery).
-func kmodKernels(ctx context.Context, h host.Host, extra []string, pkgs []facts.Package) map[string]string {
-	offered := false
-	for _, p := range pkgs {
-		offered = offered || p.Name == "kmod-zfs"
-	}
-	if !offered {
-		return nil
-	}
-	res, err := h.Run(ctx, host.Cmd{Argv: facts.DNFArgs(h, extra, "repoquery", "-q", "--available", "--qf", `@pkg %{version}-%{release}
-%{files}
-`, "kmod-zfs")})
-	if err != nil {
-		return nil
-	}
-	return ParseKmodFiles(res.Stdout)
-}
-
-// ParseKmodFiles reads "@pkg VERSION-RELEASE" headers, each followed by that
-// package's files, and maps each package to its /lib/modules/<release>.
-func ParseKmodFiles(out []byte) map[string]string {
-	m := map[string]string{}
-	cur := ""
-	for _, line := range strings.Split(string(out), "\n") {
-		if v, ok := strings.CutPrefix(line, "@pkg "); ok {
-			cur = strings.TrimSpace(v)
-			continue
-		}
-		if i := strings.Index(line, "/lib/modules/"); i >= 0 && cur != "" && m[cur] == "" {
+// ModulesKernel returns the kernel release whose /lib/modules/<release>/
+// directory a package's files live in ("" when none do).
+func ModulesKernel(files []string) string {
+	for _, line := range files {
+		if i := strings.Index(line, "/lib/modules/"); i >= 0 {
 			rest := line[i+len("/lib/modules/"):]
 			if j := strings.IndexAny(rest, "/'\","); j > 0 {
-				m[cur] = rest[:j]
+				return rest[:j]
 			}
 		}
 	}
-	return m
+	return ""
 }
 
 // elfArch names the architecture of an ELF binary from its e_machine field.
@@ -436,7 +374,7 @@ func elfArch(b []byte) string {
 // the zfs dracut module; where lsinitrd cannot tell, zfs-dracut being
 // installed is taken as yes (that is what it is for).
 func inInitramfs(ctx context.Context, h host.Host, kver string) bool {
-	res, err := h.Run(ctx, host.Cmd{Argv: facts.InRoot(h, "lsinitrd", "-m", "/boot/initramfs-"+kver+".img")})
+	res, err := h.Run(ctx, host.Cmd{Argv: host.InRoot(h, "lsinitrd", "-m", "/boot/initramfs-"+kver+".img")})
 	if err != nil {
 		return true
 	}

@@ -1,4 +1,4 @@
-package apply
+package verify
 
 import (
 	"context"
@@ -65,7 +65,7 @@ func Guard(ctx context.Context, h host.Host, f *facts.Facts, kver string) Report
 		add("kernel-devel for "+kver, devel, map[bool]string{true: want + " installed: dkms can build at kernel install", false: want + " is not installed: dkms cannot build the module for this kernel; install it (it provides kernel-devel-uname-r = " + kver + ")"}[devel])
 	}
 	if host.Exists(h, "/lib/modules/"+kver) {
-		got := facts.ModuleOnDisk(ctx, h, kver)
+		got := backends.ModuleOnDisk(ctx, h, kver)
 		add("module on disk for "+kver, got != "" && backends.SameVersion(got, zfsPkg.Version),
 			fmt.Sprintf("modinfo -k %s zfs: %s (userland %s)", kver, orNoneS(got), zfsPkg.Version))
 	}

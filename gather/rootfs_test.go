@@ -48,7 +48,7 @@ func TestGatherRealRootfs(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			out, err := exec.Command("tar", "--no-same-owner", "-xJf", "../../testdata/upstream/rootfs/"+tc.tarball, "-C", dir).CombinedOutput()
+			out, err := exec.Command("tar", "--no-same-owner", "-xJf", "../testdata/upstream/rootfs/"+tc.tarball, "-C", dir).CombinedOutput()
 			if err != nil {
 				t.Fatalf("extracting %s: %v\n%s", tc.tarball, err, out)
 			}

@@ -1,4 +1,7 @@
-package apply
+// Package verify checks an installed ZFS: Verify after apply (versions,
+// module, autoload, services) and Guard before a kernel is booted (would
+// ZFS work on it). Neither changes the host.
+package verify
 
 import (
 	"fmt"
@@ -71,8 +74,8 @@ func Verify(f *facts.Facts, s *spec.Spec) Report {
 	}
 	add(loaded)
 	if s.Module.Autoload {
-		_, ok := f.Files["/etc/modules-load.d/zfs.conf"]
-		add(Check{Name: "autoload", OK: ok, Detail: orMissing("/etc/modules-load.d/zfs.conf", ok)})
+		_, ok := f.Files[facts.ModulesLoadFile]
+		add(Check{Name: "autoload", OK: ok, Detail: orMissing(facts.ModulesLoadFile, ok)})
 	}
 	wanted := planner.WantedUnits(s.Services)
 	units := make([]string, 0, len(wanted))
@@ -84,7 +87,7 @@ func Verify(f *facts.Facts, s *spec.Spec) Report {
 	sort.Strings(units)
 	for _, unit := range units {
 		st := f.Services[unit]
-		add(Check{Name: "service " + unit, OK: st == "enabled", Detail: unit + " is " + orNoneS(st)})
+		add(Check{Name: "service " + unit, OK: st == facts.UnitEnabled, Detail: unit + " is " + orNoneS(string(st))})
 	}
 	return r
 }

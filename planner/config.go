@@ -1,0 +1,141 @@
+package planner
+
+import (
+	"embed"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"text/template"
+
+	"github.com/zfsinstall/zfsinstall/catalog"
+	"github.com/zfsinstall/zfsinstall/facts"
+)
+
+// Binary is where the units and hooks expect zfsinstall.
+const Binary = "/usr/local/sbin/zfsinstall"
+
+// The files zfsinstall writes (facts.ManagedFiles lists them all).
+const (
+	ModulesLoadFile  = facts.ModulesLoadFile
+	ModprobeFile     = facts.ModprobeFile
+	NeedsRestartFile = facts.NeedsRestartFile
+	SpecCopyFile     = facts.SpecCopyFile
+	VerifyUnitFile   = facts.VerifyUnitFile
+	GuardHookFile    = facts.GuardHookFile
+	VerifyUnit       = facts.VerifyUnit
+)
+
+const (
+	managedHeader = "# Managed by zfsinstall from the host spec; local edits are replaced on the next apply.\n"
+	// managedMark is in every file zfsinstall writes (but the spec copy).
+	managedMark = "Managed by zfsinstall"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+// templates are parsed on first use, not at start-up.
+var templates = sync.OnceValue(func() *template.Template {
+	return template.Must(template.ParseFS(templateFS, "templates/*"))
+})
+
+// render fills a template with the paths the day-2 files use.
+func render(name string) string {
+	var b strings.Builder
+	if err := templates().ExecuteTemplate(&b, name, struct{ Binary, SpecCopy string }{Binary, SpecCopyFile}); err != nil {
+		panic(fmt.Sprintf("planner: template %s: %v", name, err)) // embedded: a build defect
+	}
+	return b.String()
+}
+
+// config plans the module autoload and options files, and the files that
+// keep ZFS working after day one.
+func (pl *planner) config() bool {
+	pl.checkOptions()
+	pl.file(ModulesLoadFile, pl.s.Module.Autoload, ModulesLoadContent(),
+		"loads zfs at boot through systemd-modules-load (module.autoload)", 0)
+	pl.file(ModprobeFile, len(pl.s.Module.Options) > 0, ModprobeContent(pl.s.Module.Options),
+		"module options from module.options, applied whenever the module loads", 0)
+	pl.file(NeedsRestartFile, true, managedHeader+"zfs\nkmod-zfs\nzfs-dkms\n",
+		"`dnf needs-restarting -r` then reports that a reboot is needed after an update of the ZFS module or userland, as it does for the kernel: the new module only loads at the next boot (or reload)", 0)
+	verify := pl.s.Services.VerifyOnBoot
+	pl.file(SpecCopyFile, verify, pl.s.Source,
+		"a copy of the host spec for `zfsinstall verify` at boot (services.verify_on_boot)", 0o600)
+	pl.file(VerifyUnitFile, verify, VerifyUnitContent(),
+		"runs `zfsinstall verify` once at boot, after zfs.target, and leaves the result in the journal (`journalctl -u "+VerifyUnit+"`): for hosts installed from kickstart, where the module could not be loaded at install time (services.verify_on_boot); it expects zfsinstall at "+Binary, 0)
+	pl.file(GuardHookFile, pl.s.Guard.Enabled, GuardHookContent(),
+		"guard.enabled: kernel-install runs this plugin when a kernel is installed, after dkms (40-dkms.install) has built for it and weak-modules has linked the kmod, and before 90-loaderentry.install writes the boot entry. "+
+			"If `zfsinstall guard` finds ZFS would not work on the new kernel it exits non-zero, kernel-install stops, no boot entry is made, and the next boot stays on the current kernel. "+
+			"A dnf post-transaction action could only report after the fact, which is why this is a kernel-install plugin; it expects zfsinstall at "+Binary, 0o755)
+	return true
+}
+
+func (pl *planner) file(path string, want bool, content, why string, mode uint32) {
+	cur, exists := pl.f.Files[path]
+	fs := &FileStep{Path: path, Content: content, Mode: mode}
+	switch {
+	case want && !exists:
+		pl.add(Step{ID: "file." + path, Action: Create, Kind: KindFile, Summary: "create " + path, Reason: why, After: content, File: fs})
+	case want && cur != content:
+		pl.add(Step{ID: "file." + path, Action: Update, Kind: KindFile, Summary: "update " + path, Reason: why + "; the file differs from the spec", Before: cur, After: content, File: fs})
+	case !want && exists && (strings.Contains(cur, managedMark) || path == SpecCopyFile):
+		pl.add(Step{ID: "file." + path, Action: Delete, Kind: KindFile, Summary: "remove " + path, Reason: "zfsinstall wrote it and the spec no longer asks for it", Before: cur, File: &FileStep{Path: path}})
+	}
+}
+
+// ModulesLoadContent is /etc/modules-load.d/zfs.conf as zfsinstall writes it.
+func ModulesLoadContent() string { return managedHeader + "zfs\n" }
+
+// ModprobeContent is /etc/modprobe.d/zfs.conf for the given options, sorted:
+// `options zfs NAME=VALUE`, or `options spl` for the spl module's own
+// parameters (spl_kmem_cache_*, spl_taskq_*), which the zfs module rejects.
+func ModprobeContent(opts map[string]string) string {
+	keys := make([]string, 0, len(opts))
+	for k := range opts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString(managedHeader)
+	for _, k := range keys {
+		module := "zfs"
+		if _, ok := catalog.LookupSPLParam(k); ok {
+			module = "spl"
+		}
+		fmt.Fprintf(&b, "options %s %s=%s\n", module, k, opts[k])
+	}
+	return b.String()
+}
+
+// VerifyUnitContent is the oneshot unit that runs verify at boot.
+func VerifyUnitContent() string { return render("zfsinstall-verify.service") }
+
+// GuardHookContent is the kernel-install plugin that keeps a kernel ZFS
+// cannot work on from becoming the next boot.
+func GuardHookContent() string { return render("85-zfsinstall-guard.install") }
+
+// checkOptions warns about module option names the OpenZFS documentation
+// does not know: the module ignores an unknown parameter at load with only
+// a kernel log line, so a typo would silently do nothing.
+func (pl *planner) checkOptions() {
+	names := make([]string, 0, len(pl.s.Module.Options))
+	for k := range pl.s.Module.Options {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if _, ok := catalog.LookupModuleParam(k); ok {
+			continue
+		}
+		if _, ok := catalog.LookupSPLParam(k); ok {
+			continue
+		}
+		hint := ""
+		if sug := catalog.SuggestModuleParam(k); len(sug) > 0 {
+			hint = " Did you mean " + strings.Join(sug, " or ") + "?"
+		}
+		pl.warnf("module.options."+k, "unknown zfs module parameter "+k,
+			"%s is not a parameter documented in OpenZFS's zfs(4) or spl(4); it is written as asked, but the module ignores unknown parameters (a line in the kernel log), so a typo silently does nothing.%s", k, hint)
+	}
+}

@@ -1,0 +1,119 @@
+package planner
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/zfsinstall/zfsinstall/facts"
+	"github.com/zfsinstall/zfsinstall/repos"
+)
+
+// release plans the zfs-release package and its key, after refusing a
+// $releasever pinned to a minor release (it breaks the OpenZFS key path and
+// repo URLs).
+func (pl *planner) release() bool {
+	d := pl.f.Distro
+	if d.Family == facts.FamilyEL && strings.Contains(d.Releasever, ".") {
+		pl.errorf("", "$releasever is pinned to "+d.Releasever,
+			"/etc/dnf/vars/releasever says %q, so zfs.repo points at .../epel/%s/... and at /etc/pki/rpm-gpg/RPM-GPG-KEY-openzfs-el-%s, neither of which exists. "+
+				"Remove the pin (rm /etc/dnf/vars/releasever) or, if the minor pin is deliberate for the OS repos, pin it in those repo files instead.", d.Releasever, d.Releasever, d.Releasever)
+	}
+	key, err := repos.KeyFor(pl.f.Distro)
+	if err != nil {
+		pl.errorf("", "no OpenZFS signing key for this distribution", "%v", err)
+		return true
+	}
+	if pl.opts.ReleaseKey != nil {
+		key = *pl.opts.ReleaseKey
+		pl.note("zfs-release is verified against the key given with --release-key (%s, %s), not the pinned OpenZFS keys.", key.Name, key.Fingerprint)
+	}
+	if _, ok := pl.f.Installed("zfs-release"); !ok {
+		pl.installRelease(key)
+		return true
+	}
+	if !pl.keyImported(key) {
+		pl.add(Step{ID: "key." + key.Name, Action: Create, Kind: KindKey,
+			Summary: "import " + key.Name + " into the rpm database",
+			Reason:  fmt.Sprintf("zfs-release is installed but its key (%s) is not in the rpm database; EL8+ do not import it automatically, and zfsinstall never turns GPG checks off", key.Fingerprint),
+			Key:     &KeyStep{Name: key.Name}})
+	}
+	if _, ok := pl.f.Files[facts.RepoRPMNewFile]; ok {
+		pl.note("%s.rpmnew exists: an upgrade of zfs-release shipped a new repo file that rpm did not apply because zfs.repo had been edited. zfsinstall manages the sections of zfs.repo; compare the two files and merge new sections by hand.", repos.ZFSRepoPath)
+	}
+	return true
+}
+
+// installRelease plans installing zfs-release from its verified bytes.
+func (pl *planner) installRelease(key repos.Key) {
+	src := pl.s.ZFS.ReleaseRPM
+	if src == "" {
+		var err error
+		if src, err = repos.ReleaseURL(pl.f.Distro); err != nil {
+			pl.errorf("zfs.release_rpm", "no zfs-release package for this distribution", "%v", err)
+			return
+		}
+	}
+	st := Step{ID: "release.zfs-release", Action: Create, Kind: KindRelease, Txn: txnRelease,
+		Summary: "install zfs-release from " + src,
+		Reason: fmt.Sprintf("zfs-release provides %s and the OpenZFS signing keys; it is verified against the pinned %s (%s) before it is installed, and the key is imported into the rpm database so dnf checks every ZFS package it signs",
+			repos.ZFSRepoPath, key.Name, key.Fingerprint),
+		Release: &ReleaseStep{Source: src, Key: key.Name}}
+	switch c := pl.opts.ReleaseCheck; {
+	case c == nil:
+		st.Reason += "; not verified yet (not reachable now): apply fetches and verifies it before anything is installed"
+	case c.Err != nil:
+		pl.errorf("zfs.release_rpm", "zfs-release refused", "%v", c.Err)
+		return
+	default:
+		st.Summary = fmt.Sprintf("install %s-%s-%s.%s from %s", c.Info.Name, c.Info.Version, c.Info.Release, c.Info.Arch, src)
+		st.Reason += fmt.Sprintf("; verified now: signed by %s, sha256 %s, and apply installs only a file with that digest", c.Info.SignedBy, c.Info.SHA256)
+		st.Release.SHA256 = c.Info.SHA256
+	}
+	pl.add(st)
+}
+
+// keyImported looks for the gpg-pubkey package named by the key's short ID.
+func (pl *planner) keyImported(k repos.Key) bool {
+	for _, p := range pl.f.Packages {
+		if p.Name == "gpg-pubkey" && p.Version == k.ShortID() {
+			return true
+		}
+	}
+	return false
+}
+
+// epel plans EPEL, which DKMS needs for dkms itself; it is installed in
+// the same transaction as zfs-release.
+func (pl *planner) epel() bool {
+	if !pl.backend.NeedsEPEL() || pl.f.Distro.Family != facts.FamilyEL {
+		return true
+	}
+	if _, ok := pl.f.Installed("epel-release"); ok || pl.enabledRepo("epel") {
+		return true
+	}
+	why := "dkms is packaged in EPEL, not in the distribution's repositories"
+	if pl.f.Distro.ID == "rhel" {
+		why += fmt.Sprintf("; on RHEL some EPEL packages also need CodeReady Builder: subscription-manager repos --enable codeready-builder-for-rhel-%d-%s-rpms", pl.f.Distro.Major, pl.f.Arch)
+	}
+	pl.add(Step{ID: "package.epel-release", Action: Create, Kind: KindPackage, Txn: txnRelease,
+		Summary: "install epel-release", Reason: why, Package: &PackageStep{Name: "epel-release"}})
+	return true
+}
+
+func (pl *planner) hasRepo(id string) bool {
+	for _, r := range pl.f.Repos {
+		if r.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func (pl *planner) enabledRepo(id string) bool {
+	for _, r := range pl.f.Repos {
+		if r.ID == id && r.Enabled {
+			return true
+		}
+	}
+	return false
+}
