@@ -1,0 +1,149 @@
+package pkgmgr
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/zfsinstall/zfsinstall/facts"
+	"github.com/zfsinstall/zfsinstall/host"
+	"github.com/zfsinstall/zfsinstall/host/hosttest"
+)
+
+func TestParsePackages(t *testing.T) {
+	cases := map[string]struct {
+		out  string
+		want []facts.Package
+	}{
+		"rpm -q with a missing name": {
+			out:  "zfs\t(none)\t2.2.7\t1.el9\tx86_64\npackage kmod-zfs is not installed\n",
+			want: []facts.Package{{Name: "zfs", Version: "2.2.7", Release: "1.el9", Arch: "x86_64"}},
+		},
+		"epoch and repo column": {
+			out:  "kernel-devel\t1\t5.14.0\t427.13.1.el9_4\tx86_64\tappstream\n",
+			want: []facts.Package{{Name: "kernel-devel", Epoch: "1", Version: "5.14.0", Release: "427.13.1.el9_4", Arch: "x86_64", Repo: "appstream"}},
+		},
+		"gpg-pubkey":         {out: "gpg-pubkey\t(none)\t9db84141\t62d88994\t(none)\n", want: []facts.Package{{Name: "gpg-pubkey", Version: "9db84141", Release: "62d88994", Arch: "(none)"}}},
+		"nothing":            {out: "", want: nil},
+		"short line":         {out: "zfs\t2.2.7\n", want: nil},
+		"dnf progress noise": {out: "Last metadata expiration check: 0:00:01 ago\n", want: nil},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, ParsePackages([]byte(tc.out))); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestNewest(t *testing.T) {
+	pkgs := ParsePackages([]byte("zfs\t(none)\t2.2.10\t1.el9\tx86_64\nzfs\t(none)\t2.2.9\t1.el9\tx86_64\nkernel-devel\t(none)\t5.14.0\t503.14.1.el9_5\tx86_64\nkernel-devel\t(none)\t5.14.0\t427.13.1.el9_4\tx86_64\n"))
+	got := map[string]string{}
+	for n, p := range Newest(pkgs) {
+		got[n] = p.EVR()
+	}
+	want := map[string]string{"zfs": "2.2.10-1.el9", "kernel-devel": "5.14.0-503.14.1.el9_5"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestParseDKMSStatus(t *testing.T) {
+	cases := map[string]struct {
+		out  string
+		want []facts.DKMSEntry
+	}{
+		"DKMS 3": {
+			out:  "zfs/2.1.15, 6.1.80-1.el9.elrepo.x86_64, x86_64: installed\n",
+			want: []facts.DKMSEntry{{Module: "zfs", Version: "2.1.15", Kernel: "6.1.80-1.el9.elrepo.x86_64", State: "installed"}},
+		},
+		"DKMS 2": {
+			out:  "zfs, 0.8.6, 4.18.0-348.el8.x86_64, x86_64: installed\n",
+			want: []facts.DKMSEntry{{Module: "zfs", Version: "0.8.6", Kernel: "4.18.0-348.el8.x86_64", State: "installed"}},
+		},
+		"added, no kernel": {
+			out:  "zfs/2.2.7: added\n",
+			want: []facts.DKMSEntry{{Module: "zfs", Version: "2.2.7", State: "added"}},
+		},
+		"warning after the state": {
+			out:  "zfs/2.2.7, 5.14.0-427.13.1.el9_4.x86_64, x86_64: installed (WARNING! Diff between built and installed module!)\n",
+			want: []facts.DKMSEntry{{Module: "zfs", Version: "2.2.7", Kernel: "5.14.0-427.13.1.el9_4.x86_64", State: "installed"}},
+		},
+		"not a status line": {out: "Error! Could not locate dkms.conf file.\n", want: nil},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, ParseDKMSStatus([]byte(tc.out))); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestParseFiles(t *testing.T) {
+	out := "@pkg 2.2.7-1.el9\n/lib/modules/5.14.0-427.13.1.el9_4.x86_64/extra/zfs/zfs.ko\n/usr/share/doc/x\n\n@pkg 2.2.8-1.el9\n"
+	want := map[string][]string{
+		"2.2.7-1.el9": {"/lib/modules/5.14.0-427.13.1.el9_4.x86_64/extra/zfs/zfs.ko", "/usr/share/doc/x"},
+		"2.2.8-1.el9": nil,
+	}
+	if diff := cmp.Diff(want, ParseFiles([]byte(out))); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestExplainDNF(t *testing.T) {
+	cmdErr := func(code int, stderr string) error {
+		return &host.CmdError{Cmd: host.Cmd{Argv: []string{"dnf", "install"}}, ExitCode: code, Stderr: []byte(stderr)}
+	}
+	cases := map[string]struct {
+		err  error
+		want string // "" = returned unchanged
+	}{
+		"killed":       {cmdErr(137, ""), "dnf was killed in the middle of its transaction"},
+		"unreachable":  {cmdErr(1, "Error: Failed to download metadata for repo 'zfs': Cannot download repomd.xml"), "repository zfs cannot be reached"},
+		"unsigned":     {cmdErr(1, "Package zfs-2.2.8-1.el9.x86_64.rpm is not signed"), "failed its signature check"},
+		"gpg failed":   {cmdErr(1, "zfs-2.2.8-1.el9.x86_64.rpm: GPG check FAILED"), "failed its signature check"},
+		"no match":     {cmdErr(1, "No match for argument: kernel-devel-5.14.0-427.13.1.el9_4.x86_64"), "no enabled repository offers kernel-devel-5.14.0-427.13.1.el9_4.x86_64"},
+		"other":        {cmdErr(1, "Error: something else"), ""},
+		"not a CmdErr": {errors.New("exec: dnf: not found"), ""},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := ExplainDNF(tc.err)
+			if tc.want == "" {
+				if got != tc.err {
+					t.Errorf("got %v, want the error unchanged", got)
+				}
+				return
+			}
+			if !strings.Contains(got.Error(), tc.want) || !errors.Is(got, tc.err) {
+				t.Errorf("got %v, want it to contain %q and wrap the dnf error", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestArgv checks the command lines for a live host and an install root.
+func TestArgv(t *testing.T) {
+	root := hosttest.New(t, "")
+	live := hosttest.New(t, "").Live()
+	root.Handle("rpm ", func(host.Cmd) hosttest.FixtureResult { return hosttest.FixtureResult{} })
+	live.Handle("rpm ", func(host.Cmd) hosttest.FixtureResult { return hosttest.FixtureResult{} })
+	ctx := context.Background()
+	New(root, nil).Installed(ctx, "zfs")
+	New(live, nil).Installed(ctx, "zfs")
+	want := []string{"rpm --root " + root.Root() + " --dbpath /var/lib/rpm -q --qf " + QueryFormat + " zfs"}
+	if diff := cmp.Diff(want, root.CallKeys()); diff != "" {
+		t.Errorf("root (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"rpm -q --qf " + QueryFormat + " zfs"}, live.CallKeys()); diff != "" {
+		t.Errorf("live (-want +got):\n%s", diff)
+	}
+	c := New(root, []string{"--disableplugin=local"})
+	if diff := cmp.Diff([]string{"dnf", "--installroot", root.Root(), "--disableplugin=local", "-y", "install", "zfs"}, c.dnfArgv("-y", "install", "zfs")); diff != "" {
+		t.Errorf("dnf (-want +got):\n%s", diff)
+	}
+}
