@@ -32,9 +32,13 @@ var moduleParamsTSV []byte
 //go:embed data/spl-params.tsv
 var splParamsTSV []byte
 
+//go:embed data/dkms-breaks.tsv
+var dkmsBreaksTSV []byte
+
 // files are the raw data files, one field per file.
 type files struct {
 	kernels, releases, advisories, moduleParams, splParams []byte
+	dkmsBreaks                                             []byte
 }
 
 // embedded are the data files built into the binary.
@@ -44,6 +48,7 @@ var embedded = files{
 	advisories:   advisoriesTSV,
 	moduleParams: moduleParamsTSV,
 	splParams:    splParamsTSV,
+	dkmsBreaks:   dkmsBreaksTSV,
 }
 
 // tables holds the parsed data files. It is built once at init and never
@@ -54,6 +59,7 @@ type tables struct {
 	advisories []Advisory
 	// moduleParams and splParams are sorted by name.
 	moduleParams, splParams []ModuleParam
+	dkmsBreaks              []BuildBreak
 }
 
 var data = mustLoad(embedded)
@@ -94,7 +100,11 @@ func load(f files) (*tables, error) {
 			return nil, fmt.Errorf("spl-params.tsv: %s is also in module-params.tsv; a parameter belongs to one module", p.Name)
 		}
 	}
-	return &tables{el: el, releases: rels, advisories: advs, moduleParams: zfsParams, splParams: splParams}, nil
+	breaks, err := parseDKMSBreaks(f.dkmsBreaks, el)
+	if err != nil {
+		return nil, err
+	}
+	return &tables{el: el, releases: rels, advisories: advs, moduleParams: zfsParams, splParams: splParams, dkmsBreaks: breaks}, nil
 }
 
 // tsvRow is one data row of a TSV file and the line it came from.
