@@ -141,14 +141,37 @@ func Apply(ctx context.Context, h host.Host, f *facts.Facts, p *planner.Plan, op
 	defer release()
 	a := &applier{ctx: ctx, h: h, c: pkgmgr.New(h, opts.DNFArgs), f: f, p: p, opts: opts, res: &Result{},
 		log: opts.Log, hooks: opts.Hooks, b: backends.For(p.Packaging), done: map[string]bool{}}
+	// Transactions after the first are prepared (resolved and checked
+	// against the repositories, dnf asked without running it) as soon as
+	// the first one is done, before any repo file changes: a refusal that
+	// can be known then comes before the host changes. The first
+	// transaction installs zfs-release, without which the OpenZFS
+	// repositories cannot be asked.
 	started := map[int]bool{}
+	ready := map[int]*prepared{}
+	first, preparedRest := 0, false
 	for _, st := range p.Steps {
+		if first == 0 && st.Txn != 0 {
+			first = st.Txn
+		}
+		if !preparedRest && st.Txn != first {
+			preparedRest = true
+			for _, later := range p.Steps {
+				if later.Txn != 0 && later.Txn != first && ready[later.Txn] == nil {
+					pr, err := a.prepare(txnSteps(p, later.Txn))
+					if err != nil {
+						return a.res, err
+					}
+					ready[later.Txn] = pr
+				}
+			}
+		}
 		if st.Txn != 0 {
 			if started[st.Txn] {
 				continue
 			}
 			started[st.Txn] = true
-			if err := a.transaction(txnSteps(p, st.Txn)); err != nil {
+			if err := a.transaction(txnSteps(p, st.Txn), ready[st.Txn]); err != nil {
 				return a.res, err
 			}
 			continue

@@ -25,17 +25,17 @@ const kver = "5.14.0-427.13.1.el9_4.x86_64"
 // modprobe (it writes /sys/module/zfs/version as a loaded module would).
 func liveHost(t *testing.T) *hosttest.Fixture {
 	h := hosttest.New(t, "../testdata/hosts-live/rocky9.4-kmod-unmanaged").Live()
-	installed := "zfs-release\t(none)\t3\t0\tnoarch\n" +
-		"zfs\t(none)\t2.2.7\t1.el9\tx86_64\n" +
-		"kmod-zfs\t(none)\t2.2.7\t1.el9\tx86_64\n" +
-		"kernel-core\t(none)\t5.14.0\t427.13.1.el9_4\tx86_64\n" +
-		"gpg-pubkey\t(none)\t9db84141\t62d88994\t(none)\n"
+	installed := "@\tzfs-release\t(none)\t3\t0\tnoarch\n" +
+		"@\tzfs\t(none)\t2.2.7\t1.el9\tx86_64\n" +
+		"@\tkmod-zfs\t(none)\t2.2.7\t1.el9\tx86_64\n" +
+		"@\tkernel-core\t(none)\t5.14.0\t427.13.1.el9_4\tx86_64\n" +
+		"@\tgpg-pubkey\t(none)\t9db84141\t62d88994\t(none)\n"
 	h.Handle("rpm -qa --qf", func(host.Cmd) hosttest.FixtureResult { return hosttest.FixtureResult{Stdout: installed} })
 	h.Handle("rpm -q --qf", func(c host.Cmd) hosttest.FixtureResult {
 		var out strings.Builder
 		for _, name := range c.Argv[3:] {
 			for _, l := range strings.Split(installed, "\n") {
-				if strings.HasPrefix(l, name+"\t") {
+				if strings.HasPrefix(l, "@\t"+name+"\t") {
 					out.WriteString(l + "\n")
 				}
 			}

@@ -11,7 +11,6 @@ import (
 	"github.com/zfsinstall/zfsinstall/backends"
 	"github.com/zfsinstall/zfsinstall/catalog"
 	"github.com/zfsinstall/zfsinstall/facts"
-	"github.com/zfsinstall/zfsinstall/gather"
 	"github.com/zfsinstall/zfsinstall/pkgmgr"
 	"github.com/zfsinstall/zfsinstall/planner"
 	"github.com/zfsinstall/zfsinstall/spec"
@@ -66,84 +65,173 @@ func (s installedSet) satisfied(st planner.Step) bool {
 	return c == "" || versionAllows(c, have.Version)
 }
 
-// transaction runs a group of release and package steps as one dnf
-// transaction (plus, for zfs-release, the verification and key import that
-// must precede it).
-func (a *applier) transaction(steps []planner.Step) error {
+// versionAllows reports whether constraint c admits version v; what does
+// not parse is not held against the package (the spec validated c).
+func versionAllows(c, v string) bool {
+	cs, err := version.NewConstraint(c)
+	pv, verr := version.NewVersion(v)
+	return err != nil || verr != nil || cs.Check(pv)
+}
+
+// prepared is a package transaction whose checks passed before the host
+// changed: what dnf will be asked to do.
+type prepared struct {
+	todo []planner.Step
+	t    pkgmgr.Transaction
+}
+
+// prepare decides a package transaction and checks it against the
+// repositories and the rpm database without changing anything: the steps
+// still to do, the OpenZFS version (resolved with the planner's rule), that
+// the exact kernel-devel is still offered, that the release fits every
+// target kernel, and that dnf would not install, remove or downgrade a
+// kernel the plan did not name. The repository steps of the plan may not be
+// carried out yet: the queries see the repositories as the plan leaves them
+// (--enablerepo/--disablerepo).
+func (a *applier) prepare(steps []planner.Step) (*prepared, error) {
 	installed, err := a.installedSet(steps)
 	if err != nil {
-		return &StepError{steps[0], err}
+		return nil, &StepError{steps[0], err}
 	}
-	var todo []planner.Step
+	pr := &prepared{}
+	var zfs []planner.Step
 	for _, st := range steps {
 		if installed.satisfied(st) {
-			a.skipped(st)
 			continue
 		}
 		if st.Kind != planner.KindRelease && st.Package == nil {
-			return &StepError{st, missingPayload(st)}
+			return nil, &StepError{st, missingPayload(st)}
 		}
-		todo = append(todo, st)
-	}
-	if len(todo) == 0 {
-		return nil
-	}
-	var t pkgmgr.Transaction
-	var zfs []planner.Step
-	for _, st := range todo {
+		pr.todo = append(pr.todo, st)
 		switch {
 		case st.Kind == planner.KindRelease:
-			file, key, done, err := a.fetchRelease(st)
-			if err != nil {
-				return &StepError{st, err}
-			}
-			defer done()
-			if err := a.importKeys(key); err != nil {
-				return &StepError{st, fmt.Errorf("importing %s: %w", key.Name, err)}
-			}
-			t.Install = append(t.Install, file)
+			// fetched and verified when the transaction runs
 		case st.Action == planner.Delete:
-			t.Remove = append(t.Remove, st.Package.Name)
+			pr.t.Remove = append(pr.t.Remove, st.Package.Name)
 		case st.Package.ZFS:
 			zfs = append(zfs, st)
 		default:
-			t.Install = append(t.Install, st.Package.Spec())
+			pr.t.Install = append(pr.t.Install, st.Package.Spec())
 		}
-		for _, r := range stEnable(st) {
-			if !slices.Contains(t.Enable, r) {
-				t.Enable = append(t.Enable, r)
+		if st.Package != nil {
+			for _, r := range st.Package.EnableRepos {
+				if !slices.Contains(pr.t.Enable, r) {
+					pr.t.Enable = append(pr.t.Enable, r)
+				}
 			}
 		}
 	}
+	if len(pr.todo) == 0 || slices.ContainsFunc(pr.todo, func(st planner.Step) bool { return st.Kind == planner.KindRelease }) {
+		return pr, nil // zfs-release (+ epel-release): nothing to ask the repositories yet
+	}
+	q := a.queryAsPlanned(pr.t.Enable)
+	var specs []string
+	for _, st := range zfs {
+		specs = append(specs, st.Package.Name)
+	}
+	for _, st := range pr.todo {
+		if p := st.Package; p != nil && p.NVRA != "" && st.Action == planner.Create {
+			specs = append(specs, p.NVRA)
+		}
+	}
+	var offered []facts.Package
+	if len(specs) > 0 {
+		if offered, err = a.c.Offered(a.ctx, q, specs...); err != nil {
+			return nil, &StepError{pr.todo[0], err}
+		}
+	}
+	for _, st := range pr.todo {
+		if p := st.Package; p != nil && p.NVRA != "" && st.Action == planner.Create &&
+			!slices.ContainsFunc(offered, func(o facts.Package) bool { return o.NVRA() == p.NVRA }) {
+			return nil, &StepError{st, fmt.Errorf("%s is not offered by any enabled repository: %s", p.NVRA, planner.DevelGone(p.NVRA))}
+		}
+	}
 	if len(zfs) > 0 {
-		ver, err := a.resolve(zfs, installed)
+		ver, err := a.resolve(zfs, installed, offered)
 		if err != nil {
-			return &StepError{zfs[0], err}
+			return nil, &StepError{zfs[0], err}
 		}
 		for _, st := range zfs {
-			t.Install = append(t.Install, st.Package.Name+"-"+ver)
+			pr.t.Install = append(pr.t.Install, st.Package.Name+"-"+ver)
 		}
 	}
-	if st, err := a.develOffered(todo, t.Enable); err != nil {
-		return &StepError{st, err}
+	if len(specs) > 0 || len(pr.t.Remove) > 0 {
+		if err := a.noKernelChosen(q, pr); err != nil {
+			return nil, &StepError{pr.todo[len(pr.todo)-1], err}
+		}
 	}
-	for _, st := range todo {
+	return pr, nil
+}
+
+// queryAsPlanned is a repository query that sees zfs.repo's sections as the
+// plan's repo steps leave them, plus the repositories enabled for the
+// transaction.
+func (a *applier) queryAsPlanned(enable []string) pkgmgr.Query {
+	q := pkgmgr.Query{Enable: slices.Clone(enable)}
+	for _, st := range a.p.Steps {
+		if r := st.Repo; r != nil {
+			if r.Enabled {
+				q.Enable = append(q.Enable, r.Section)
+			} else {
+				q.Disable = append(q.Disable, r.Section)
+			}
+		}
+	}
+	return q
+}
+
+// transaction runs a group of release and package steps as one dnf
+// transaction (plus, for zfs-release, the verification and key import that
+// must precede it). pr, when not nil, is the transaction prepared before the
+// host changed.
+func (a *applier) transaction(steps []planner.Step, pr *prepared) error {
+	if pr == nil {
+		var err error
+		if pr, err = a.prepare(steps); err != nil {
+			return err
+		}
+	}
+	for _, st := range steps {
+		if !slices.ContainsFunc(pr.todo, func(t planner.Step) bool { return t.ID == st.ID }) {
+			a.skipped(st)
+		}
+	}
+	if len(pr.todo) == 0 {
+		return nil
+	}
+	t := pr.t
+	for _, st := range pr.todo {
+		if st.Kind != planner.KindRelease {
+			continue
+		}
+		file, key, done, err := a.fetchRelease(st)
+		if err != nil {
+			return &StepError{st, err}
+		}
+		defer done()
+		if err := a.importKeys(key); err != nil {
+			return &StepError{st, fmt.Errorf("importing %s: %w", key.Name, err)}
+		}
+		t.Install = append([]string{file}, t.Install...)
+	}
+	for _, st := range pr.todo {
 		a.hooks.Started(st)
 	}
 	start := time.Now()
 	if err := a.importRepoKeys(t.Enable); err != nil {
-		return &StepError{todo[len(todo)-1], err}
+		return &StepError{pr.todo[len(pr.todo)-1], err}
 	}
 	a.res.Transactions++
 	if err := a.c.Run(a.ctx, t); err != nil {
-		return &StepError{todo[len(todo)-1], err}
+		return &StepError{pr.todo[len(pr.todo)-1], err}
 	}
 	// Verify every step of the transaction against the rpm database.
-	if installed, err = a.installedSet(steps); err != nil {
-		return &StepError{todo[0], err}
+	installed, err := a.installedSet(steps)
+	if err != nil {
+		return &StepError{pr.todo[0], err}
 	}
 	took := time.Since(start).Round(time.Millisecond)
-	for _, st := range todo {
+	for _, st := range pr.todo {
 		if !installed.satisfied(st) {
 			return &StepError{st, fmt.Errorf("verifying: dnf finished but the rpm database does not show %s %s", st.Action, st.Summary)}
 		}
@@ -155,26 +243,12 @@ func (a *applier) transaction(steps []planner.Step) error {
 	return nil
 }
 
-// versionAllows reports whether constraint c admits version v; what does
-// not parse is not held against the package (the planner validated c).
-func versionAllows(c, v string) bool {
-	cs, err := version.NewConstraint(c)
-	pv, verr := version.NewVersion(v)
-	return err != nil || verr != nil || cs.Check(pv)
-}
-
-func stEnable(st planner.Step) []string {
-	if st.Package == nil {
-		return nil
-	}
-	return st.Package.EnableRepos
-}
-
-// resolve picks the version of zfs and its module package with the same
-// rule the planner uses (planner.ResolveVersion), from what the
-// repositories offer now, then checks the chosen release against the target
-// kernels with the package's own metadata.
-func (a *applier) resolve(zfs []planner.Step, installed installedSet) (string, error) {
+// resolve picks the version of zfs and its module package with the
+// planner's rule (planner.ResolveVersion) from what the repositories offer
+// now, accepting only a release that fits every target kernel: for DKMS
+// it builds there (META range, known build breaks, the package's own
+// kernel requirements) and pulls in no kernel; for kmod its kABI fits.
+func (a *applier) resolve(zfs []planner.Step, installed installedSet, offered []facts.Package) (string, error) {
 	var names []string
 	constraint := ""
 	for _, st := range zfs {
@@ -184,98 +258,130 @@ func (a *applier) resolve(zfs []planner.Step, installed installedSet) (string, e
 			constraint = "= " + st.Package.Version
 		}
 	}
-	pkgs, err := a.c.Offered(a.ctx, pkgmgr.Query{}, names...)
+	versions := map[string][]string{}
+	for _, p := range offered {
+		versions[p.Name] = append(versions[p.Name], p.Version)
+	}
+	fits, err := a.fits(offered)
 	if err != nil {
 		return "", err
 	}
-	offered := map[string][]string{}
-	for _, p := range pkgs {
-		offered[p.Name] = append(offered[p.Name], p.Version)
-	}
-	q := planner.VersionQuery{Names: names, Offered: offered, Constraint: constraint,
-		AllowKnownBad: a.p.AllowKnownBad, AllowDowngrade: a.p.AllowDowngrade}
+	q := planner.VersionQuery{Names: names, Offered: versions, Constraint: constraint,
+		AllowKnownBad: a.p.AllowKnownBad, AllowDowngrade: a.p.AllowDowngrade, Fits: fits}
 	if p, ok := installed.newest["zfs"]; ok {
 		q.Installed = p.Version
 	}
-	if a.b.Name() == spec.PackagingDKMS {
-		q.Fits = func(v string) error {
-			for _, k := range a.p.Kernels() {
-				if err := backends.CheckKernel(v, catalog.ClassifyKernel(k, ""), nil); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-	}
 	best, err := planner.ResolveVersion(q)
 	if err != nil {
-		return "", fmt.Errorf("refusing before installing ZFS: %w", err)
-	}
-	if a.b.Name() == spec.PackagingDKMS {
-		reqs, err := a.c.Requires(a.ctx, pkgmgr.Query{}, "zfs-dkms-"+best)
-		if err != nil {
-			return "", err
-		}
-		for _, k := range a.p.Kernels() {
-			if err := backends.CheckRequires("zfs-dkms-"+best, backends.ParseKernelRequires(strings.Join(reqs, "\n")), catalog.ClassifyKernel(k, "")); err != nil {
-				return "", fmt.Errorf("refusing before installing ZFS: %w", err)
-			}
-		}
-	} else if err := a.kmodFits(best); err != nil {
 		return "", fmt.Errorf("refusing before installing ZFS: %w", err)
 	}
 	a.log.WithFields(logrus.Fields{"version": best, "constraint": constraint}).Info("resolved OpenZFS version")
 	return best, nil
 }
 
-// develOffered checks, before the transaction, that the repositories still
-// carry the exact kernel-devel packages the plan needs. Mirrors drop an old
-// z-stream kernel's packages once a newer one is out; dnf would only say
-// "No match for argument", after the other packages were resolved.
-func (a *applier) develOffered(todo []planner.Step, enable []string) (planner.Step, error) {
-	var want []planner.Step
-	var specs []string
-	for _, st := range todo {
-		if p := st.Package; p != nil && p.NVRA != "" && st.Action == planner.Create {
-			want = append(want, st)
-			specs = append(specs, p.NVRA)
-		}
+// fits returns the rule a release must meet on the target kernels, from
+// the offered packages' own requirements and, for kmod, the kernels'
+// symbols read now (one rpm call).
+func (a *applier) fits(offered []facts.Package) (func(string) error, error) {
+	kernels := a.p.Kernels()
+	if a.b.Name() == spec.PackagingDKMS {
+		unameR := slices.ContainsFunc(a.f.Kernel.Installed, func(ik facts.InstalledKernel) bool {
+			return !strings.HasPrefix(ik.Package, "kernel-lt") && !strings.HasPrefix(ik.Package, "kernel-ml")
+		})
+		return func(v string) error {
+			pkg := offeredAt(offered, "zfs-dkms", v)
+			reqs := backends.ParseKernelRequires(strings.Join(pkg.Requires, "\n"))
+			for _, kr := range kernels {
+				k := catalog.ClassifyKernel(kr, a.f.Kernel.Owner(kr))
+				if _, err := backends.CheckDKMS(v, k, nil); err != nil {
+					return err
+				}
+				if err := backends.CheckRequires("zfs-dkms-"+v, reqs, k); err != nil {
+					return err
+				}
+			}
+			if !unameR && slices.ContainsFunc(pkg.Requires, func(r string) bool { return strings.HasPrefix(r, "kernel-uname-r") }) {
+				return fmt.Errorf("zfs-dkms %s requires kernel-uname-r, which no installed kernel provides (ELRepo kernels provide kernel-lt-uname-r or kernel-ml-uname-r): dnf would install a stock kernel-core nobody asked for", v)
+			}
+			return nil
+		}, nil
 	}
-	if len(want) == 0 {
-		return planner.Step{}, nil
+	var targets []facts.InstalledKernel
+	for _, kr := range kernels {
+		targets = append(targets, facts.InstalledKernel{Release: kr, Package: a.f.Kernel.Owner(kr)})
 	}
-	pkgs, err := a.c.Offered(a.ctx, pkgmgr.Query{Enable: enable}, specs...)
-	if err != nil {
-		return want[0], err
-	}
-	for _, st := range want {
-		if !slices.ContainsFunc(pkgs, func(p facts.Package) bool { return p.NVRA() == st.Package.NVRA }) {
-			return st, fmt.Errorf("%s is not offered by any enabled repository: %s", st.Package.NVRA, planner.DevelGone(st.Package.NVRA))
-		}
-	}
-	return planner.Step{}, nil
-}
-
-// kmodFits checks that the kmod-zfs about to be installed was built for the
-// EL minor release of every target kernel (its modules live under
-// /lib/modules/<build kernel>; weak-modules carries them to later z-stream
-// kernels of the same minor only).
-func (a *applier) kmodFits(version string) error {
-	files, err := a.c.Files(a.ctx, pkgmgr.Query{}, "kmod-zfs-"+version)
-	if err != nil {
-		return err
-	}
-	for _, fl := range files {
-		built := gather.ModulesKernel(fl)
-		if built == "" {
-			continue
-		}
-		have := catalog.ClassifyKernel(built, "").ELMinor
-		for _, k := range a.p.Kernels() {
-			if want := catalog.ClassifyKernel(k, "").ELMinor; want != have {
-				return fmt.Errorf("kmod-zfs %s is built for EL %s (kernel %s) but the target kernel %s is EL %s: no kABI-tracking kmod is published for EL %s yet, so the module would not load. Use packaging = \"dkms\", or keep booting an EL %s kernel until OpenZFS publishes one", version, have, built, k, want, want, have)
+	want := map[string]bool{}
+	for _, p := range offered {
+		if p.Name == "kmod-zfs" {
+			for sym := range backends.KmodSymbols(p.Requires) {
+				want[sym] = true
 			}
 		}
 	}
-	return nil
+	if len(want) > 0 {
+		syms, err := a.c.KernelSymbols(a.ctx, targets, want)
+		if err != nil {
+			return nil, err
+		}
+		for i := range targets {
+			targets[i].Symbols, targets[i].SymbolsRead = syms[targets[i].Release], targets[i].Package != ""
+		}
+	}
+	return func(v string) error {
+		kmod := offeredAt(offered, "kmod-zfs", v)
+		for _, k := range targets {
+			if fit := backends.FitKmod(kmod, k); !fit.Fits() {
+				return fmt.Errorf("%s; use packaging = \"dkms\", or plan again with --refresh (auto then chooses DKMS)", fit.Describe(kmod, k.Release))
+			}
+		}
+		return nil
+	}, nil
+}
+
+func offeredAt(offered []facts.Package, name, v string) facts.Package {
+	for _, p := range offered {
+		if p.Name == name && p.Version == v {
+			return p
+		}
+	}
+	return facts.Package{Name: name, Version: v}
+}
+
+// noKernelChosen asks dnf to resolve the transaction without running it and
+// refuses when dnf would install, upgrade, downgrade or remove a kernel
+// package the plan does not name: dnf must never choose a kernel (EPEL
+// dkms's "(kernel-devel-matched if kernel-core)" pulls the newest kernel;
+// zfs-dkms >= 2.2.8 requires kernel-uname-r, which ELRepo kernels do not
+// provide; a kmod's kABI requires made dnf install an older kernel-core,
+// openzfs/zfs#17987).
+func (a *applier) noKernelChosen(q pkgmgr.Query, pr *prepared) error {
+	changes, err := a.c.Resolve(a.ctx, q, pr.t)
+	if err != nil {
+		return err
+	}
+	// Installing headers or the devel-matched twin of a kernel that is
+	// installed, or that the plan names, chooses no kernel.
+	known := map[string]bool{}
+	for _, ik := range a.f.Kernel.Installed {
+		rel, _, _ := strings.Cut(ik.Release, "+")
+		known[strings.TrimSuffix(rel, "."+a.f.Arch)] = true
+	}
+	for _, st := range pr.todo {
+		if p := st.Package; p != nil && p.NVRA != "" {
+			known[strings.TrimSuffix(strings.TrimPrefix(p.NVRA, p.Name+"-"), "."+a.f.Arch)] = true
+		}
+	}
+	var chosen []string
+	for _, ch := range changes {
+		if !catalog.IsKernelPackage(ch.Name) || ch.Action == "install" && known[ch.Version] {
+			continue
+		}
+		chosen = append(chosen, ch.Action+" "+ch.Name+"-"+ch.Version+"."+ch.Arch)
+	}
+	if len(chosen) == 0 {
+		return nil
+	}
+	return fmt.Errorf("refusing before installing anything: to carry out this transaction dnf would %s, a kernel the plan does not name; zfsinstall never lets dnf choose a kernel (it would become the next boot, or remove the one in use). "+
+		"Usual causes: a kmod-zfs whose kABI symbols only an older kernel-core provides (openzfs/zfs#17987: use DKMS or wait for a rebuilt kmod); zfs-dkms 2.2.8/2.3.2 and later requiring kernel-uname-r on a host with only ELRepo kernels (pin an earlier release); EPEL dkms's (kernel-devel-matched if kernel-core) reaching for a newer kernel. See `dnf --assumeno install %s`",
+		strings.Join(chosen, ", "), strings.Join(pr.t.Install, " "))
 }

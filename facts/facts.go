@@ -152,6 +152,12 @@ type InstalledKernel struct {
 	Flavor  catalog.Flavor  `json:"flavor"`
 	Variant catalog.Variant `json:"variant"`
 	ELMinor string          `json:"el_minor"`
+	// Symbols are the kernel(SYMBOL) = HASH provides of the kernel's
+	// packages (kernel-core, kernel-modules-core, ...) that some kmod-zfs in
+	// these facts requires: symbol -> hash. SymbolsRead says they were read
+	// (a kernel may provide none of them: ELRepo kernels provide no kABI).
+	Symbols     map[string]string `json:"symbols,omitempty"`
+	SymbolsRead bool              `json:"symbols_read,omitempty"`
 }
 
 // Package is one installed or available package.
@@ -163,9 +169,11 @@ type Package struct {
 	Arch    string `json:"arch"`
 	// Repo is the repository an available package comes from.
 	Repo string `json:"repo,omitempty"`
-	// Kernel is, for an offered kmod-zfs, the kernel release it was built
-	// for: the /lib/modules/<release> directory its files live in.
-	Kernel string `json:"kernel,omitempty"`
+	// Requires are the package's requirements on the kernel, as rpm and
+	// dnf state them ("kernel(__alloc_pages) = 0x721dbc2e", "kernel-uname-r
+	// <= 6.15.999"): recorded for kmod-zfs and zfs-dkms, where they decide
+	// which kernels the module fits.
+	Requires []string `json:"requires,omitempty"`
 }
 
 // Repo is one section of a .repo file.

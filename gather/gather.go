@@ -27,6 +27,10 @@ type Options struct {
 	// QueryRepos asks the enabled repositories what they offer (dnf repoquery).
 	// Off by default: a converged host plans without touching the network.
 	QueryRepos bool `json:"query_repos,omitempty"`
+	// Stream is the spec's zfs.repo ("default", "latest", "2.2", ...): the
+	// query sees both of its OpenZFS sections (DKMS and kmod) and no other,
+	// so the planner can weigh both packagings.
+	Stream string `json:"stream,omitempty"`
 	// DNFArgs are extra arguments for every dnf call (e.g. --disableplugin).
 	DNFArgs []string `json:"-"`
 }
@@ -66,6 +70,7 @@ func Gather(ctx context.Context, h host.Host, opts Options) (*facts.Facts, error
 	if f.Packages, err = c.InstalledMatching(ctx, rpmPatterns...); err != nil {
 		return nil, err
 	}
+	keepKernelRequires(f.Packages)
 	f.Arch = archOf(h, f.Packages)
 	f.Kernel = kernelFacts(ctx, h, f, opts)
 	if f.Repos, err = repos.ReadAll(h); err != nil {
@@ -80,11 +85,56 @@ func Gather(ctx context.Context, h host.Host, opts Options) (*facts.Facts, error
 	}
 	f.Pools = pools(ctx, h, f)
 	if opts.QueryRepos {
-		f.Available = available(ctx, c)
+		f.Available = available(ctx, c, streamQuery(f.Repos, opts.Stream))
 	} else {
 		f.Available = facts.Available{Reason: "repositories not queried (use --refresh to ask them)"}
 	}
+	if err := kernelSymbols(ctx, c, f); err != nil {
+		return nil, err
+	}
 	return f, nil
+}
+
+// dependsOnKernel are the packages whose requirements on the kernel the
+// facts keep: they decide which kernels the module fits.
+var dependsOnKernel = map[string]bool{"kmod-zfs": true, "zfs-dkms": true}
+
+// keepKernelRequires drops the requirements of packages that are not in
+// dependsOnKernel.
+func keepKernelRequires(pkgs []facts.Package) {
+	for i := range pkgs {
+		if !dependsOnKernel[pkgs[i].Name] {
+			pkgs[i].Requires = nil
+		}
+	}
+}
+
+// kernelSymbols reads, for every installed kernel, the kABI symbols that a
+// kmod-zfs in the facts (installed or offered) requires, so the planner can
+// tell which kernels each kmod fits. One rpm call, and none when no kmod is
+// in sight.
+func kernelSymbols(ctx context.Context, c *pkgmgr.Client, f *facts.Facts) error {
+	want := map[string]bool{}
+	for _, pkgs := range [][]facts.Package{f.Packages, f.Available.Packages} {
+		for _, p := range pkgs {
+			if p.Name == "kmod-zfs" {
+				for sym := range backends.KmodSymbols(p.Requires) {
+					want[sym] = true
+				}
+			}
+		}
+	}
+	if len(want) == 0 || len(f.Kernel.Installed) == 0 {
+		return nil
+	}
+	syms, err := c.KernelSymbols(ctx, f.Kernel.Installed, want)
+	if err != nil {
+		return err
+	}
+	for i, k := range f.Kernel.Installed {
+		f.Kernel.Installed[i].Symbols, f.Kernel.Installed[i].SymbolsRead = syms[k.Release], true
+	}
+	return nil
 }
 
 // inChroot compares the root directory with init's: different inodes mean
@@ -306,8 +356,27 @@ var AvailableNames = []string{
 	"kernel-devel", "kernel-lt-devel", "kernel-ml-devel", "kernel-uek-devel", "kernel-rt-devel", "kernel-debug-devel", "kernel-64k-devel",
 }
 
-func available(ctx context.Context, c *pkgmgr.Client) facts.Available {
-	pkgs, err := c.Offered(ctx, pkgmgr.Query{}, AvailableNames...)
+// streamQuery is a query that sees the two OpenZFS sections of stream
+// (repos.StreamSections) that zfs.repo defines, and none of its others.
+func streamQuery(list []facts.Repo, stream string) pkgmgr.Query {
+	q := pkgmgr.Query{Refresh: true}
+	want := repos.StreamSections(stream)
+	for _, r := range list {
+		if r.File != repos.ZFSRepoPath {
+			continue
+		}
+		switch {
+		case slices.Contains(want, r.ID):
+			q.Enable = append(q.Enable, r.ID)
+		case r.Enabled:
+			q.Disable = append(q.Disable, r.ID)
+		}
+	}
+	return q
+}
+
+func available(ctx context.Context, c *pkgmgr.Client, q pkgmgr.Query) facts.Available {
+	pkgs, err := c.Offered(ctx, q, AvailableNames...)
 	if err != nil {
 		reason := err.Error()
 		var ce *host.CmdError
@@ -316,30 +385,8 @@ func available(ctx context.Context, c *pkgmgr.Client) facts.Available {
 		}
 		return facts.Available{Reason: reason}
 	}
-	if slices.ContainsFunc(pkgs, func(p facts.Package) bool { return p.Name == "kmod-zfs" }) {
-		if files, err := c.Files(ctx, pkgmgr.Query{}, "kmod-zfs"); err == nil {
-			for i, p := range pkgs {
-				if p.Name == "kmod-zfs" {
-					pkgs[i].Kernel = ModulesKernel(files[p.Version+"-"+p.Release])
-				}
-			}
-		}
-	}
+	keepKernelRequires(pkgs)
 	return facts.Available{Known: true, Packages: pkgs}
-}
-
-// ModulesKernel returns the kernel release whose /lib/modules/<release>/
-// directory a package's files live in ("" when none do).
-func ModulesKernel(files []string) string {
-	for _, line := range files {
-		if i := strings.Index(line, "/lib/modules/"); i >= 0 {
-			rest := line[i+len("/lib/modules/"):]
-			if j := strings.IndexAny(rest, "/'\","); j > 0 {
-				return rest[:j]
-			}
-		}
-	}
-	return ""
 }
 
 // elfArch names the architecture of an ELF binary from its e_machine field.

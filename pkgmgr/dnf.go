@@ -14,8 +14,10 @@ import (
 
 // Query says which repositories a repoquery asks.
 type Query struct {
-	// Enable are repositories enabled for this query only (--enablerepo).
-	Enable []string
+	// Enable and Disable are repositories enabled or disabled for this
+	// query only (--enablerepo, --disablerepo): how a query sees the
+	// repositories as a plan will leave them, before it changes them.
+	Enable, Disable []string
 	// Refresh makes dnf re-read the repository metadata first.
 	Refresh bool
 }
@@ -28,14 +30,18 @@ func (q Query) args() []string {
 	for _, r := range q.Enable {
 		args = append(args, "--enablerepo="+r)
 	}
+	for _, r := range q.Disable {
+		args = append(args, "--disablerepo="+r)
+	}
 	return args
 }
 
-// Offered returns what the enabled repositories offer of the given package
-// specs (names, or exact name-version-release.arch), each with the
-// repository it comes from.
+// Offered returns what the repositories offer of the given package specs
+// (names, or exact name-version-release.arch), each with the repository it
+// comes from and its requirements on the kernel: one repoquery answers every
+// question about what could be installed.
 func (c *Client) Offered(ctx context.Context, q Query, specs ...string) ([]facts.Package, error) {
-	args := append(q.args(), "repoquery", "-q", "--available", "--qf", strings.TrimSuffix(QueryFormat, `\n`)+`\t%{repoid}\n`)
+	args := append(q.args(), "repoquery", "-q", "--available", "--qf", dnfQueryFormat)
 	res, err := c.run(ctx, c.dnfArgv(append(args, specs...)...))
 	if err != nil {
 		return nil, ExplainDNF(fmt.Errorf("asking the repositories what they offer: %w", err))
@@ -43,58 +49,6 @@ func (c *Client) Offered(ctx context.Context, q Query, specs ...string) ([]facts
 	pkgs := ParsePackages(res.Stdout)
 	facts.SortPackages(pkgs)
 	return pkgs, nil
-}
-
-// Requires returns the requirements of one offered package (`dnf repoquery
-// --requires`), one capability a line as dnf prints them.
-func (c *Client) Requires(ctx context.Context, q Query, spec string) ([]string, error) {
-	args := append(q.args(), "repoquery", "-q", "--available", "--requires", spec)
-	res, err := c.run(ctx, c.dnfArgv(args...))
-	if err != nil {
-		return nil, ExplainDNF(fmt.Errorf("reading the requirements of %s: %w", spec, err))
-	}
-	return nonEmptyLines(res.Stdout), nil
-}
-
-// Files returns the files of each offered version of a package, keyed by
-// version-release (one repoquery).
-func (c *Client) Files(ctx context.Context, q Query, spec string) (map[string][]string, error) {
-	args := append(q.args(), "repoquery", "-q", "--available", "--qf", "@pkg %{version}-%{release}\n%{files}\n", spec)
-	res, err := c.run(ctx, c.dnfArgv(args...))
-	if err != nil {
-		return nil, ExplainDNF(fmt.Errorf("listing the files of %s: %w", spec, err))
-	}
-	return ParseFiles(res.Stdout), nil
-}
-
-// ParseFiles reads "@pkg VERSION-RELEASE" headers, each followed by that
-// package's files.
-func ParseFiles(out []byte) map[string][]string {
-	m := map[string][]string{}
-	cur := ""
-	for _, line := range strings.Split(string(out), "\n") {
-		if v, ok := strings.CutPrefix(line, "@pkg "); ok {
-			cur = strings.TrimSpace(v)
-			if _, seen := m[cur]; !seen {
-				m[cur] = nil
-			}
-			continue
-		}
-		if line = strings.TrimSpace(line); line != "" && cur != "" {
-			m[cur] = append(m[cur], line)
-		}
-	}
-	return m
-}
-
-func nonEmptyLines(out []byte) []string {
-	var lines []string
-	for _, l := range strings.Split(string(out), "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			lines = append(lines, l)
-		}
-	}
-	return lines
 }
 
 // Transaction is one dnf transaction.
@@ -175,4 +129,86 @@ func ExplainDNF(err error) error {
 		return fmt.Errorf("no enabled repository offers %s.\n%w", reNoMatch.FindStringSubmatch(out)[1], err)
 	}
 	return err
+}
+
+// Change is one package a dnf transaction would install, upgrade,
+// downgrade, reinstall or remove.
+type Change struct {
+	Action  string // "install", "upgrade", "downgrade", "reinstall", "remove"
+	Name    string
+	Arch    string
+	Version string // version-release as dnf shows it
+	Repo    string
+}
+
+// Resolve asks dnf what transaction t would do, without doing it
+// (--assumeno): every package it would install, upgrade, downgrade or
+// remove, dependencies included. Removals together with installs resolve
+// with --allowerasing, as `dnf shell` would carry them out.
+func (c *Client) Resolve(ctx context.Context, q Query, t Transaction) ([]Change, error) {
+	args := append(q.args(), "--assumeno")
+	for _, r := range t.Enable {
+		args = append(args, "--enablerepo="+r)
+	}
+	switch {
+	case len(t.Install) == 0:
+		args = append(append(args, "remove"), t.Remove...)
+	case len(t.Remove) > 0:
+		args = append(append(args, "install", "--allowerasing"), t.Install...)
+	default:
+		args = append(append(args, "install"), t.Install...)
+	}
+	res, err := c.run(ctx, c.dnfArgv(args...))
+	changes := ParseTransaction(res.Stdout)
+	if err != nil && len(changes) == 0 {
+		// --assumeno ends with "Operation aborted." and exit 1; with no
+		// transaction table dnf could not resolve at all.
+		return nil, ExplainDNF(fmt.Errorf("resolving the transaction (dnf --assumeno): %w", err))
+	}
+	return changes, nil
+}
+
+// transactionSections maps dnf's transaction table headings to actions.
+var transactionSections = map[string]string{
+	"Installing":                   "install",
+	"Installing dependencies":      "install",
+	"Installing weak dependencies": "install",
+	"Upgrading":                    "upgrade",
+	"Downgrading":                  "downgrade",
+	"Reinstalling":                 "reinstall",
+	"Removing":                     "remove",
+	"Removing dependent packages":  "remove",
+	"Removing unused dependencies": "remove",
+}
+
+// ParseTransaction reads the transaction table dnf prints before it asks
+// "Is this ok" (dnf 4 and dnf 5): one row per package under headings such
+// as "Installing:" and "Installing dependencies:". A name too long for its
+// column is printed alone, the rest of the row on the next line.
+func ParseTransaction(out []byte) []Change {
+	var changes []Change
+	action := ""
+	var pending []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(line, "Transaction Summary") {
+			break
+		}
+		if line != "" && line[0] != ' ' {
+			action = transactionSections[strings.TrimSuffix(strings.TrimSpace(line), ":")]
+			pending = nil
+			continue
+		}
+		fields := strings.Fields(line)
+		if action == "" || len(fields) == 0 || fields[0] == "replacing" {
+			continue
+		}
+		fields = append(pending, fields...)
+		if len(fields) < 4 {
+			pending = fields
+			continue
+		}
+		pending = nil
+		changes = append(changes, Change{Action: action, Name: fields[0], Arch: fields[1], Version: fields[2], Repo: fields[3]})
+	}
+	return changes
 }

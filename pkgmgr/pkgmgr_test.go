@@ -18,17 +18,25 @@ func TestParsePackages(t *testing.T) {
 		want []facts.Package
 	}{
 		"rpm -q with a missing name": {
-			out:  "zfs\t(none)\t2.2.7\t1.el9\tx86_64\npackage kmod-zfs is not installed\n",
+			out:  "@\tzfs\t(none)\t2.2.7\t1.el9\tx86_64\n/bin/sh\nlibzfs5 = 2.2.7-1.el9\npackage kmod-zfs is not installed\n",
 			want: []facts.Package{{Name: "zfs", Version: "2.2.7", Release: "1.el9", Arch: "x86_64"}},
 		},
-		"epoch and repo column": {
-			out:  "kernel-devel\t1\t5.14.0\t427.13.1.el9_4\tx86_64\tappstream\n",
-			want: []facts.Package{{Name: "kernel-devel", Epoch: "1", Version: "5.14.0", Release: "427.13.1.el9_4", Arch: "x86_64", Repo: "appstream"}},
+		"kernel requirements kept, rpm's spacing normalised": {
+			out: "@\tkmod-zfs\t(none)\t2.2.7\t1.el9\tx86_64\n/usr/sbin/weak-modules  \nkernel(__alloc_pages) = 0x721dbc2e\nkernel(write_cache_pages)  =  0x30a4cdde\nzfs = 2.2.7\n",
+			want: []facts.Package{{Name: "kmod-zfs", Version: "2.2.7", Release: "1.el9", Arch: "x86_64",
+				Requires: []string{"kernel(__alloc_pages) = 0x721dbc2e", "kernel(write_cache_pages) = 0x30a4cdde"}}},
 		},
-		"gpg-pubkey":         {out: "gpg-pubkey\t(none)\t9db84141\t62d88994\t(none)\n", want: []facts.Package{{Name: "gpg-pubkey", Version: "9db84141", Release: "62d88994", Arch: "(none)"}}},
+		"dnf repoquery: epoch 0 and the repo column": {
+			out: "@\tzfs-dkms\t0\t2.2.8\t1.el9\tnoarch\tzfs\ndkms >= 2.2.0.3\nkernel-devel <= 6.15.999\nkernel-uname-r >= 4.18\n@\tkernel-devel\t1\t5.14.0\t427.13.1.el9_4\tx86_64\tappstream\n",
+			want: []facts.Package{
+				{Name: "zfs-dkms", Version: "2.2.8", Release: "1.el9", Arch: "noarch", Repo: "zfs", Requires: []string{"kernel-devel <= 6.15.999", "kernel-uname-r >= 4.18"}},
+				{Name: "kernel-devel", Epoch: "1", Version: "5.14.0", Release: "427.13.1.el9_4", Arch: "x86_64", Repo: "appstream"},
+			},
+		},
+		"gpg-pubkey":         {out: "@\tgpg-pubkey\t(none)\t9db84141\t62d88994\t(none)\n", want: []facts.Package{{Name: "gpg-pubkey", Version: "9db84141", Release: "62d88994", Arch: "(none)"}}},
 		"nothing":            {out: "", want: nil},
-		"short line":         {out: "zfs\t2.2.7\n", want: nil},
-		"dnf progress noise": {out: "Last metadata expiration check: 0:00:01 ago\n", want: nil},
+		"short header":       {out: "@\tzfs\t2.2.7\nkernel-devel\n", want: nil},
+		"dnf progress noise": {out: "Last metadata expiration check: 0:00:01 ago\nkernel(x) = 1\n", want: nil},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -40,7 +48,7 @@ func TestParsePackages(t *testing.T) {
 }
 
 func TestNewest(t *testing.T) {
-	pkgs := ParsePackages([]byte("zfs\t(none)\t2.2.10\t1.el9\tx86_64\nzfs\t(none)\t2.2.9\t1.el9\tx86_64\nkernel-devel\t(none)\t5.14.0\t503.14.1.el9_5\tx86_64\nkernel-devel\t(none)\t5.14.0\t427.13.1.el9_4\tx86_64\n"))
+	pkgs := ParsePackages([]byte("@\tzfs\t(none)\t2.2.10\t1.el9\tx86_64\n@\tzfs\t(none)\t2.2.9\t1.el9\tx86_64\n@\tkernel-devel\t(none)\t5.14.0\t503.14.1.el9_5\tx86_64\n@\tkernel-devel\t(none)\t5.14.0\t427.13.1.el9_4\tx86_64\n"))
 	got := map[string]string{}
 	for n, p := range Newest(pkgs) {
 		got[n] = p.EVR()
@@ -83,13 +91,67 @@ func TestParseDKMSStatus(t *testing.T) {
 	}
 }
 
-func TestParseFiles(t *testing.T) {
-	out := "@pkg 2.2.7-1.el9\n/lib/modules/5.14.0-427.13.1.el9_4.x86_64/extra/zfs/zfs.ko\n/usr/share/doc/x\n\n@pkg 2.2.8-1.el9\n"
-	want := map[string][]string{
-		"2.2.7-1.el9": {"/lib/modules/5.14.0-427.13.1.el9_4.x86_64/extra/zfs/zfs.ko", "/usr/share/doc/x"},
-		"2.2.8-1.el9": nil,
+func TestParseTransaction(t *testing.T) {
+	// dnf 4.14 --assumeno install kmod-zfs on a host whose newest kernel the
+	// kmod's symbols do not fit (#17987): dnf pulls an older kernel-core.
+	out := `Last metadata expiration check: 0:00:02 ago on Thu 26 Nov 2026 12:00:00 PM UTC.
+Dependencies resolved.
+================================================================================
+ Package              Arch    Version                  Repository         Size
+================================================================================
+Installing:
+ kmod-zfs             x86_64  2.2.8-1.el9              zfs-kmod          1.2 M
+     replacing  zfs-dkms.noarch 2.2.7-1.el9
+Installing dependencies:
+ kernel-core          x86_64  5.14.0-427.13.1.el9_4    baseos             20 M
+ kernel-modules-core-long-name-that-wraps
+                      x86_64  5.14.0-427.13.1.el9_4    baseos             30 M
+Downgrading:
+ libzfs5              x86_64  2.2.8-1.el9              zfs-kmod          400 k
+Removing dependent packages:
+ zfs-dkms             noarch  2.2.7-1.el9              @zfs               40 M
+
+Transaction Summary
+================================================================================
+Install  3 Packages
+Remove   1 Package
+Downgrade 1 Package
+
+Total size: 50 M
+Operation aborted.
+`
+	want := []Change{
+		{Action: "install", Name: "kmod-zfs", Arch: "x86_64", Version: "2.2.8-1.el9", Repo: "zfs-kmod"},
+		{Action: "install", Name: "kernel-core", Arch: "x86_64", Version: "5.14.0-427.13.1.el9_4", Repo: "baseos"},
+		{Action: "install", Name: "kernel-modules-core-long-name-that-wraps", Arch: "x86_64", Version: "5.14.0-427.13.1.el9_4", Repo: "baseos"},
+		{Action: "downgrade", Name: "libzfs5", Arch: "x86_64", Version: "2.2.8-1.el9", Repo: "zfs-kmod"},
+		{Action: "remove", Name: "zfs-dkms", Arch: "noarch", Version: "2.2.7-1.el9", Repo: "@zfs"},
 	}
-	if diff := cmp.Diff(want, ParseFiles([]byte(out))); diff != "" {
+	if diff := cmp.Diff(want, ParseTransaction([]byte(out))); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if got := ParseTransaction([]byte("Error: Problem: conflicting requests\n")); got != nil {
+		t.Errorf("no table: got %v", got)
+	}
+}
+
+func TestKernelSymbols(t *testing.T) {
+	h := hosttest.New(t, "").Live()
+	qf := "@\\t%{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}\\n[%{PROVIDENAME}\\t%{PROVIDEVERSION}\\n]"
+	h.On("rpm -q --qf "+qf+" kernel-5.14.0-427.13.1.el9_4 kernel-core-5.14.0-427.13.1.el9_4 kernel-modules-core-5.14.0-427.13.1.el9_4 kernel-modules-5.14.0-427.13.1.el9_4 kernel-modules-extra-5.14.0-427.13.1.el9_4 kernel-lt-6.1.80-1.el9.elrepo kernel-lt-core-6.1.80-1.el9.elrepo kernel-lt-modules-core-6.1.80-1.el9.elrepo kernel-lt-modules-6.1.80-1.el9.elrepo kernel-lt-modules-extra-6.1.80-1.el9.elrepo",
+		hosttest.FixtureResult{ExitCode: 5, Stdout: "@\tkernel-core-5.14.0-427.13.1.el9_4.x86_64\nkernel\t5.14.0-427.13.1.el9_4\nkernel(__alloc_pages)\t0x721dbc2e\nkernel(unwanted)\t0x1\n" +
+			"@\tkernel-modules-core-5.14.0-427.13.1.el9_4.x86_64\nkernel(write_cache_pages)\t0x30a4cdde\npackage kernel-modules-extra-5.14.0-427.13.1.el9_4 is not installed\n" +
+			"@\tkernel-lt-core-6.1.80-1.el9.elrepo.x86_64\nkernel-lt-uname-r\t6.1.80-1.el9.elrepo.x86_64\n"})
+	kernels := []facts.InstalledKernel{{Release: "5.14.0-427.13.1.el9_4.x86_64", Package: "kernel-core"}, {Release: "6.1.80-1.el9.elrepo.x86_64", Package: "kernel-lt-core"}}
+	got, err := New(h, nil).KernelSymbols(context.Background(), kernels, map[string]bool{"__alloc_pages": true, "write_cache_pages": true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]map[string]string{
+		"5.14.0-427.13.1.el9_4.x86_64": {"__alloc_pages": "0x721dbc2e", "write_cache_pages": "0x30a4cdde"},
+		"6.1.80-1.el9.elrepo.x86_64":   {},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }

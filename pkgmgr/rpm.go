@@ -12,29 +12,48 @@ import (
 	"github.com/zfsinstall/zfsinstall/host"
 )
 
-// QueryFormat is the rpm query format package lines are read from: name, epoch,
-// version, release, arch, and for repoquery the repository.
-const QueryFormat = `%{NAME}\t%{EPOCH}\t%{VERSION}\t%{RELEASE}\t%{ARCH}\n`
+// QueryFormat is the rpm query format packages are read in: a header line
+// "@ NAME EPOCH VERSION RELEASE ARCH" (tab-separated), then one line per
+// requirement.
+const QueryFormat = `@\t%{NAME}\t%{EPOCH}\t%{VERSION}\t%{RELEASE}\t%{ARCH}\n[%{REQUIRENAME} %{REQUIREFLAGS:depflags} %{REQUIREVERSION}\n]`
 
-// ParsePackages reads lines in the QueryFormat format; a sixth column is the repo.
-// Lines that are not package lines (rpm's "package X is not installed")
+// dnfQueryFormat is QueryFormat for dnf repoquery, with the repository
+// after the arch.
+const dnfQueryFormat = `@\t%{name}\t%{epoch}\t%{version}\t%{release}\t%{arch}\t%{repoid}\n%{requires}\n`
+
+// ParsePackages reads packages in the QueryFormat (or dnfQueryFormat)
+// layout. Of each package's requirements it keeps those on the kernel
+// (names starting with "kernel": kernel(SYMBOL) = HASH, kernel-devel,
+// kernel-uname-r), one space between name, operator and version as dnf
+// prints them. Lines that are neither (rpm's "package X is not installed")
 // are skipped.
 func ParsePackages(out []byte) []facts.Package {
 	var pkgs []facts.Package
 	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
+	cur := -1
 	for sc.Scan() {
-		c := strings.Split(sc.Text(), "\t")
-		if len(c) < 5 {
+		line := sc.Text()
+		if rest, ok := strings.CutPrefix(line, "@\t"); ok {
+			c := strings.Split(rest, "\t")
+			if len(c) < 5 {
+				cur = -1
+				continue
+			}
+			p := facts.Package{Name: c[0], Epoch: c[1], Version: c[2], Release: c[3], Arch: c[4]}
+			if p.Epoch == "(none)" || p.Epoch == "0" {
+				p.Epoch = ""
+			}
+			if len(c) > 5 {
+				p.Repo = c[5]
+			}
+			pkgs = append(pkgs, p)
+			cur = len(pkgs) - 1
 			continue
 		}
-		p := facts.Package{Name: c[0], Epoch: c[1], Version: c[2], Release: c[3], Arch: c[4]}
-		if p.Epoch == "(none)" {
-			p.Epoch = ""
+		if cur >= 0 && strings.HasPrefix(line, "kernel") {
+			pkgs[cur].Requires = append(pkgs[cur].Requires, strings.Join(strings.Fields(line), " "))
 		}
-		if len(c) > 5 {
-			p.Repo = c[5]
-		}
-		pkgs = append(pkgs, p)
 	}
 	return pkgs
 }
@@ -75,6 +94,68 @@ func Newest(pkgs []facts.Package) map[string]facts.Package {
 		}
 	}
 	return out
+}
+
+// KernelSymbols reads the kernel(SYMBOL) = HASH provides of each kernel's
+// packages (kernel-core, kernel-modules-core, kernel-modules and their
+// variant twins) in one rpm call, keeping the symbols in want (nil: all).
+// The result maps each kernel release to symbol -> hash; a kernel whose
+// packages provide none of them maps to an empty map.
+func (c *Client) KernelSymbols(ctx context.Context, kernels []facts.InstalledKernel, want map[string]bool) (map[string]map[string]string, error) {
+	out := map[string]map[string]string{}
+	owner := map[string]string{} // queried NVRA -> kernel release
+	var names []string
+	for _, k := range kernels {
+		out[k.Release] = map[string]string{}
+		vr, arch, ok := kernelVRA(k.Release)
+		if !ok {
+			continue
+		}
+		base := strings.TrimSuffix(k.Package, "-core")
+		for _, suffix := range []string{"", "-core", "-modules-core", "-modules", "-modules-extra"} {
+			nvr := base + suffix + "-" + vr
+			names = append(names, nvr)
+			owner[nvr+"."+arch] = k.Release
+		}
+	}
+	if len(names) == 0 {
+		return out, nil
+	}
+	res, err := c.run(ctx, c.rpmArgv(append([]string{"-q", "--qf", `@\t%{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}\n[%{PROVIDENAME}\t%{PROVIDEVERSION}\n]`}, names...)...))
+	var ce *host.CmdError
+	if err != nil && !errors.As(err, &ce) {
+		return nil, fmt.Errorf("reading the kernels' symbol versions: %w", err)
+	}
+	var cur map[string]string
+	sc := bufio.NewScanner(bytes.NewReader(res.Stdout))
+	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if nvra, ok := strings.CutPrefix(line, "@\t"); ok {
+			cur = out[owner[nvra]]
+			continue
+		}
+		name, hash, ok := strings.Cut(line, "\t")
+		sym, isSym := strings.CutPrefix(name, "kernel(")
+		if !ok || !isSym || cur == nil || !strings.HasSuffix(sym, ")") {
+			continue
+		}
+		if sym = strings.TrimSuffix(sym, ")"); want == nil || want[sym] {
+			cur[sym] = hash
+		}
+	}
+	return out, nil
+}
+
+// kernelVRA splits a kernel release ("5.14.0-427.13.1.el9_4.x86_64+rt")
+// into the version-release its packages carry and its arch.
+func kernelVRA(release string) (vr, arch string, ok bool) {
+	release, _, _ = strings.Cut(release, "+")
+	i := strings.LastIndexByte(release, '.')
+	if i < 0 || !strings.Contains(release[:i], "-") {
+		return "", "", false
+	}
+	return release[:i], release[i+1:], true
 }
 
 // KeyImported reports whether the rpm database holds the OpenPGP key with

@@ -2,7 +2,7 @@ package planner
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/zfsinstall/zfsinstall/backends"
@@ -21,21 +21,15 @@ func (pl *planner) choosePackaging() bool {
 	for _, k := range pl.kernels {
 		if ok, why := km.Supports(d, k); !ok {
 			unsupported = append(unsupported, why)
-		} else if why, ok := pl.kmodPublished(k); !ok {
+		} else if why, ok := pl.kmodFits(k); !ok {
 			unsupported = append(unsupported, why)
 		}
 	}
 	switch pl.s.ZFS.Packaging {
 	case spec.PackagingKmod:
 		if len(unsupported) > 0 {
-			way := "or keep booting a kernel of a minor release that has a kmod until OpenZFS publishes one"
-			for _, k := range pl.kernels {
-				if k.Flavor != catalog.FlavorStock || k.Variant != catalog.VariantNone {
-					way = "or boot a distribution kernel"
-				}
-			}
 			pl.errorf("zfs.packaging", "kmod packaging cannot work on this host",
-				"%s. Use packaging = \"dkms\" (or \"auto\"), %s.", strings.Join(unsupported, "; "), way)
+				"%s. %s", strings.Join(unsupported, "; "), pl.kmodWaysOut())
 			return false
 		}
 		pl.backend = km
@@ -74,31 +68,95 @@ func lastReason(b backends.Backend, d facts.Distro, ks []catalog.KernelInfo) str
 	return strings.Join(why, "; ")
 }
 
-// kmodPublished checks, where the repositories have been asked, that some
-// offered kmod-zfs was built for the kernel's EL minor release. A new point
-// release comes out before OpenZFS publishes its kmod; installing the old
-// minor's kmod then fails at modprobe, or makes dnf pull an older kernel.
-func (pl *planner) kmodPublished(k catalog.KernelInfo) (string, bool) {
-	if !pl.f.Available.Known {
-		return "", true
+// kmodCandidates are the kmod-zfs packages kmod packaging could install:
+// those the repositories offer within zfs.version, without an unaccepted
+// advisory, newest first; or, when the repositories were not asked, the
+// installed one.
+func (pl *planner) kmodCandidates() []facts.Package {
+	var out []facts.Package
+	if pl.f.Available.Known {
+		for _, p := range pl.f.Available.Packages {
+			if p.Name == "kmod-zfs" && (pl.s.ZFS.Constraint == nil || pl.s.ZFS.Constraint.Check(mustVersion(p.Version))) &&
+				len(catalog.Unaccepted(p.Version, pl.s.ZFS.AllowKnownBad)) == 0 {
+				out = append(out, p)
+			}
+		}
+		slices.SortFunc(out, func(a, b facts.Package) int { return facts.ComparePackages(b, a) })
 	}
-	minors := map[string]string{}
-	for _, p := range pl.f.Available.Packages {
-		if p.Name == "kmod-zfs" && p.Kernel != "" {
-			minors[catalog.ClassifyKernel(p.Kernel, "").ELMinor] = p.Kernel
+	if len(out) == 0 {
+		if p, ok := pl.f.Installed("kmod-zfs"); ok {
+			out = []facts.Package{p}
 		}
 	}
-	if len(minors) == 0 {
-		return "", true // no kmod offered yet (zfs-kmod not enabled): apply checks again
-	}
-	if _, ok := minors[k.ELMinor]; ok {
+	return out
+}
+
+// kmodFits checks that some candidate kmod-zfs fits kernel k by its kABI:
+// the kernel provides every kernel(SYMBOL) = HASH the kmod requires. That
+// is what dnf enforces and weak-modules checks; "built for the same EL
+// minor" is not (z-stream kernels broke kmods inside a minor,
+// openzfs/zfs#16219, #14724; a minor's kmod can fit the next, #16271).
+// With no kmod or no kernel symbols in the facts nothing is known and apply
+// checks before it installs.
+func (pl *planner) kmodFits(k catalog.KernelInfo) (string, bool) {
+	ik, ok := pl.installedKernel(k.Release)
+	if !ok {
 		return "", true
 	}
-	var built []string
-	for m, kv := range minors {
-		built = append(built, fmt.Sprintf("EL %s (%s)", m, kv))
+	why := ""
+	for _, c := range pl.kmodCandidates() {
+		fit := backends.FitKmod(c, ik)
+		if fit.Fits() {
+			return "", true
+		}
+		if why == "" {
+			why = fit.Describe(c, k.Release)
+		}
 	}
-	sort.Strings(built)
-	return fmt.Sprintf("kernel %s is EL %s, but the kmod-zfs packages on offer are built for %s: no kABI-tracking kmod is published for EL %s yet (a new point release comes out before OpenZFS rebuilds; openzfs/zfs#18566), and the old one fails at modprobe or makes dnf pull an older kernel",
-		k.Release, k.ELMinor, strings.Join(built, ", "), k.ELMinor), false
+	return why, why == ""
+}
+
+func (pl *planner) installedKernel(rel string) (facts.InstalledKernel, bool) {
+	for _, ik := range pl.f.Kernel.Installed {
+		if ik.Release == rel {
+			return ik, true
+		}
+	}
+	return facts.InstalledKernel{}, false
+}
+
+// kmodWaysOut names what an administrator can do when no kmod fits.
+func (pl *planner) kmodWaysOut() string {
+	for _, k := range pl.kernels {
+		if k.Flavor != catalog.FlavorStock || k.Variant != catalog.VariantNone {
+			return "Use packaging = \"dkms\" (or \"auto\"), or boot a distribution kernel."
+		}
+	}
+	ways := []string{"use packaging = \"dkms\" (or \"auto\"), which builds the module for this kernel",
+		"wait for OpenZFS to publish a kmod-zfs rebuilt for it (they rebuild after kABI-breaking kernel updates, openzfs/zfs#16219, #18566) and plan again with --refresh"}
+	if ok := pl.newestFittingKernel(); ok != "" {
+		ways = append(ways, fmt.Sprintf("keep booting %s, the newest installed kernel whose symbols the kmod fits (grubby --set-default /boot/vmlinuz-%s; plan for it with --kernel %s)", ok, ok, ok))
+	}
+	if m := pl.kernels[0].ELMinor; m != "" {
+		ways = append(ways, fmt.Sprintf("if the kmods on offer were built for a newer minor release than this kernel's, take those built for EL %s from OpenZFS's epel/%s/ directory (dnf --releasever=%s, as the OpenZFS RHEL documentation describes), if they were published", m, m, m))
+	}
+	for i := range ways {
+		ways[i] = fmt.Sprintf("(%d) %s", i+1, ways[i])
+	}
+	return "Ways out: " + strings.Join(ways, "; ") + "."
+}
+
+// newestFittingKernel is the newest installed kernel some candidate kmod
+// fits by its kABI, "" when none is known to.
+func (pl *planner) newestFittingKernel() string {
+	cands := pl.kmodCandidates()
+	for i := len(pl.f.Kernel.Installed) - 1; i >= 0; i-- {
+		ik := pl.f.Kernel.Installed[i]
+		for _, c := range cands {
+			if fit := backends.FitKmod(c, ik); fit.Known && fit.Fits() {
+				return ik.Release
+			}
+		}
+	}
+	return ""
 }

@@ -10,60 +10,190 @@ import (
 	"github.com/hashicorp/go-version"
 	"github.com/zfsinstall/zfsinstall/backends"
 	"github.com/zfsinstall/zfsinstall/catalog"
+	"github.com/zfsinstall/zfsinstall/facts"
 	"github.com/zfsinstall/zfsinstall/spec"
 )
 
 // versions is the version-policy stage: it settles the OpenZFS release dnf
 // will install when that can be known now, and refuses one that cannot
-// build on a target kernel or has a known serious defect, before any step
+// work on a target kernel or has a known serious defect, before any step
 // is planned. Where the release is only known at apply (a range, the
-// repositories not asked), apply resolves it with ResolveVersion, the same
-// rule.
+// repositories not asked), apply resolves it with ResolveVersion and the
+// same Fits rule.
 func (pl *planner) versions() bool {
 	pl.candidate = pl.resolveCandidate()
-	pl.preflight()
 	pl.advisories()
 	return true
 }
 
-// resolveCandidate is the OpenZFS version dnf would install: the pinned
-// one, or the newest the repositories offer within the constraint ("" =
-// unknown until apply asks the repositories).
-func (pl *planner) resolveCandidate() string {
-	if v := exactVersion(pl.s); v != "" {
-		return v
+// versionAttr is the spec attribute a version refusal points at.
+func (pl *planner) versionAttr() string {
+	if pl.s.ZFS.Version != "" {
+		return "zfs.version"
 	}
-	if !pl.f.Available.Known {
-		return ""
-	}
-	best := ""
-	for _, p := range pl.f.Available.Packages {
-		if p.Name != pl.backend.ModulePackage() || (pl.s.ZFS.Constraint != nil && !pl.s.ZFS.Constraint.Check(mustVersion(p.Version))) {
-			continue
-		}
-		if best == "" || rpm.CompareVersions(p.Version, best) > 0 {
-			best = p.Version
-		}
-	}
-	return best
+	return "zfs.repo"
 }
 
-// preflight refuses, before anything is installed, an OpenZFS release that
-// cannot build on a target kernel. Where the candidate is not known yet
-// apply runs the same check once the repositories have answered.
-func (pl *planner) preflight() {
-	if !pl.buildsDKMS || pl.candidate == "" {
-		return
+// resolveCandidate is the OpenZFS version dnf would install: the pinned
+// one, or the newest the repositories offer that zfs.version allows and
+// that fits every target kernel ("" = unknown until apply asks the
+// repositories).
+func (pl *planner) resolveCandidate() string {
+	if v := exactVersion(pl.s); v != "" {
+		if err := pl.Fits(v); err != nil {
+			what := "does not fit kernel "
+			if pl.buildsDKMS {
+				what = "cannot be built for kernel "
+			}
+			pl.errorf("zfs.version", "OpenZFS "+v+" "+what+pl.p.TargetKernel, "%v.", err)
+		}
+		pl.warnLoad(v)
+		return v
 	}
-	attr := "zfs.repo"
-	if exactVersion(pl.s) != "" {
-		attr = "zfs.version"
-	}
-	for _, k := range pl.kernels {
-		if err := backends.CheckKernel(pl.candidate, k, pl.s.ZFS.Constraint); err != nil {
-			pl.errorf(attr, "OpenZFS "+pl.candidate+" cannot be built for kernel "+k.Release, "%v.", err)
+	offered := map[string][]string{}
+	for _, p := range pl.f.Available.Packages {
+		if p.Name == "zfs" || p.Name == pl.backend.ModulePackage() {
+			offered[p.Name] = append(offered[p.Name], p.Version)
 		}
 	}
+	if len(offered[pl.backend.ModulePackage()]) == 0 {
+		pl.rangeBuilds()
+		return "" // not asked, or no OpenZFS repository yet: apply resolves it
+	}
+	q := VersionQuery{Names: []string{"zfs", pl.backend.ModulePackage()}, Offered: offered, Constraint: pl.s.ZFS.Version,
+		AllowKnownBad: pl.s.ZFS.AllowKnownBad, AllowDowngrade: true, Fits: pl.Fits}
+	v, err := ResolveVersion(q)
+	if err != nil {
+		pl.errorf(pl.versionAttr(), "no OpenZFS release on offer can be installed", "%v.", err)
+		return ""
+	}
+	pl.warnLoad(v)
+	return v
+}
+
+// Fits says whether OpenZFS v, packaged as planned, can work on every
+// target kernel: for DKMS, it builds there (META range and the known
+// build breaks) and its requirements pull in no kernel nobody asked for;
+// for kmod, the offered kmod-zfs of that version fits each kernel's kABI.
+func (pl *planner) Fits(v string) error {
+	for _, k := range pl.kernels {
+		if pl.buildsDKMS {
+			if _, err := backends.CheckDKMS(v, k, pl.s.ZFS.Constraint); err != nil {
+				return err
+			}
+			continue
+		}
+		ik, ok := pl.installedKernel(k.Release)
+		if !ok {
+			continue
+		}
+		for _, p := range pl.f.Available.Packages {
+			if p.Name == "kmod-zfs" && backends.SameVersion(p.Version, v) {
+				if fit := backends.FitKmod(p, ik); !fit.Fits() {
+					return fmt.Errorf("%s", fit.Describe(p, k.Release))
+				}
+			}
+		}
+	}
+	if pl.buildsDKMS {
+		return pl.unameRFits(v)
+	}
+	return nil
+}
+
+// warnLoad warns about a release that builds on a target kernel but trips
+// a kernel warning when its module loads there.
+func (pl *planner) warnLoad(v string) {
+	if !pl.buildsDKMS {
+		return
+	}
+	for _, k := range pl.kernels {
+		if w, err := backends.CheckDKMS(v, k, pl.s.ZFS.Constraint); err == nil && w != "" {
+			pl.warnf(pl.versionAttr(), "OpenZFS "+v+" is not supported on kernel "+k.Release, "%s.", w)
+		}
+	}
+}
+
+// rangeBuilds refuses, for DKMS with the repositories not asked, a
+// zfs.version that no OpenZFS release can satisfy on a target kernel: not
+// one release it allows is known to build there. A constraint that allows
+// releases newer than the embedded table is given the benefit of the doubt.
+func (pl *planner) rangeBuilds() {
+	c := pl.s.ZFS.Constraint
+	if !pl.buildsDKMS || c == nil || allowsNewer(c) {
+		return
+	}
+	for _, k := range pl.kernels {
+		if _, ok := catalog.NewestDKMSBuilding(k, c); ok {
+			continue
+		}
+		pl.errorf("zfs.version", fmt.Sprintf("no OpenZFS release zfs.version = %q allows builds on kernel %s", pl.s.ZFS.Version, k.Release),
+			"%s.", noneBuilds(k, c))
+	}
+}
+
+// noneBuilds explains that no release in the constraint builds on k.
+func noneBuilds(k catalog.KernelInfo, c version.Constraints) string {
+	msg := fmt.Sprintf("of the OpenZFS releases zfs.version allows, none builds with DKMS on kernel %s (Linux %s)", k.Release, k.Upstream)
+	if r, ok := catalog.NewestDKMSBuilding(k, nil); ok {
+		return msg + fmt.Sprintf(": widen zfs.version (OpenZFS %s builds there; set zfs.repo = %q or \"latest\") or boot a kernel it supports", r.Version, r.Branch())
+	}
+	return msg + ": no OpenZFS release known to zfsinstall builds there; boot a kernel OpenZFS supports (the distribution kernel or ELRepo kernel-lt)"
+}
+
+// allowsNewer reports whether c allows an OpenZFS release newer than every
+// one in the embedded table (one the table cannot judge).
+func allowsNewer(c version.Constraints) bool {
+	rs := catalog.Releases()
+	newest := rs[len(rs)-1].Version.Segments()
+	for _, v := range []string{
+		fmt.Sprintf("%d.%d.%d", newest[0], newest[1], newest[2]+1),
+		fmt.Sprintf("%d.%d.0", newest[0], newest[1]+1),
+		fmt.Sprintf("%d.0.0", newest[0]+1),
+	} {
+		if c.Check(version.Must(version.NewVersion(v))) {
+			return true
+		}
+	}
+	return false
+}
+
+// unameRFits refuses a zfs-dkms that requires kernel-uname-r on a host
+// where no installed kernel provides it: zfs-dkms 2.2.8 and 2.3.2 onwards
+// require it (rpm/generic/zfs-dkms.spec.in, commit 3b58dd5e1a, openzfs/zfs
+// #17265), ELRepo's kernels provide kernel-lt-uname-r or kernel-ml-uname-r
+// instead, so dnf would pull in a stock kernel-core nobody asked for, and
+// it would become the next boot.
+func (pl *planner) unameRFits(v string) error {
+	for _, ik := range pl.f.Kernel.Installed {
+		if providesUnameR(ik.Package) {
+			return nil
+		}
+	}
+	if !dkmsRequiresUnameR(v, pl.f.Available.Packages) {
+		return nil
+	}
+	return fmt.Errorf("zfs-dkms %s requires kernel-uname-r (OpenZFS 2.2.8 and 2.3.2 onwards, openzfs/zfs#17265), which only the distribution's kernel-core provides; no installed kernel provides it (ELRepo kernels provide kernel-lt-uname-r or kernel-ml-uname-r), so dnf would install a stock kernel-core nobody asked for and make it the next boot. "+
+		"Pin a release before the requirement (zfs.version = \"~> 2.2.0, < 2.2.8\" or \"< 2.3.2\" on 2.3), or install the distribution kernel deliberately first", backends.Short(v))
+}
+
+// providesUnameR reports whether a kernel's owning package provides
+// kernel-uname-r: the distribution's kernels do, ELRepo's do not.
+func providesUnameR(owner string) bool {
+	return !strings.HasPrefix(owner, "kernel-lt") && !strings.HasPrefix(owner, "kernel-ml")
+}
+
+// dkmsRequiresUnameR says whether zfs-dkms v requires kernel-uname-r: from
+// its metadata when the repositories were asked, else from the release
+// table (the spec at its tag).
+func dkmsRequiresUnameR(v string, offered []facts.Package) bool {
+	for _, p := range offered {
+		if p.Name == "zfs-dkms" && backends.SameVersion(p.Version, v) {
+			return slices.ContainsFunc(p.Requires, func(r string) bool { return strings.HasPrefix(r, "kernel-uname-r") })
+		}
+	}
+	r, ok := catalog.LookupRelease(v)
+	return ok && strings.Contains(r.DKMSKernelRequires, "kernel-uname-r")
 }
 
 // advisories refuses a pinned or resolved OpenZFS version with a known

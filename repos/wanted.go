@@ -159,3 +159,13 @@ func streamLess(a, b string) bool {
 	y, _ := strconv.Atoi(bn)
 	return x < y
 }
+
+// StreamSections are the two package sections of a spec's zfs.repo stream
+// ("default", "latest", "legacy", "2.2"): the DKMS one and its -kmod twin.
+func StreamSections(stream string) []string {
+	id := "zfs"
+	if stream != "" && stream != "default" {
+		id += "-" + stream
+	}
+	return []string{id, id + "-kmod"}
+}

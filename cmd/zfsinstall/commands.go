@@ -66,6 +66,9 @@ func loadSpec(e *env, c *common, must bool) (*spec.Spec, map[string]*hcl.File, b
 // gatherOptions maps the spec and flags to fact-gathering options.
 func gatherOptions(c *common, s *spec.Spec) gather.Options {
 	o := gather.Options{Kernel: c.kernel, DNFArgs: c.dnfArgs}
+	if s != nil {
+		o.Stream = s.ZFS.Repo
+	}
 	if o.Kernel == "" && s != nil {
 		switch s.Kernel.Target {
 		case "running", "all", "":
