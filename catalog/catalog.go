@@ -26,6 +26,9 @@ var releasesTSV []byte
 //go:embed data/advisories.tsv
 var advisoriesTSV []byte
 
+//go:embed data/advisory-ranges.tsv
+var advisoryRangesTSV []byte
+
 //go:embed data/module-params.tsv
 var moduleParamsTSV []byte
 
@@ -34,16 +37,17 @@ var splParamsTSV []byte
 
 // files are the raw data files, one field per file.
 type files struct {
-	kernels, releases, advisories, moduleParams, splParams []byte
+	kernels, releases, advisories, advisoryRanges, moduleParams, splParams []byte
 }
 
 // embedded are the data files built into the binary.
 var embedded = files{
-	kernels:      kernelsTSV,
-	releases:     releasesTSV,
-	advisories:   advisoriesTSV,
-	moduleParams: moduleParamsTSV,
-	splParams:    splParamsTSV,
+	kernels:        kernelsTSV,
+	releases:       releasesTSV,
+	advisories:     advisoriesTSV,
+	advisoryRanges: advisoryRangesTSV,
+	moduleParams:   moduleParamsTSV,
+	splParams:      splParamsTSV,
 }
 
 // tables holds the parsed data files. It is built once at init and never
@@ -79,6 +83,9 @@ func load(f files) (*tables, error) {
 	}
 	advs, err := parseAdvisories(f.advisories)
 	if err != nil {
+		return nil, err
+	}
+	if err := parseAdvisoryRanges(f.advisoryRanges, advs, rels); err != nil {
 		return nil, err
 	}
 	zfsParams, err := parseModuleParams("module-params.tsv", f.moduleParams)
