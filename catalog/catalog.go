@@ -29,6 +29,9 @@ var advisoriesTSV []byte
 //go:embed data/advisory-ranges.tsv
 var advisoryRangesTSV []byte
 
+//go:embed data/kernel-packages.tsv
+var kernelPackagesTSV []byte
+
 //go:embed data/module-params.tsv
 var moduleParamsTSV []byte
 
@@ -37,7 +40,7 @@ var splParamsTSV []byte
 
 // files are the raw data files, one field per file.
 type files struct {
-	kernels, releases, advisories, advisoryRanges, moduleParams, splParams []byte
+	kernels, releases, advisories, advisoryRanges, kernelPackages, moduleParams, splParams []byte
 }
 
 // embedded are the data files built into the binary.
@@ -46,6 +49,7 @@ var embedded = files{
 	releases:       releasesTSV,
 	advisories:     advisoriesTSV,
 	advisoryRanges: advisoryRangesTSV,
+	kernelPackages: kernelPackagesTSV,
 	moduleParams:   moduleParamsTSV,
 	splParams:      splParamsTSV,
 }
@@ -56,6 +60,7 @@ type tables struct {
 	el         elTable
 	releases   []Release
 	advisories []Advisory
+	kernelPkgs map[kernelPkgKey]kernelPkgRow
 	// moduleParams and splParams are sorted by name.
 	moduleParams, splParams []ModuleParam
 }
@@ -88,6 +93,10 @@ func load(f files) (*tables, error) {
 	if err := parseAdvisoryRanges(f.advisoryRanges, advs, rels); err != nil {
 		return nil, err
 	}
+	kernelPkgs, err := parseKernelPackages(f.kernelPackages)
+	if err != nil {
+		return nil, err
+	}
 	zfsParams, err := parseModuleParams("module-params.tsv", f.moduleParams)
 	if err != nil {
 		return nil, err
@@ -101,7 +110,7 @@ func load(f files) (*tables, error) {
 			return nil, fmt.Errorf("spl-params.tsv: %s is also in module-params.tsv; a parameter belongs to one module", p.Name)
 		}
 	}
-	return &tables{el: el, releases: rels, advisories: advs, moduleParams: zfsParams, splParams: splParams}, nil
+	return &tables{el: el, releases: rels, advisories: advs, kernelPkgs: kernelPkgs, moduleParams: zfsParams, splParams: splParams}, nil
 }
 
 // tsvRow is one data row of a TSV file and the line it came from.
