@@ -1,12 +1,15 @@
 // Package catalog is what zfsinstall knows about Enterprise Linux kernels and
-// OpenZFS releases: which EL minor a kernel belongs to, which kernels each
-// OpenZFS release builds on, which releases have known serious defects, and
-// which parameters the zfs (and spl) kernel modules document.
+// OpenZFS releases: which EL minor a kernel belongs to and which packages
+// each kernel flavor and variant comes in, which kernels each OpenZFS
+// release builds on, which releases have known serious defects (per branch,
+// with the fixing commits), which zfs-release package each distribution
+// release gets and which keys sign it, and which parameters the zfs (and
+// spl) kernel modules document.
 //
-// The knowledge lives in embedded data files under data/ (copied from the
-// project's shared data, each with its source in its header). They are parsed
-// once when the package is initialised; a malformed file panics there, since
-// it is a build defect, not a runtime condition.
+// The knowledge lives in embedded data files under data/, each with its
+// sources in its header. They are parsed once when the package is
+// initialised; a malformed file panics there, since it is a build defect, not
+// a runtime condition.
 package catalog
 
 import (
@@ -32,6 +35,12 @@ var advisoryRangesTSV []byte
 //go:embed data/kernel-packages.tsv
 var kernelPackagesTSV []byte
 
+//go:embed data/zfs-release.tsv
+var zfsReleaseTSV []byte
+
+//go:embed data/zfs-release-sections.tsv
+var zfsReleaseSectionsTSV []byte
+
 //go:embed data/module-params.tsv
 var moduleParamsTSV []byte
 
@@ -40,27 +49,32 @@ var splParamsTSV []byte
 
 // files are the raw data files, one field per file.
 type files struct {
-	kernels, releases, advisories, advisoryRanges, kernelPackages, moduleParams, splParams []byte
+	kernels, releases, advisories, advisoryRanges, kernelPackages []byte
+	zfsRelease, zfsReleaseSections                                []byte
+	moduleParams, splParams                                       []byte
 }
 
 // embedded are the data files built into the binary.
 var embedded = files{
-	kernels:        kernelsTSV,
-	releases:       releasesTSV,
-	advisories:     advisoriesTSV,
-	advisoryRanges: advisoryRangesTSV,
-	kernelPackages: kernelPackagesTSV,
-	moduleParams:   moduleParamsTSV,
-	splParams:      splParamsTSV,
+	kernels:            kernelsTSV,
+	releases:           releasesTSV,
+	advisories:         advisoriesTSV,
+	advisoryRanges:     advisoryRangesTSV,
+	kernelPackages:     kernelPackagesTSV,
+	zfsRelease:         zfsReleaseTSV,
+	zfsReleaseSections: zfsReleaseSectionsTSV,
+	moduleParams:       moduleParamsTSV,
+	splParams:          splParamsTSV,
 }
 
 // tables holds the parsed data files. It is built once at init and never
 // changed afterwards, so it is safe for concurrent readers.
 type tables struct {
-	el         elTable
-	releases   []Release
-	advisories []Advisory
-	kernelPkgs map[kernelPkgKey]kernelPkgRow
+	el          elTable
+	releases    []Release
+	advisories  []Advisory
+	kernelPkgs  map[kernelPkgKey]kernelPkgRow
+	zfsReleases []ZFSRelease
 	// moduleParams and splParams are sorted by name.
 	moduleParams, splParams []ModuleParam
 }
@@ -97,6 +111,10 @@ func load(f files) (*tables, error) {
 	if err != nil {
 		return nil, err
 	}
+	zfsReleases, err := parseZFSReleases(f.zfsRelease, f.zfsReleaseSections)
+	if err != nil {
+		return nil, err
+	}
 	zfsParams, err := parseModuleParams("module-params.tsv", f.moduleParams)
 	if err != nil {
 		return nil, err
@@ -110,7 +128,7 @@ func load(f files) (*tables, error) {
 			return nil, fmt.Errorf("spl-params.tsv: %s is also in module-params.tsv; a parameter belongs to one module", p.Name)
 		}
 	}
-	return &tables{el: el, releases: rels, advisories: advs, kernelPkgs: kernelPkgs, moduleParams: zfsParams, splParams: splParams}, nil
+	return &tables{el: el, releases: rels, advisories: advs, kernelPkgs: kernelPkgs, zfsReleases: zfsReleases, moduleParams: zfsParams, splParams: splParams}, nil
 }
 
 // tsvRow is one data row of a TSV file and the line it came from.
