@@ -41,6 +41,9 @@ var zfsReleaseTSV []byte
 //go:embed data/zfs-release-sections.tsv
 var zfsReleaseSectionsTSV []byte
 
+//go:embed data/epel.tsv
+var epelTSV []byte
+
 //go:embed data/module-params.tsv
 var moduleParamsTSV []byte
 
@@ -50,7 +53,7 @@ var splParamsTSV []byte
 // files are the raw data files, one field per file.
 type files struct {
 	kernels, releases, advisories, advisoryRanges, kernelPackages []byte
-	zfsRelease, zfsReleaseSections                                []byte
+	zfsRelease, zfsReleaseSections, epel                          []byte
 	moduleParams, splParams                                       []byte
 }
 
@@ -63,6 +66,7 @@ var embedded = files{
 	kernelPackages:     kernelPackagesTSV,
 	zfsRelease:         zfsReleaseTSV,
 	zfsReleaseSections: zfsReleaseSectionsTSV,
+	epel:               epelTSV,
 	moduleParams:       moduleParamsTSV,
 	splParams:          splParamsTSV,
 }
@@ -75,6 +79,7 @@ type tables struct {
 	advisories  []Advisory
 	kernelPkgs  map[kernelPkgKey]kernelPkgRow
 	zfsReleases []ZFSRelease
+	epel        []EPEL
 	// moduleParams and splParams are sorted by name.
 	moduleParams, splParams []ModuleParam
 }
@@ -115,6 +120,10 @@ func load(f files) (*tables, error) {
 	if err != nil {
 		return nil, err
 	}
+	epel, err := parseEPEL(f.epel)
+	if err != nil {
+		return nil, err
+	}
 	zfsParams, err := parseModuleParams("module-params.tsv", f.moduleParams)
 	if err != nil {
 		return nil, err
@@ -128,7 +137,7 @@ func load(f files) (*tables, error) {
 			return nil, fmt.Errorf("spl-params.tsv: %s is also in module-params.tsv; a parameter belongs to one module", p.Name)
 		}
 	}
-	return &tables{el: el, releases: rels, advisories: advs, kernelPkgs: kernelPkgs, zfsReleases: zfsReleases, moduleParams: zfsParams, splParams: splParams}, nil
+	return &tables{el: el, releases: rels, advisories: advs, kernelPkgs: kernelPkgs, zfsReleases: zfsReleases, epel: epel, moduleParams: zfsParams, splParams: splParams}, nil
 }
 
 // tsvRow is one data row of a TSV file and the line it came from.
