@@ -44,6 +44,9 @@ var zfsReleaseSectionsTSV []byte
 //go:embed data/epel.tsv
 var epelTSV []byte
 
+//go:embed data/libraries.tsv
+var librariesTSV []byte
+
 //go:embed data/module-params.tsv
 var moduleParamsTSV []byte
 
@@ -53,7 +56,7 @@ var splParamsTSV []byte
 // files are the raw data files, one field per file.
 type files struct {
 	kernels, releases, advisories, advisoryRanges, kernelPackages []byte
-	zfsRelease, zfsReleaseSections, epel                          []byte
+	zfsRelease, zfsReleaseSections, epel, libraries               []byte
 	moduleParams, splParams                                       []byte
 }
 
@@ -67,6 +70,7 @@ var embedded = files{
 	zfsRelease:         zfsReleaseTSV,
 	zfsReleaseSections: zfsReleaseSectionsTSV,
 	epel:               epelTSV,
+	libraries:          librariesTSV,
 	moduleParams:       moduleParamsTSV,
 	splParams:          splParamsTSV,
 }
@@ -80,6 +84,7 @@ type tables struct {
 	kernelPkgs  map[kernelPkgKey]kernelPkgRow
 	zfsReleases []ZFSRelease
 	epel        []EPEL
+	libraries   []LibraryPackages
 	// moduleParams and splParams are sorted by name.
 	moduleParams, splParams []ModuleParam
 }
@@ -124,6 +129,10 @@ func load(f files) (*tables, error) {
 	if err != nil {
 		return nil, err
 	}
+	libraries, err := parseLibraries(f.libraries, rels)
+	if err != nil {
+		return nil, err
+	}
 	zfsParams, err := parseModuleParams("module-params.tsv", f.moduleParams)
 	if err != nil {
 		return nil, err
@@ -137,7 +146,7 @@ func load(f files) (*tables, error) {
 			return nil, fmt.Errorf("spl-params.tsv: %s is also in module-params.tsv; a parameter belongs to one module", p.Name)
 		}
 	}
-	return &tables{el: el, releases: rels, advisories: advs, kernelPkgs: kernelPkgs, zfsReleases: zfsReleases, epel: epel, moduleParams: zfsParams, splParams: splParams}, nil
+	return &tables{el: el, releases: rels, advisories: advs, kernelPkgs: kernelPkgs, zfsReleases: zfsReleases, epel: epel, libraries: libraries, moduleParams: zfsParams, splParams: splParams}, nil
 }
 
 // tsvRow is one data row of a TSV file and the line it came from.
