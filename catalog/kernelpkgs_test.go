@@ -21,8 +21,12 @@ func TestKernelPackageFunctions(t *testing.T) {
 			"kernel-devel-5.14.0-427.13.1.el9_4.x86_64", "kernel-devel-matched-5.14.0-427.13.1.el9_4.x86_64",
 			"kernel-uname-r", true, true}},
 		"el9 rt-debug (was kernel-devel)": {"5.14.0-427.13.1.el9_4.x86_64+rt-debug", "", pkgs{
+			"kernel-rt-debug-core", "kernel-rt-debug-devel", "",
+			"kernel-rt-debug-devel-5.14.0-427.13.1.el9_4.x86_64", "",
+			"kernel-uname-r", true, true}},
+		"el10 rt-debug has devel-matched": {"6.12.0-55.9.1.el10_0.x86_64+rt-debug", "", pkgs{
 			"kernel-rt-debug-core", "kernel-rt-debug-devel", "kernel-rt-debug-devel-matched",
-			"kernel-rt-debug-devel-5.14.0-427.13.1.el9_4.x86_64", "kernel-rt-debug-devel-matched-5.14.0-427.13.1.el9_4.x86_64",
+			"kernel-rt-debug-devel-6.12.0-55.9.1.el10_0.x86_64", "kernel-rt-debug-devel-matched-6.12.0-55.9.1.el10_0.x86_64",
 			"kernel-uname-r", true, true}},
 		"el9 64k-debug (was kernel-devel)": {"5.14.0-427.13.1.el9_4.aarch64+64k-debug", "", pkgs{
 			"kernel-64k-debug-core", "kernel-64k-debug-devel", "kernel-64k-debug-devel-matched",
