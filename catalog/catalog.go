@@ -1,12 +1,15 @@
 // Package catalog is what zfsinstall knows about Enterprise Linux kernels and
-// OpenZFS releases: which EL minor a kernel belongs to, which kernels each
-// OpenZFS release builds on, which releases have known serious defects, and
-// which parameters the zfs (and spl) kernel modules document.
+// OpenZFS releases: which EL minor a kernel belongs to and which packages
+// each kernel flavor and variant comes in, which kernels each OpenZFS
+// release builds on, which releases have known serious defects (per branch,
+// with the fixing commits), which zfs-release package each distribution
+// release gets and which keys sign it, and which parameters the zfs (and
+// spl) kernel modules document.
 //
-// The knowledge lives in embedded data files under data/ (copied from the
-// project's shared data, each with its source in its header). They are parsed
-// once when the package is initialised; a malformed file panics there, since
-// it is a build defect, not a runtime condition.
+// The knowledge lives in embedded data files under data/, each with its
+// sources in its header. They are parsed once when the package is
+// initialised; a malformed file panics there, since it is a build defect, not
+// a runtime condition.
 package catalog
 
 import (
@@ -26,6 +29,24 @@ var releasesTSV []byte
 //go:embed data/advisories.tsv
 var advisoriesTSV []byte
 
+//go:embed data/advisory-ranges.tsv
+var advisoryRangesTSV []byte
+
+//go:embed data/kernel-packages.tsv
+var kernelPackagesTSV []byte
+
+//go:embed data/zfs-release.tsv
+var zfsReleaseTSV []byte
+
+//go:embed data/zfs-release-sections.tsv
+var zfsReleaseSectionsTSV []byte
+
+//go:embed data/epel.tsv
+var epelTSV []byte
+
+//go:embed data/libraries.tsv
+var librariesTSV []byte
+
 //go:embed data/module-params.tsv
 var moduleParamsTSV []byte
 
@@ -37,26 +58,38 @@ var dkmsBreaksTSV []byte
 
 // files are the raw data files, one field per file.
 type files struct {
-	kernels, releases, advisories, moduleParams, splParams []byte
-	dkmsBreaks                                             []byte
+	kernels, releases, advisories, advisoryRanges, kernelPackages []byte
+	zfsRelease, zfsReleaseSections, epel, libraries               []byte
+	moduleParams, splParams                                       []byte
+	dkmsBreaks                                                    []byte
 }
 
 // embedded are the data files built into the binary.
 var embedded = files{
-	kernels:      kernelsTSV,
-	releases:     releasesTSV,
-	advisories:   advisoriesTSV,
-	moduleParams: moduleParamsTSV,
-	splParams:    splParamsTSV,
-	dkmsBreaks:   dkmsBreaksTSV,
+	kernels:            kernelsTSV,
+	releases:           releasesTSV,
+	advisories:         advisoriesTSV,
+	advisoryRanges:     advisoryRangesTSV,
+	kernelPackages:     kernelPackagesTSV,
+	zfsRelease:         zfsReleaseTSV,
+	zfsReleaseSections: zfsReleaseSectionsTSV,
+	epel:               epelTSV,
+	libraries:          librariesTSV,
+	moduleParams:       moduleParamsTSV,
+	splParams:          splParamsTSV,
+	dkmsBreaks:         dkmsBreaksTSV,
 }
 
 // tables holds the parsed data files. It is built once at init and never
 // changed afterwards, so it is safe for concurrent readers.
 type tables struct {
-	el         elTable
-	releases   []Release
-	advisories []Advisory
+	el          elTable
+	releases    []Release
+	advisories  []Advisory
+	kernelPkgs  map[kernelPkgKey]kernelPkgRow
+	zfsReleases []ZFSRelease
+	epel        []EPEL
+	libraries   []LibraryPackages
 	// moduleParams and splParams are sorted by name.
 	moduleParams, splParams []ModuleParam
 	dkmsBreaks              []BuildBreak
@@ -87,6 +120,25 @@ func load(f files) (*tables, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := parseAdvisoryRanges(f.advisoryRanges, advs, rels); err != nil {
+		return nil, err
+	}
+	kernelPkgs, err := parseKernelPackages(f.kernelPackages)
+	if err != nil {
+		return nil, err
+	}
+	zfsReleases, err := parseZFSReleases(f.zfsRelease, f.zfsReleaseSections)
+	if err != nil {
+		return nil, err
+	}
+	epel, err := parseEPEL(f.epel)
+	if err != nil {
+		return nil, err
+	}
+	libraries, err := parseLibraries(f.libraries, rels)
+	if err != nil {
+		return nil, err
+	}
 	zfsParams, err := parseModuleParams("module-params.tsv", f.moduleParams)
 	if err != nil {
 		return nil, err
@@ -104,7 +156,7 @@ func load(f files) (*tables, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &tables{el: el, releases: rels, advisories: advs, moduleParams: zfsParams, splParams: splParams, dkmsBreaks: breaks}, nil
+	return &tables{el: el, releases: rels, advisories: advs, kernelPkgs: kernelPkgs, zfsReleases: zfsReleases, epel: epel, libraries: libraries, moduleParams: zfsParams, splParams: splParams, dkmsBreaks: breaks}, nil
 }
 
 // tsvRow is one data row of a TSV file and the line it came from.

@@ -58,12 +58,24 @@ type KernelInfo struct {
 }
 
 // elRepoLTSeries are the upstream series ELRepo has shipped as kernel-lt, per
-// EL major (elrepo/kernel: kernel-lt/el7 4.4, 5.4, 6.1; kernel-lt/el8 5.4,
-// 5.15, 6.1; kernel-lt/el9 6.1; no kernel-lt for el10). Only used to guess
-// lt from ml when the owning package is unknown.
+// EL major, from the history of github.com/elrepo/kernel (which starts on
+// 2023-10-08; the commits named are in that repository):
+//   - EL7: 5.4 (kernel-lt/el7/kernel-lt-5.4.spec from 786609ba79, 2023-10-12,
+//     last updated to 5.4.278 in 87ad5bb37f, 2024-06-16), then 6.1 (a3b8d0a217,
+//     "kernel-lt: 6.1 for el7 added", 2025-12-08). 4.4 was EL7's kernel-lt
+//     before 5.4; that predates the repository, so it is kept unconfirmed.
+//   - EL8: 5.4 (238d060cbb, 2023-10-09) until 5.15 replaced it (4e0151b3e4,
+//     "update from 5.4.302 to 5.15.199", 2026-02-07). A 6.1 kernel-lt for EL8
+//     was added (ca95c7c3e5, 2025-12-11) and reverted the day 5.15 came
+//     (39881d1f31), so 6.1 is not an EL8 kernel-lt series.
+//   - EL9: 6.1 (kernel-lt/el9/kernel-lt-6.1.spec, b91df4d9da, 2023-10-09).
+//   - EL10: no kernel-lt; ELRepo ships only kernel-ml there (fe35a69ee8,
+//     2025-06-03).
+//
+// Only used to guess lt from ml when the owning package is unknown.
 var elRepoLTSeries = map[int][]string{
 	7: {"4.4", "5.4", "6.1"},
-	8: {"5.4", "5.15", "6.1"},
+	8: {"5.4", "5.15"},
 	9: {"6.1"},
 }
 

@@ -268,3 +268,24 @@ func TestParseReleasesMalformed(t *testing.T) {
 		t.Errorf("parseReleases(good row) = %v", err)
 	}
 }
+
+// TestReleasesHaveNoGaps checks that releases.tsv starts at 0.8.0 (its
+// header says why) and that every branch runs from X.Y.0 without a missing
+// patch release, so a tag left out when the table is updated is caught.
+func TestReleasesHaveNoGaps(t *testing.T) {
+	rs := Releases()
+	if got := rs[0].Version.String(); got != "0.8.0" {
+		t.Errorf("first release is %s, want 0.8.0 (the first tag whose META has Linux-Minimum/Maximum)", got)
+	}
+	next := map[string]int{} // branch -> next patch number expected
+	for _, r := range rs {
+		if r.Kind != KindRelease {
+			continue
+		}
+		b, patch := r.Branch(), r.Version.Segments()[2]
+		if patch != next[b] {
+			t.Errorf("branch %s: release %s follows %s.%d", b, r.Version, b, next[b]-1)
+		}
+		next[b] = patch + 1
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/cavaliergopher/rpm"
+	"github.com/zfsinstall/zfsinstall/catalog"
 	"github.com/zfsinstall/zfsinstall/facts"
 
 	//lint:ignore SA1019 cavaliergopher/rpm's GPGCheck takes an openpgp.KeyRing from this package.
@@ -123,36 +124,38 @@ func entities(keys []Key) (openpgp.EntityList, error) {
 }
 
 // KeyFor returns the key that signs the OpenZFS packages for d, the one
-// to import with `rpm --import` before installing from zfs.repo: EL7 and
-// EL8 use RPM-GPG-KEY-openzfs-2013, EL9 and EL10 RPM-GPG-KEY-openzfs-2022,
-// Fedora 37 and later RPM-GPG-KEY-openzfs-2022 (zfs-release links every
-// RPM-GPG-KEY-openzfs-fedora-NN to it) and older Fedora 2013. Fedora's
-// zfs-release packages themselves are signed with either key (2-5 and 2-6
-// for fc38 to fc41 with 2013), so VerifyRelease accepts both on Fedora and
-// reports which one signed.
+// to import with `rpm --import` before installing from zfs.repo: the key
+// zfs.repo's gpgkey= link for d points at, from the catalog's zfs-release
+// table (EL7 and EL8 RPM-GPG-KEY-openzfs-2013, EL9 and EL10 -2022, Fedora 37
+// and later -2022, older Fedora -2013). A Fedora release newer than the
+// table takes the newest row's key.
 func KeyFor(d facts.Distro) (Key, error) {
 	if err := supported(d); err != nil {
 		return Key{}, err
 	}
-	if (d.Family == "el" && d.Major >= 9) || (d.Family == "fedora" && d.Major >= 37) {
-		return pinnedKey(Key2022), nil
+	name, _, ok := catalog.ZFSReleaseKeys(string(d.Family), d.Major)
+	if !ok {
+		return Key{}, fmt.Errorf("the catalog names no OpenZFS signing key for %s", hostLabel(d))
 	}
-	return pinnedKey(Key2013), nil
+	return pinnedKey(name), nil
 }
 
 // acceptedKeys returns the pinned keys a zfs-release package for d may be
-// signed with: KeyFor(d) on EL, either key on Fedora (KeyFor's first).
+// signed with, KeyFor's first: the keys the published zfs-release packages
+// for d's release were signed with (catalog zfs-release table, checked
+// against every real package). Fedora 38 to 41 have packages signed with
+// either key (2-5 and 2-6 with 2013); EL7/EL8 only 2013, EL9/EL10 and
+// Fedora 42 and later only 2022.
 func acceptedKeys(d facts.Distro) ([]Key, error) {
 	k, err := KeyFor(d)
 	if err != nil {
 		return nil, err
 	}
+	_, names, _ := catalog.ZFSReleaseKeys(string(d.Family), d.Major)
 	keys := []Key{k}
-	if d.Family == "fedora" {
-		for _, p := range pinned {
-			if p.Name != k.Name {
-				keys = append(keys, p)
-			}
+	for _, name := range names {
+		if name != k.Name {
+			keys = append(keys, pinnedKey(name))
 		}
 	}
 	return keys, nil

@@ -67,6 +67,9 @@ func TestKeyFor(t *testing.T) {
 		"Fedora 36": {d: distro(t, "fc36"), want: Key2013},
 		"Fedora 37": {d: distro(t, "fc37"), want: Key2022},
 		"Fedora 43": {d: distro(t, "fc43"), want: Key2022},
+		"Fedora 44": {d: distro(t, "fc44"), want: Key2022},
+		"Fedora 38": {d: distro(t, "fc38"), want: Key2022}, // its zfs-release 2-5 is signed with 2013, its packages with 2022
+		"Fedora 45": {d: distro(t, "fc45"), want: Key2022}, // newer than the table: the newest row's key
 		"EL6": {d: facts.Distro{ID: "centos", VersionID: "6.10", Name: "CentOS release 6.10 (Final)", Family: "el", Major: 6},
 			wantErr: "this host runs CentOS release 6.10 (Final), which zfsinstall does not support: it supports Enterprise Linux 7 to 10 (RHEL, Rocky, AlmaLinux, Oracle Linux, CentOS) and Fedora"},
 		"Debian": {d: facts.Distro{ID: "debian", VersionID: "12", Major: 12},
@@ -115,9 +118,14 @@ func TestReleaseURL(t *testing.T) {
 		"el8":  {want: "https://zfsonlinux.org/epel/zfs-release-3-0.el8.noarch.rpm"},
 		"el9":  {want: "https://zfsonlinux.org/epel/zfs-release-3-0.el9.noarch.rpm"},
 		"el10": {want: "https://zfsonlinux.org/epel/zfs-release-3-0.el10.noarch.rpm"},
-		"fc41": {want: "https://zfsonlinux.org/fedora/zfs-release-3-0.fc41.noarch.rpm"},
-		"fc43": {want: "https://zfsonlinux.org/fedora/zfs-release-3-0.fc43.noarch.rpm"},
-		"fc40": {wantErr: "zfs-release 3-0 is published for Fedora 41 and later, not Fedora 40: download the zfs-release package for Fedora 40 from https://zfsonlinux.org/fedora/ and set release_rpm to its local path"},
+		"fc41": {want: "https://zfsonlinux.org/fedora/zfs-release-3-0.fc41.noarch.rpm"}, // 3-1 is not built for fc41
+		"fc42": {want: "https://zfsonlinux.org/fedora/zfs-release-3-1.fc42.noarch.rpm"},
+		"fc43": {want: "https://zfsonlinux.org/fedora/zfs-release-3-1.fc43.noarch.rpm"},
+		"fc44": {want: "https://zfsonlinux.org/fedora/zfs-release-3-1.fc44.noarch.rpm"}, // 3-0 is not built for fc44
+		"fc40": {want: "https://zfsonlinux.org/fedora/zfs-release-2-8.fc40.noarch.rpm"}, // end of life: the last one published
+		"fc35": {want: "https://zfsonlinux.org/fedora/zfs-release-2-3.fc35.noarch.rpm"},
+		"fc45": {wantErr: "OpenZFS publishes no zfs-release package for Fedora 45 (zfsinstall knows packages for Fedora 35, 36, 37, 38, 39, 40, 41, 42, 43, 44): download the zfs-release package for Fedora 45 from https://zfsonlinux.org/fedora/ and set release_rpm to its local path"},
+		"fc34": {wantErr: "OpenZFS publishes no zfs-release package for Fedora 34 (zfsinstall knows packages for Fedora 35, 36, 37, 38, 39, 40, 41, 42, 43, 44): download the zfs-release package for Fedora 34 from https://zfsonlinux.org/fedora/ and set release_rpm to its local path"},
 		"el11": {wantErr: "this host runs rocky, which zfsinstall does not support: it supports Enterprise Linux 7 to 10 (RHEL, Rocky, AlmaLinux, Oracle Linux, CentOS) and Fedora"},
 	}
 	for name, tt := range tests {
@@ -128,6 +136,38 @@ func TestReleaseURL(t *testing.T) {
 			}
 			if got != tt.want {
 				t.Errorf("ReleaseURL = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestAcceptedKeys checks which pinned keys a zfs-release package may be
+// signed with: the keys the published packages for that release carry
+// (catalog zfs-release table), KeyFor's first.
+func TestAcceptedKeys(t *testing.T) {
+	tests := map[string][]string{
+		"el7":  {Key2013},
+		"el8":  {Key2013},
+		"el9":  {Key2022},
+		"el10": {Key2022},
+		"fc36": {Key2013},
+		"fc38": {Key2022, Key2013}, // zfs-release 2-5.fc38 is signed with 2013
+		"fc41": {Key2022, Key2013}, // 2-6.fc41 with 2013
+		"fc42": {Key2022},
+		"fc44": {Key2022},
+	}
+	for name, want := range tests {
+		t.Run(name, func(t *testing.T) {
+			keys, err := acceptedKeys(distro(t, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, k := range keys {
+				got = append(got, k.Name)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("acceptedKeys (-want +got):\n%s", diff)
 			}
 		})
 	}

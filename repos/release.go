@@ -11,9 +11,11 @@ import (
 	"fmt"
 	"hash"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/cavaliergopher/rpm"
+	"github.com/zfsinstall/zfsinstall/catalog"
 	"github.com/zfsinstall/zfsinstall/facts"
 
 	//lint:ignore SA1019 cavaliergopher/rpm's GPGCheck takes an openpgp.KeyRing from this package.
@@ -22,32 +24,45 @@ import (
 	"golang.org/x/crypto/openpgp/packet"
 )
 
-// ReleaseURL returns where the zfs-release package for d is published:
-// zfs-release-2-3.el7 for EL7, zfs-release-3-0.elN for EL8 to EL10 and
-// zfs-release-3-0.fcN for Fedora 41 and later (3-0 is not built for older
-// Fedora). The dist tag comes from the major release, not from d.DistTag,
-// which on some hosts carries a minor (".el8_10").
+// ReleaseURL returns where the zfs-release package for d is published,
+// from the catalog's zfs-release table: zfs-release-2-3.el7 for EL7,
+// zfs-release-3-0.elN for EL8 to EL10, zfs-release-3-1.fcN for Fedora 42 to
+// 44 and 3-0.fc41 for Fedora 41 (3-1 is not built for it), and the last
+// package published for an end-of-life Fedora. The dist tag comes from the
+// major release, not from d.DistTag, which on some hosts carries a minor
+// (".el8_10").
 func ReleaseURL(d facts.Distro) (string, error) {
 	if err := supported(d); err != nil {
 		return "", err
 	}
-	switch {
-	case d.Family == "el" && d.Major == 7:
-		return releaseSite(d) + "zfs-release-2-3.el7.noarch.rpm", nil
-	case d.Family == "el":
-		return fmt.Sprintf("%szfs-release-3-0.el%d.noarch.rpm", releaseSite(d), d.Major), nil
-	case d.Major >= 41:
-		return fmt.Sprintf("%szfs-release-3-0.fc%d.noarch.rpm", releaseSite(d), d.Major), nil
+	if r, ok := catalog.LookupZFSRelease(string(d.Family), d.Major); ok {
+		return r.URL, nil
 	}
-	return "", fmt.Errorf("zfs-release 3-0 is published for Fedora 41 and later, not Fedora %d: download the zfs-release package for Fedora %d from %s and set release_rpm to its local path", d.Major, d.Major, releaseSite(d))
+	var have []string
+	for _, r := range catalog.ZFSReleases() {
+		if r.Family == string(d.Family) {
+			have = append(have, strconv.Itoa(r.Major))
+		}
+	}
+	return "", fmt.Errorf("OpenZFS publishes no zfs-release package for %s (zfsinstall knows packages for %s %s): download the zfs-release package for %s from %s and set release_rpm to its local path",
+		hostLabel(d), familyLabel(d), strings.Join(have, ", "), hostLabel(d), releaseSite(d))
 }
 
-// releaseSite is the directory OpenZFS publishes d's release packages in.
+// releaseSite is the directory OpenZFS publishes d's release packages in,
+// from the catalog's zfs-release table.
 func releaseSite(d facts.Distro) string {
-	if d.Family == "fedora" {
-		return "https://zfsonlinux.org/fedora/"
+	if site := catalog.ZFSReleaseSite(string(d.Family)); site != "" {
+		return site
 	}
-	return "https://zfsonlinux.org/epel/"
+	return "https://zfsonlinux.org/"
+}
+
+// familyLabel names d's family for a list of majors: "EL", "Fedora".
+func familyLabel(d facts.Distro) string {
+	if d.Family == "fedora" {
+		return "Fedora"
+	}
+	return "EL"
 }
 
 // ReleaseInfo describes a verified zfs-release package.

@@ -191,7 +191,7 @@ func TestVerifyReleaseRefusals(t *testing.T) {
 		},
 		"fc41 package on fc42": {
 			data: pkg("zfs-release-3-0.fc41.noarch.rpm"), host: "fc42",
-			want: "zfs-release-3-0.fc41.noarch.rpm is built for Fedora 41 (.fc41) but this host is Fedora 42 (.fc42): refusing; install https://zfsonlinux.org/fedora/zfs-release-3-0.fc42.noarch.rpm instead",
+			want: "zfs-release-3-0.fc41.noarch.rpm is built for Fedora 41 (.fc41) but this host is Fedora 42 (.fc42): refusing; install https://zfsonlinux.org/fedora/zfs-release-3-1.fc42.noarch.rpm instead",
 		},
 		"source package": {
 			data: pkg("zfs-release-3-0.el9.src.rpm"), host: "el9",
@@ -203,7 +203,7 @@ func TestVerifyReleaseRefusals(t *testing.T) {
 		},
 		"retired 1.x on fedora": {
 			data: pkg("zfs-release.fc36.noarch.rpm"), host: "fc36",
-			want: "zfs-release-1-5.fc36.noarch.rpm is from the retired zfs-release 1.x series (old key file RPM-GPG-KEY-zfsonlinux; on EL its repos are pinned to one minor release): refusing; install a zfs-release package from https://zfsonlinux.org/fedora/ instead",
+			want: "zfs-release-1-5.fc36.noarch.rpm is from the retired zfs-release 1.x series (old key file RPM-GPG-KEY-zfsonlinux; on EL its repos are pinned to one minor release): refusing; install https://zfsonlinux.org/fedora/zfs-release-2-3.fc36.noarch.rpm instead",
 		},
 		"distribution-neutral": {
 			data: pkg("zfs-release-el-2-1.noarch.rpm"), host: "el8",
