@@ -28,7 +28,8 @@ type execRec struct {
 	// Then are the paths of the later execs of the same process.
 	Then []string
 	// Direct says the process was started by the traced command itself (zfsinstall or the
-	// by-hand script), not by one of its children (dnf's scriptlets, a dkms shell script).
+	// by-hand script, also through its subshells), not by a program it ran (dnf's
+	// scriptlets and signature checks, the dkms script's tools).
 	Direct bool
 }
 
@@ -122,9 +123,18 @@ func parseStrace(r io.Reader) (trace, error) {
 		return t, fmt.Errorf("no execve in the trace")
 	}
 	// Parents are known only at the end: a vfork parent's clone returns after the child's
-	// execve, so strace may print the child's execve first.
+	// execve, so strace may print the child's execve first. A process is direct when the root
+	// started it, itself or through forks that ran no program (a script's pipelines and
+	// command substitutions).
 	for i := range t.Execs {
-		t.Execs[i].Direct = parent[proc(t.Execs[i].PID)] == root
+		p, ok := parent[proc(t.Execs[i].PID)]
+		for ok && p != root {
+			if _, ran := byProc[p]; ran {
+				break
+			}
+			p, ok = parent[p]
+		}
+		t.Execs[i].Direct = ok && p == root
 	}
 	for _, c := range children {
 		if _, ran := byProc[c]; !ran {

@@ -114,7 +114,8 @@ func TestFmtTimes(t *testing.T) {
 // Go threads (CLONE_THREAD), Go's pidfd probe (a fork that runs nothing), vfork+execve of
 // rpm, uname and chroot (uname's execve printed before its parent's clone returned, as
 // happens with vfork), chroot exec'ing the dkms script, the script's subshells, one of which
-// runs sed.
+// runs sed; then, as a shell script's pipeline would, a fork of the root whose own fork runs grep
+// (direct: started through the root's subshell, not by a program).
 const planTrace = `16703 execve("/usr/local/sbin/zfsinstall", ["zfsinstall", "plan", "--root", "/r"], 0x7ffd /* 5 vars */) = 0
 16703 clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, child_tid=0x7f0, parent_tid=0x7f0, exit_signal=0, stack=0x7f0, stack_size=0x7fff80, tls=0x7f0} => {parent_tid=[16708]}, 88) = 16708
 16708 clone(child_stack=NULL, flags=CLONE_VM|CLONE_PIDFD|CLONE_VFORK, parent_tid=[14]) = 16710
@@ -128,6 +129,9 @@ const planTrace = `16703 execve("/usr/local/sbin/zfsinstall", ["zfsinstall", "pl
 16714 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x2483a690) = 16715
 16714 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x2483a690) = 16716
 16716 execve("/bin/sed", ["sed", "-n", "s/\"x\"/y/p"], 0x7ffe /* 5 vars */) = 0
+16703 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x2483a690) = 16730
+16730 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x2483a690) = 16731
+16731 execve("/bin/grep", ["grep", "kernel"], 0x7ffe /* 5 vars */) = 0
 `
 
 func TestParseStrace(t *testing.T) {
@@ -142,13 +146,14 @@ func TestParseStrace(t *testing.T) {
 			{PID: 16712, Path: "/usr/bin/uname", Argv: []string{"uname", "-r"}, Direct: true},
 			{PID: 16714, Path: "/usr/sbin/chroot", Argv: []string{"chroot", "/r", "dkms", "status", "-m", "zfs"}, Then: []string{"/usr/sbin/dkms"}, Direct: true},
 			{PID: 16716, Path: "/bin/sed", Argv: []string{"sed", "-n", `s/"x"/y/p`}},
+			{PID: 16731, Path: "/bin/grep", Argv: []string{"grep", "kernel"}, Direct: true},
 		},
-		Forks: 2, // Go's pidfd probe 16710 and the subshell 16715
+		Forks: 3, // Go's pidfd probe 16710, the dkms script's subshell 16715, the root's 16730
 	}
 	if diff := cmp.Diff(want, got, cmp.AllowUnexported(trace{})); diff != "" {
 		t.Errorf("parseStrace (-want +got):\n%s", diff)
 	}
-	if s, want := got.summaryLine(), "4 processes: chroot>dkms 1, rpm 1, sed 1 (0 direct), uname 1; 2 more forked that ran no program"; s != want {
+	if s, want := got.summaryLine(), "5 processes: chroot>dkms 1, grep 1, rpm 1, sed 1 (0 direct), uname 1; 3 more forked that ran no program"; s != want {
 		t.Errorf("summaryLine = %q, want %q", s, want)
 	}
 	if planProcsMet(got) {
