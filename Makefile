@@ -4,7 +4,7 @@ BIN     ?= bin/zfsinstall
 # Debian packages the real package-manager test bed needs (see TESTBED notes in README).
 DEB_PKGS = dnf dnf-plugins-core rpm createrepo-c gnupg busybox-static kmod binutils xz-utils rpm2cpio systemd
 
-.PHONY: help build test unit integration demo deps fmt vet bench clean
+.PHONY: help build test unit integration demo deps fmt vet bench bench-go clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -40,7 +40,14 @@ vet: ## gofmt, go mod tidy -diff, go vet and staticcheck
 	@test -x bin/staticcheck || GOBIN=$(CURDIR)/bin $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	bin/staticcheck ./...
 
-bench: ## benchmarks (planning speed, kernel classification)
+# make bench N=20 N_APPLY=4 (pairs per figure); BENCH_ARGS for more (go run ./bench/cmd/zibench -h).
+N ?= 20
+N_APPLY ?= 4
+bench: build ## zfsinstall beside its floors on the real test bed: plan, start-up, apply, processes (root; bench/README.md)
+	@$(MAKE) --no-print-directory deps DEB_PKGS="$(DEB_PKGS) strace"
+	$(GO) run ./bench/cmd/zibench -zfsinstall $(BIN) -go $(GO) -n $(N) -n-apply $(N_APPLY) $(BENCH_ARGS)
+
+bench-go: ## Go micro-benchmarks (planning speed, kernel classification)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 demo: deps build ## build the test bed and show plan, apply, plan, verify on an ELRepo kernel-lt EL9 host
