@@ -47,7 +47,7 @@ func liveHost(t *testing.T) *hosttest.Fixture {
 	})
 	h.On("zpool list -H -o name", hosttest.FixtureResult{}) // no pool imported
 	h.On("uname -r", hosttest.FixtureResult{Stdout: kver + "\n"})
-	h.On("modinfo -k "+kver+" -F version zfs", hosttest.FixtureResult{Stdout: "2.2.7-1\n"})
+	h.On("modinfo -k "+kver+" zfs", hosttest.FixtureResult{Stdout: "filename:       /lib/modules/" + kver + "/weak-updates/zfs/zfs.ko\nversion:        2.2.7-1\nvermagic:       5.14.0-427.13.1.el9_4.x86_64 SMP preempt mod_unload modversions\n"})
 	h.Handle("systemctl enable ", func(c host.Cmd) hosttest.FixtureResult { // fake systemctl
 		unit := c.Argv[len(c.Argv)-1]
 		link := h.Path("/etc/systemd/system/zfs.target.wants/" + unit)
@@ -108,7 +108,7 @@ func TestApplyLiveHost(t *testing.T) {
 
 		"rpm -q --qf " + pkgmgr.QueryFormat + " zfs", // module step: verify
 		"rpm -q --qf " + pkgmgr.QueryFormat + " zfs", // final module verification: userland version
-		"modinfo -k " + kver + " -F version zfs",
+		"modinfo -k " + kver + " zfs",
 	}
 	if diff := cmp.Diff(wantCalls, h.CallKeys()); diff != "" {
 		t.Errorf("commands run (-want +got):\n%s", diff)

@@ -55,26 +55,65 @@ func Other(b Backend) string {
 	return "kmod-zfs"
 }
 
-// ModinfoArgs asks modinfo for the version of the zfs module on disk for kver.
+// ModinfoArgs asks modinfo about the zfs module it resolves for kver.
 func ModinfoArgs(h host.Host, kver string) []string {
 	argv := []string{"modinfo"}
 	if h.Root() != "/" {
 		argv = append(argv, "-b", h.Root())
 	}
-	return append(argv, "-k", kver, "-F", "version", "zfs")
+	return append(argv, "-k", kver, "zfs")
+}
+
+// ModInfo is what modinfo says of the zfs module for a kernel.
+type ModInfo struct {
+	Filename string // /lib/modules/KVER/extra/zfs.ko.xz, .../weak-updates/zfs/zfs.ko
+	Version  string // 2.2.7-1
+	// Vermagic is the kernel the module was built for: the first field of
+	// modinfo's vermagic ("6.1.80-1.el9.elrepo.x86_64"), "" when absent.
+	Vermagic string
+}
+
+// ModuleInfo asks modinfo which zfs module kver would load (modules.dep
+// resolves it: DKMS's extra/, a kmod's weak-updates/ link) and what it is.
+// The zero ModInfo means there is none.
+func ModuleInfo(ctx context.Context, h host.Host, kver string) ModInfo {
+	if kver == "" {
+		return ModInfo{}
+	}
+	res, err := h.Run(ctx, host.Cmd{Argv: ModinfoArgs(h, kver)})
+	if err != nil {
+		return ModInfo{}
+	}
+	return ParseModinfo(res.Stdout)
+}
+
+// ParseModinfo reads modinfo's "field: value" lines.
+func ParseModinfo(out []byte) ModInfo {
+	var m ModInfo
+	for _, line := range strings.Split(string(out), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		switch strings.TrimSpace(k) {
+		case "filename":
+			m.Filename = v
+		case "version":
+			m.Version = v
+		case "vermagic":
+			if f := strings.Fields(v); len(f) > 0 {
+				m.Vermagic = f[0]
+			}
+		}
+	}
+	return m
 }
 
 // ModuleOnDisk returns the version of the zfs module modinfo resolves for
 // kver, or "" when there is none.
 func ModuleOnDisk(ctx context.Context, h host.Host, kver string) string {
-	if kver == "" {
-		return ""
-	}
-	res, err := h.Run(ctx, host.Cmd{Argv: ModinfoArgs(h, kver)})
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(res.Stdout))
+	return ModuleInfo(ctx, h, kver).Version
 }
 
 // VerifyModule proves the module for kver is on disk and is the version of

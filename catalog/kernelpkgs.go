@@ -18,7 +18,7 @@ const (
 type KernelPackages struct {
 	Flavor  Flavor
 	Variant Variant
-	Dist            string // "el7" ... "el10", "fedora"
+	Dist    string // "el7" ... "el10", "fedora"
 	// Core holds the kernel image: "kernel-core", "kernel-rt-debug-core",
 	// "kernel-lt-core"; on EL7 (and ELRepo EL7) the kernel package itself.
 	Core string

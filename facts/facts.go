@@ -49,8 +49,13 @@ const (
 	SpecCopyFile     = "/etc/zfsinstall/host.hcl"
 	VerifyUnit       = "zfsinstall-verify.service"
 	VerifyUnitFile   = "/etc/systemd/system/" + VerifyUnit
-	GuardHookFile    = "/etc/kernel/install.d/85-zfsinstall-guard.install"
+	GuardHookFile    = "/etc/kernel/install.d/98-zfsinstall-guard.install"
 )
+
+// OldGuardHookFile is where zfsinstall before format 2 put the guard hook
+// (it ran before the boot entry was written and so could not hold it back);
+// a managed copy there is removed.
+const OldGuardHookFile = "/etc/kernel/install.d/85-zfsinstall-guard.install"
 
 // Files zfsinstall reads but never writes, recorded in Facts.Files too.
 const (
@@ -59,7 +64,7 @@ const (
 )
 
 // ManagedFiles are the files zfsinstall writes.
-var ManagedFiles = []string{ModulesLoadFile, ModprobeFile, NeedsRestartFile, SpecCopyFile, VerifyUnitFile, GuardHookFile}
+var ManagedFiles = []string{ModulesLoadFile, ModprobeFile, NeedsRestartFile, SpecCopyFile, VerifyUnitFile, GuardHookFile, OldGuardHookFile}
 
 // TrackedFiles are every file recorded in Facts.Files.
 var TrackedFiles = append([]string{ReleaseverFile, RepoRPMNewFile}, ManagedFiles...)
@@ -200,7 +205,7 @@ type Available struct {
 // ZFS holds the three versions that must agree.
 type ZFS struct {
 	Userland     string `json:"userland"`       // zfs package version, "" if not installed
-	ModuleOnDisk string `json:"module_on_disk"` // modinfo -k TARGET -F version zfs
+	ModuleOnDisk string `json:"module_on_disk"` // modinfo -k TARGET zfs: its version
 	ModuleLoaded string `json:"module_loaded"`  // /sys/module/zfs/version
 	// InInitramfs is true when the target's initramfs carries zfs.
 	InInitramfs bool `json:"in_initramfs,omitempty"`

@@ -12,8 +12,10 @@ import (
 	"github.com/zfsinstall/zfsinstall/facts"
 )
 
-// Binary is where the units and hooks expect zfsinstall.
-const Binary = "/usr/local/sbin/zfsinstall"
+// DefaultBinary is where the day-2 unit and hook run zfsinstall from when
+// the plan does not know the binary's own path (planning from saved facts):
+// where the zfsinstall RPM installs it.
+const DefaultBinary = "/usr/sbin/zfsinstall"
 
 // The files zfsinstall writes (facts.ManagedFiles lists them all).
 const (
@@ -23,6 +25,7 @@ const (
 	SpecCopyFile     = facts.SpecCopyFile
 	VerifyUnitFile   = facts.VerifyUnitFile
 	GuardHookFile    = facts.GuardHookFile
+	OldGuardHookFile = facts.OldGuardHookFile
 	VerifyUnit       = facts.VerifyUnit
 )
 
@@ -41,9 +44,9 @@ var templates = sync.OnceValue(func() *template.Template {
 })
 
 // render fills a template with the paths the day-2 files use.
-func render(name string) string {
+func render(name, binary string) string {
 	var b strings.Builder
-	if err := templates().ExecuteTemplate(&b, name, struct{ Binary, SpecCopy string }{Binary, SpecCopyFile}); err != nil {
+	if err := templates().ExecuteTemplate(&b, name, struct{ Binary, SpecCopy string }{binary, SpecCopyFile}); err != nil {
 		panic(fmt.Sprintf("planner: template %s: %v", name, err)) // embedded: a build defect
 	}
 	return b.String()
@@ -62,13 +65,23 @@ func (pl *planner) config() bool {
 	verify := pl.s.Services.VerifyOnBoot
 	pl.file(SpecCopyFile, verify, pl.s.Source,
 		"a copy of the host spec for `zfsinstall verify` at boot (services.verify_on_boot)", 0o600)
-	pl.file(VerifyUnitFile, verify, VerifyUnitContent(),
-		"runs `zfsinstall verify` once at boot, after zfs.target, and leaves the result in the journal (`journalctl -u "+VerifyUnit+"`): for hosts installed from kickstart, where the module could not be loaded at install time (services.verify_on_boot); it expects zfsinstall at "+Binary, 0)
-	pl.file(GuardHookFile, pl.s.Guard.Enabled, GuardHookContent(),
-		"guard.enabled: kernel-install runs this plugin when a kernel is installed, after dkms (40-dkms.install) has built for it and weak-modules has linked the kmod, and before 90-loaderentry.install writes the boot entry. "+
-			"If `zfsinstall guard` finds ZFS would not work on the new kernel it exits non-zero, kernel-install stops, no boot entry is made, and the next boot stays on the current kernel. "+
-			"A dnf post-transaction action could only report after the fact, which is why this is a kernel-install plugin; it expects zfsinstall at "+Binary, 0o755)
+	bin := pl.binary()
+	pl.file(VerifyUnitFile, verify, VerifyUnitContent(bin),
+		"runs `zfsinstall verify` once at boot, after zfs.target, and leaves the result in the journal (`journalctl -u "+VerifyUnit+"`): for hosts installed from kickstart, where the module could not be loaded at install time (services.verify_on_boot); it runs "+bin, 0)
+	pl.file(GuardHookFile, pl.s.Guard.Enabled, GuardHookContent(bin),
+		"guard.enabled: kernel-install runs this plugin when a kernel is installed, after 20-grub.install has written its boot entry and made it the default (grub2-tools, with UPDATEDEFAULT=yes), after 40-dkms.install has tried to build for it (it exits 0 even when the build fails) and weak-modules has linked the kmod (kernel-core %posttrans). "+
+			"If `zfsinstall guard` finds ZFS would not work on the new kernel, it makes the newest kernel on which ZFS works the default boot entry again (grubby --set-default) and says so in dnf's output and the journal; the new kernel stays installed. "+
+			"A dnf post-transaction action could only report after the fact, which is why this is a kernel-install plugin; it runs "+bin, 0o755)
+	pl.file(OldGuardHookFile, false, "", "", 0)
 	return true
+}
+
+// binary is the zfsinstall the day-2 files run.
+func (pl *planner) binary() string {
+	if pl.opts.Binary != "" {
+		return pl.opts.Binary
+	}
+	return DefaultBinary
 }
 
 func (pl *planner) file(path string, want bool, content, why string, mode uint32) {
@@ -108,12 +121,14 @@ func ModprobeContent(opts map[string]string) string {
 	return b.String()
 }
 
-// VerifyUnitContent is the oneshot unit that runs verify at boot.
-func VerifyUnitContent() string { return render("zfsinstall-verify.service") }
+// VerifyUnitContent is the oneshot unit that runs verify at boot with the
+// zfsinstall at binary.
+func VerifyUnitContent(binary string) string { return render("zfsinstall-verify.service", binary) }
 
 // GuardHookContent is the kernel-install plugin that keeps a kernel ZFS
-// cannot work on from becoming the next boot.
-func GuardHookContent() string { return render("85-zfsinstall-guard.install") }
+// cannot work on from becoming the next boot, running the zfsinstall at
+// binary.
+func GuardHookContent(binary string) string { return render("98-zfsinstall-guard.install", binary) }
 
 // checkOptions warns about module option names the OpenZFS documentation
 // does not know: the module ignores an unknown parameter at load with only

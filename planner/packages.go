@@ -2,7 +2,7 @@ package planner
 
 import (
 	"fmt"
-	"strings"
+	"slices"
 
 	"github.com/zfsinstall/zfsinstall/backends"
 	"github.com/zfsinstall/zfsinstall/catalog"
@@ -37,14 +37,14 @@ func (pl *planner) packages() bool {
 
 // devel plans the kernel-devel of exactly kernel k.
 func (pl *planner) devel(k catalog.KernelInfo) {
-	nvra := DevelNVRA(k)
+	nvra := catalog.DevelNVRA(k)
 	if pl.installed(nvra) {
 		return
 	}
 	st := Step{ID: "package." + nvra, Action: Create, Kind: KindPackage, Txn: txnPackages,
 		Summary: "install " + nvra,
 		Reason:  fmt.Sprintf("provides kernel-devel-uname-r = %s: DKMS must build against exactly the target kernel's headers, not the newest kernel-devel", k.Release),
-		Package: &PackageStep{Name: develPackage(k), NVRA: nvra}}
+		Package: &PackageStep{Name: catalog.DevelPackage(k), NVRA: nvra}}
 	if !pl.buildsDKMS {
 		st.Reason = fmt.Sprintf("kernel.devel = true: headers of exactly the target kernel %s", k.Release)
 	}
@@ -59,37 +59,6 @@ func (pl *planner) devel(k catalog.KernelInfo) {
 		st.Reason += "; ELRepo keeps it in elrepo-kernel, enabled for this transaction only (--enablerepo=elrepo-kernel), never left enabled"
 	}
 	pl.add(st)
-}
-
-// develPackage names the kernel-devel package matching kernel k.
-func develPackage(k catalog.KernelInfo) string {
-	name := "kernel-devel"
-	switch k.Flavor {
-	case catalog.FlavorELRepoLT:
-		name = "kernel-lt-devel"
-	case catalog.FlavorELRepoML:
-		name = "kernel-ml-devel"
-	case catalog.FlavorUEK:
-		name = "kernel-uek-devel"
-	}
-	switch k.Variant {
-	case catalog.VariantRT:
-		name = "kernel-rt-devel"
-	case catalog.VariantDebug:
-		name = "kernel-debug-devel"
-	case catalog.Variant64k:
-		name = "kernel-64k-devel"
-	}
-	return name
-}
-
-// DevelNVRA is the exact kernel-devel package for kernel release kver.
-func DevelNVRA(k catalog.KernelInfo) string {
-	rel := k.Release
-	if i := strings.IndexByte(rel, '+'); i >= 0 {
-		rel = rel[:i]
-	}
-	return develPackage(k) + "-" + rel
 }
 
 func (pl *planner) installed(nvra string) bool {
@@ -139,41 +108,66 @@ func develGone(nvra string, atApply bool) string {
 // DevelGone is develGone for apply.
 func DevelGone(nvra string) string { return develGone(nvra, true) }
 
-// develMatched pins kernel-devel-matched on EL9+ and Fedora. dkms there
-// requires "(kernel-devel-matched if kernel-core)"; left to itself dnf
-// satisfies that with the newest kernel-devel-matched, which drags in the
-// newest kernel, and the next boot lands on a kernel nobody planned for.
-// Naming the devel-matched of the target (or, for a non-distribution target,
-// of the newest distribution kernel already installed) keeps dnf where it is.
+// develMatched pins the devel-matched packages EPEL's dkms asks for on
+// EL9+ and Fedora. dkms requires "(kernel-devel-matched if kernel-core)"
+// and the same for each variant that has one installed
+// ("(kernel-debug-devel-matched if kernel-debug-core)", "(kernel-rt-devel
+// if kernel-rt-core)": RT has no devel-matched; EPEL dkms.spec). Left to
+// itself dnf satisfies each with the newest, which drags in the newest
+// kernel, and the next boot lands on a kernel nobody planned for. For each
+// installed distribution core package the plan names the package of the
+// target kernel of that kind, or of the newest one installed.
 func (pl *planner) develMatched() {
 	d := pl.f.Distro
 	if !(d.Family == facts.FamilyEL && d.Major >= 9 || d.Family == facts.FamilyFedora) {
 		return
 	}
-	if _, ok := pl.f.Installed("kernel-core"); !ok {
-		return
-	}
-	var kver string
-	for _, k := range pl.kernels {
-		if (k.Flavor == catalog.FlavorStock || k.Flavor == catalog.FlavorStream || k.Flavor == catalog.FlavorFedora) && k.Variant == catalog.VariantNone {
-			kver = k.Release
+	chosen := map[string]catalog.KernelInfo{} // core package -> kernel to match
+	targeted := map[string]bool{}
+	for _, ik := range pl.f.Kernel.Installed { // oldest first: the last of a kind is the newest
+		k := catalog.ClassifyKernel(ik.Release, ik.Package)
+		if !distributionKernel(k) || targeted[ik.Package] {
+			continue
 		}
-	}
-	why := "dkms requires (kernel-devel-matched if kernel-core); naming this one keeps dnf from picking the newest kernel-devel-matched, which would install a newer kernel as well"
-	if kver == "" {
-		for _, ik := range pl.f.Kernel.Installed {
-			if ik.Package == "kernel-core" && ik.Variant == catalog.VariantNone {
-				kver = ik.Release // oldest first: the last is the newest
+		chosen[ik.Package] = k
+		for _, t := range pl.kernels {
+			if t.Release == ik.Release {
+				targeted[ik.Package] = true
 			}
 		}
-		why += "; the target is not a distribution kernel, so it matches the newest distribution kernel already installed"
 	}
-	nvra := "kernel-devel-matched-" + kver
-	if kver == "" || pl.installed(nvra) {
-		return
+	cores := make([]string, 0, len(chosen))
+	for c := range chosen {
+		cores = append(cores, c)
 	}
-	pl.add(Step{ID: "package." + nvra, Action: Create, Kind: KindPackage, Txn: txnPackages,
-		Summary: "install " + nvra, Reason: why, Package: &PackageStep{Name: "kernel-devel-matched", NVRA: nvra}})
+	slices.Sort(cores)
+	for _, core := range cores {
+		k := chosen[core]
+		name, nvra := catalog.DevelMatchedPackage(k), catalog.DevelMatchedNVRA(k)
+		if nvra == "" { // RT: dkms asks for the plain devel package
+			name, nvra = catalog.DevelPackage(k), catalog.DevelNVRA(k)
+		}
+		if nvra == "" || pl.installed(nvra) || pl.planned(nvra) {
+			continue
+		}
+		why := fmt.Sprintf("dkms requires (%s if %s); naming this one keeps dnf from picking the newest %s, which would install a newer kernel as well", name, core, name)
+		if !targeted[core] {
+			why += fmt.Sprintf("; no target kernel comes from %s, so this matches the newest %s installed", core, core)
+		}
+		pl.add(Step{ID: "package." + nvra, Action: Create, Kind: KindPackage, Txn: txnPackages,
+			Summary: "install " + nvra, Reason: why, Package: &PackageStep{Name: name, NVRA: nvra}})
+	}
+}
+
+// distributionKernel reports whether k is one of the distribution's own
+// kernels, whose core packages EPEL's dkms pairs with a devel package.
+func distributionKernel(k catalog.KernelInfo) bool {
+	return k.Flavor == catalog.FlavorStock || k.Flavor == catalog.FlavorStream || k.Flavor == catalog.FlavorFedora
+}
+
+// planned reports whether a step already installs nvra.
+func (pl *planner) planned(nvra string) bool {
+	return slices.ContainsFunc(pl.p.Steps, func(s Step) bool { return s.Package != nil && s.Package.NVRA == nvra })
 }
 
 // zfsPackages plans userland and module packages and the removal of the

@@ -112,6 +112,9 @@ type PackageStep struct {
 	Constraint string `json:"constraint,omitempty"`
 	// ZFS marks zfs and its module package, which always resolve together.
 	ZFS bool `json:"zfs,omitempty"`
+	// URL is where dnf installs the package from when no repository
+	// carries it (EPEL's epel-release on RHEL).
+	URL string `json:"url,omitempty"`
 	// EnableRepos are repos enabled for this step's transaction only.
 	EnableRepos []string `json:"enable_repos,omitempty"`
 }
@@ -120,6 +123,8 @@ type PackageStep struct {
 // with the pinned version.
 func (p *PackageStep) Spec() string {
 	switch {
+	case p.URL != "":
+		return p.URL
 	case p.NVRA != "":
 		return p.NVRA
 	case p.Version != "":

@@ -29,6 +29,9 @@ type Options struct {
 	// ReleaseCheck is the outcome of verifying the zfs-release package
 	// before planning (nil: not checked, e.g. the URL was not reachable).
 	ReleaseCheck *ReleaseCheck
+	// Binary is the path of the zfsinstall binary itself, which the
+	// day-2 unit and hook run ("": DefaultBinary).
+	Binary string
 }
 
 // ReleaseCheck is what verifying the zfs-release package at plan time found.

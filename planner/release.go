@@ -2,8 +2,11 @@ package planner
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
+	"github.com/zfsinstall/zfsinstall/catalog"
 	"github.com/zfsinstall/zfsinstall/facts"
 	"github.com/zfsinstall/zfsinstall/repos"
 )
@@ -82,22 +85,54 @@ func (pl *planner) keyImported(k repos.Key) bool {
 	return false
 }
 
-// epel plans EPEL, which DKMS needs for dkms itself; it is installed in
-// the same transaction as zfs-release.
+// epel plans EPEL, which DKMS needs for dkms itself, the way each
+// distribution gets it (catalog/data/epel.tsv): epel-release from the
+// distribution's repositories (Rocky, Alma, CentOS Stream), from the EPEL
+// URL (RHEL, which does not carry it), or Oracle's oracle-epel-release-elN.
+// It is installed in the same transaction as zfs-release.
 func (pl *planner) epel() bool {
-	if !pl.backend.NeedsEPEL() || pl.f.Distro.Family != facts.FamilyEL {
+	d := pl.f.Distro
+	if !pl.backend.NeedsEPEL() || d.Family != facts.FamilyEL {
 		return true
 	}
-	if _, ok := pl.f.Installed("epel-release"); ok || pl.enabledRepo("epel") {
+	if _, ok := pl.f.Installed("dkms"); ok {
 		return true
 	}
-	why := "dkms is packaged in EPEL, not in the distribution's repositories"
-	if pl.f.Distro.ID == "rhel" {
-		why += fmt.Sprintf("; on RHEL some EPEL packages also need CodeReady Builder: subscription-manager repos --enable codeready-builder-for-rhel-%d-%s-rpms", pl.f.Distro.Major, pl.f.Arch)
+	e, ok := catalog.EPELFor(d.ID, d.Major, pl.f.Arch)
+	switch {
+	case !ok || e.Package == "":
+		why := "zfsinstall knows of no EPEL for " + d.Name
+		if ok {
+			why = "EPEL " + strconv.Itoa(d.Major) + " is end of life (" + e.Source + ")"
+		}
+		pl.errorf("zfs.packaging", "no EPEL to get dkms from", "DKMS needs dkms, which comes from EPEL, and %s. Install dkms from a repository you trust first, then plan again; or use packaging = \"kmod\" on a stock kernel.", why)
+		return true
+	case slices.ContainsFunc(e.Repos, pl.enabledRepo):
+		return true
 	}
-	pl.add(Step{ID: "package.epel-release", Action: Create, Kind: KindPackage, Txn: txnRelease,
-		Summary: "install epel-release", Reason: why, Package: &PackageStep{Name: "epel-release"}})
+	if _, ok := pl.f.Installed(e.Package); ok {
+		return true
+	}
+	spec, why := e.Package, "dkms is packaged in EPEL, not in the distribution's repositories; "+e.Package+", which sets EPEL up, comes from the distribution's own repositories"
+	if e.URL != "" {
+		spec = strings.ReplaceAll(e.URL, "$major", strconv.Itoa(d.Major))
+		why = fmt.Sprintf("dkms is packaged in EPEL, and %s carries no %s: it is installed from %s, as the EPEL documentation says (dnf does not check the signature of a package installed from a URL; the EPEL key it brings signs everything installed from EPEL afterwards)", d.Name, e.Package, spec)
+	}
+	if e.EnableWith == "subscription-manager" && !e.CRBForDKMS {
+		pl.note("EPEL's documentation also enables %s; dkms needs nothing from it (its requirements are all in BaseOS and AppStream), so zfsinstall leaves it as it is.", e.EnableRepo)
+	}
+	pl.add(Step{ID: "package." + e.Package, Action: Create, Kind: KindPackage, Txn: txnRelease,
+		Summary: "install " + e.Package, Reason: why, Package: &PackageStep{Name: e.Package, URL: urlSpec(spec, e.URL)}})
 	return true
+}
+
+// urlSpec is the package spec of a release package installed from a URL
+// ("" when it comes from a repository by name).
+func urlSpec(spec, url string) string {
+	if url == "" {
+		return ""
+	}
+	return spec
 }
 
 func (pl *planner) hasRepo(id string) bool {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/zfsinstall/zfsinstall/catalog"
 	"github.com/zfsinstall/zfsinstall/facts"
 	"github.com/zfsinstall/zfsinstall/repos"
 )
@@ -18,7 +19,11 @@ func (pl *planner) repoSections() bool {
 		}
 	}
 	if len(secs) == 0 {
-		secs = defaultSections(pl.f.Distro, pl.s.ZFS.Repo)
+		var err error
+		if secs, err = releaseSections(pl.f.Distro); err != nil {
+			pl.errorf("zfs.repo", "cannot choose the zfs.repo section", "%v", err)
+			return true
+		}
 	}
 	want, err := repos.Wanted(secs, pl.s.ZFS.Repo, pl.backend.KmodRepos())
 	if err != nil {
@@ -47,25 +52,20 @@ func (pl *planner) repoSections() bool {
 	return true
 }
 
-// defaultSections is the section layout of zfs-release 3-0, used to plan
-// section changes before the package is installed; apply works on the file
-// actually installed.
-func defaultSections(d facts.Distro, branch string) []repos.Section {
-	ids := []string{"zfs", "zfs-source", "zfs-testing", "zfs-testing-source", "zfs-latest", "zfs-latest-source", "zfs-legacy", "zfs-legacy-source"}
-	if d.Family == facts.FamilyEL {
-		ids = append(ids, "zfs-kmod", "zfs-testing-kmod", "zfs-latest-kmod", "zfs-legacy-kmod")
+// releaseSections is the zfs.repo the host's zfs-release package will
+// install (catalog/data/zfs-release-sections.tsv, read out of the real
+// packages), to plan section changes before it is installed; apply works
+// on the file actually installed.
+func releaseSections(d facts.Distro) ([]repos.Section, error) {
+	secs, err := catalog.ReleaseSections(string(d.Family), d.Major)
+	if err != nil {
+		return nil, err
 	}
-	if branch != "" && branch != "default" && branch != "latest" && branch != "legacy" {
-		ids = append(ids, "zfs-"+branch, "zfs-"+branch+"-source")
-		if d.Family == facts.FamilyEL {
-			ids = append(ids, "zfs-"+branch+"-kmod")
-		}
+	out := make([]repos.Section, len(secs))
+	for i, s := range secs {
+		out[i] = repos.Section{ID: s.ID, Enabled: s.Enabled, HasEnabledLine: true, BaseURL: s.BaseURL, GPGKey: s.GPGKey}
 	}
-	secs := make([]repos.Section, len(ids))
-	for i, id := range ids {
-		secs[i] = repos.Section{ID: id, Enabled: id == "zfs", HasEnabledLine: true}
-	}
-	return secs
+	return out, nil
 }
 
 func (pl *planner) sectionReason(id string, enabled bool) string {

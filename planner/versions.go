@@ -197,37 +197,41 @@ func dkmsRequiresUnameR(v string, offered []facts.Package) bool {
 }
 
 // advisories refuses a pinned or resolved OpenZFS version with a known
-// serious defect unless the spec accepts that advisory by ID, and warns
-// about an installed one.
+// serious defect (an advisory of severity error) unless the spec accepts
+// that advisory by ID, warns about one of severity warning, and warns about
+// an installed release with either. The advice never names an older
+// release than the one in question.
 func (pl *planner) advisories() {
 	if v := pl.candidate; v != "" {
-		attr := "zfs.version"
-		if exactVersion(pl.s) == "" {
-			attr = "zfs.repo"
-		}
-		for _, a := range catalog.AdvisoriesFor(v) {
-			if slices.Contains(pl.s.ZFS.AllowKnownBad, a.ID) {
+		for _, a := range catalog.Affecting(v) {
+			switch {
+			case a.AcceptedBy(pl.s.ZFS.AllowKnownBad):
 				pl.note("OpenZFS %s is affected by %s (%s; %s), accepted by allow_known_bad.", v, a.ID, a.Impact, a.Source)
-				continue
+			case a.Severity == catalog.SeverityError:
+				pl.errorf(pl.versionAttr(), fmt.Sprintf("OpenZFS %s has a known serious defect (%s)", v, a.ID),
+					"%s. To install it anyway, add %q to zfs.allow_known_bad.", advisoryText(a, v), a.ID)
+			default:
+				pl.warnf(pl.versionAttr(), fmt.Sprintf("OpenZFS %s has a known defect (%s)", v, a.ID), "%s.", advisoryText(a, v))
 			}
-			pl.errorf(attr, fmt.Sprintf("OpenZFS %s has a known serious defect (%s)", v, a.ID),
-				"%s: %s (affected: %s). %s To install it anyway, add %q to zfs.allow_known_bad.",
-				a.Source, a.Impact, a.AffectedText, fixedAdvice(a), a.ID)
 		}
 	}
-	if p, ok := pl.f.Installed("zfs"); ok {
-		for _, a := range catalog.Unaccepted(p.Version, pl.s.ZFS.AllowKnownBad) {
-			pl.warnf("", fmt.Sprintf("installed OpenZFS %s has a known serious defect (%s)", p.Version, a.ID),
-				"%s: %s (affected: %s). %s", a.Source, a.Impact, a.AffectedText, fixedAdvice(a))
+	if p, ok := pl.f.Installed("zfs"); ok && p.Version != pl.candidate {
+		for _, a := range catalog.Affecting(p.Version) {
+			if !a.AcceptedBy(pl.s.ZFS.AllowKnownBad) {
+				pl.warnf("", fmt.Sprintf("installed OpenZFS %s has a known defect (%s)", p.Version, a.ID), "%s.", advisoryText(a, p.Version))
+			}
 		}
 	}
 }
 
-func fixedAdvice(a catalog.Advisory) string {
-	if a.FixedIn == "" {
-		return "No fixed release is named upstream: avoid the affected versions."
+// advisoryText says what an advisory is about, whom it hits, and what to do
+// for version v.
+func advisoryText(a catalog.Advisory, v string) string {
+	text := fmt.Sprintf("%s: %s (affected: %s)", a.Source, a.Impact, a.AffectedText)
+	if c := a.ConditionText(); c != "" {
+		text += "; " + c
 	}
-	return "Fixed in " + a.FixedIn + ": set zfs.version to allow it (e.g. \">= " + a.FixedIn + "\")."
+	return text + ". " + strings.TrimSuffix(a.Advice(v), ".")
 }
 
 // downgrade reports whether meeting zfs.version means going below the

@@ -46,7 +46,7 @@ func Verify(f *facts.Facts, s *spec.Spec) Report {
 	if p, ok := f.Installed("zfs"); ok {
 		var bad []string
 		for _, a := range catalog.Unaccepted(p.Version, s.ZFS.AllowKnownBad) {
-			bad = append(bad, fmt.Sprintf("%s: %s (%s; fixed in %s)", a.ID, a.Impact, a.Source, orNoneS(a.FixedIn)))
+			bad = append(bad, fmt.Sprintf("%s: %s (%s). %s", a.ID, a.Impact, a.Source, a.Advice(p.Version)))
 		}
 		add(Check{Name: "no known-bad release", OK: len(bad) == 0, Detail: map[bool]string{true: "OpenZFS " + p.Version + " has no known serious defect", false: "OpenZFS " + p.Version + " is affected by " + strings.Join(bad, "; ")}[len(bad) == 0]})
 	}

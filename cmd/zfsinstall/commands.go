@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -189,6 +190,9 @@ func makePlan(ctx context.Context, e *env, p *planFlags) (*spec.Spec, map[string
 		}
 	}
 	opts := planner.Options{Kernel: p.kernel, ReleaseKey: p.key}
+	if p.factsFile == "" {
+		opts.Binary = selfPath()
+	}
 	opts.ReleaseCheck = checkRelease(ctx, e, s, f, opts.ReleaseKey, p.factsFile == "")
 	plan := planner.Make(s, f, opts)
 	return s, files, f, plan, true
@@ -369,8 +373,10 @@ func cmdVerify(ctx context.Context, e *env, args []string) int {
 
 func cmdGuard(ctx context.Context, e *env, args []string) int {
 	var c common
-	fs := newFlagSet(e, "guard", "guard --kernel RELEASE [--root DIR] [--json]")
+	var hold bool
+	fs := newFlagSet(e, "guard", "guard --kernel RELEASE [--hold-default] [--root DIR] [--json]")
 	c.register(fs, false)
+	fs.BoolVar(&hold, "hold-default", false, "when ZFS would not work on RELEASE and it is the default boot entry, make the newest kernel ZFS works on the default again (the kernel-install plugin uses this)")
 	if _, err := parse(fs, args); err != nil {
 		return exitError
 	}
@@ -383,19 +389,46 @@ func cmdGuard(ctx context.Context, e *env, args []string) int {
 	h := c.host(e)
 	f, err := gather.Gather(ctx, h, gatherOptions(&c, nil))
 	if err != nil {
-		return fail(e, "gathering facts: %v", err)
+		fail(e, "gathering facts: %v", err)
+		return exitUnknown
 	}
 	r := verify.Guard(ctx, h, f, c.kernel)
+	code := exitOK
+	if !r.OK {
+		code = exitError
+		if len(r.Checks) > 0 && r.Checks[0].Name == "kernel installed" {
+			code = exitUnknown
+		}
+		if hold {
+			hc := verify.HoldDefault(ctx, h, f, c.kernel)
+			r.Checks = append(r.Checks, hc)
+			if !hc.OK {
+				code = exitUnknown
+			}
+		}
+	}
 	if c.jsonOut {
 		views.JSON(e.stdout, r)
 	} else {
 		views.Report(e.stdout, "Guard", r)
 	}
-	if !r.OK {
+	if code != exitOK {
 		fmt.Fprintf(e.stderr, "zfsinstall guard: ZFS would not work after booting %s (see the failed checks above)\n", c.kernel)
-		return exitError
 	}
-	return exitOK
+	return code
+}
+
+// selfPath is the path of the running zfsinstall binary, symlinks
+// resolved: the day-2 unit and hook run it from there.
+func selfPath() string {
+	p, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		return r
+	}
+	return p
 }
 
 func cmdRecipes(_ context.Context, e *env, args []string) int {

@@ -446,22 +446,32 @@ func TestIntegrationDay2(t *testing.T) {
 	b.writeSpec("  version = \"" + testbed.ZFSOld + "\"\n}\nservices {\n  verify_on_boot = true\n}\nguard {\n  enabled = true\n")
 	b.apply(0)
 	for _, f := range []string{"/etc/zfsinstall/host.hcl", "/etc/systemd/system/zfsinstall-verify.service",
-		"/etc/kernel/install.d/85-zfsinstall-guard.install", "/etc/systemd/system/multi-user.target.wants/zfsinstall-verify.service",
+		"/etc/kernel/install.d/98-zfsinstall-guard.install", "/etc/systemd/system/multi-user.target.wants/zfsinstall-verify.service",
 		"/etc/dnf/plugins/needs-restarting.d/zfs.conf"} {
 		if !b.r.Exists(f) {
 			t.Errorf("%s is missing after apply", f)
 		}
 	}
-	if fi, err := os.Stat(filepath.Join(b.r.Dir, "/etc/kernel/install.d/85-zfsinstall-guard.install")); err != nil || fi.Mode().Perm() != 0o755 {
+	hook := filepath.Join(b.r.Dir, "/etc/kernel/install.d/98-zfsinstall-guard.install")
+	if fi, err := os.Stat(hook); err != nil || fi.Mode().Perm() != 0o755 {
 		t.Errorf("guard hook mode = %v (%v), want 0755", fi.Mode(), err)
 	}
-	b.converged()
-	// The guard: the kmod is built for EL 9.4, so a 9.4 z-stream kernel is fine and a 9.5 one is not.
-	if out, code := b.zi("guard", "--kernel", "5.14.0-427.42.1.el9_4.x86_64"); code != 0 {
-		t.Errorf("guard for a later EL 9.4 kernel: exit %d\n%s", code, out)
+	if data, _ := os.ReadFile(hook); !strings.Contains(string(data), "ZFSINSTALL="+selfPath()+"\n") {
+		t.Errorf("the guard hook must run the zfsinstall binary that wrote it (%s):\n%s", selfPath(), data)
 	}
-	if out, code := b.zi("guard", "--kernel", testbed.Kernel95); code != 1 || !strings.Contains(out, "no kmod-zfs exists for this minor yet") {
-		t.Errorf("guard for an EL 9.5 kernel: exit %d, want 1 naming the missing kmod", code)
+	b.converged()
+	// The guard decides from the kABI: the installed kernel fits the 9.4
+	// kmod; a kernel that is not installed cannot be read (exit 3); once
+	// the 9.5 kernel is installed its symbols are read and do not fit.
+	if out, code := b.zi("guard", "--kernel", testbed.Kernel94); code != 0 {
+		t.Errorf("guard for the running EL 9.4 kernel: exit %d\n%s", code, out)
+	}
+	if out, code := b.zi("guard", "--kernel", testbed.Kernel95); code != 3 || !strings.Contains(out, "not in the rpm database") {
+		t.Errorf("guard for a kernel that is not installed: exit %d, want 3", code)
+	}
+	b.r.DNF(t, "install", "kernel-core-"+strings.TrimSuffix(testbed.Kernel95, ".x86_64"))
+	if out, code := b.zi("guard", "--kernel", testbed.Kernel95); code != 1 || !strings.Contains(out, "does not provide 2 of them") {
+		t.Errorf("guard for the installed EL 9.5 kernel: exit %d, want 1 naming the symbols the kmod misses", code)
 	}
 }
 

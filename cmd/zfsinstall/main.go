@@ -21,6 +21,9 @@ const (
 	exitOK      = 0
 	exitError   = 1
 	exitChanges = 2
+	// exitUnknown: the check could not be made (the monitoring convention
+	// of verify and guard: 0 healthy, 1 not, 3 could not tell).
+	exitUnknown = 3
 )
 
 const usage = `Usage: zfsinstall <command> [options]
