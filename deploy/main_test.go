@@ -22,8 +22,10 @@ const repo = ".."
 func TestMain(m *testing.M) {
 	code := m.Run()
 	testbed.Cleanup()
-	if built.dir != "" {
-		os.RemoveAll(built.dir)
+	for _, d := range []string{built.dir, rpmBuild.dir} {
+		if d != "" {
+			os.RemoveAll(d)
+		}
 	}
 	os.Exit(code)
 }
@@ -201,7 +203,7 @@ func (h *bedHost) wantInstalled(prefixes ...string) {
 func (h *bedHost) wantNoZFS() {
 	h.t.Helper()
 	for _, p := range h.installed() {
-		if strings.HasPrefix(p, "zfs") || strings.HasPrefix(p, "kmod-zfs") {
+		if strings.HasPrefix(p, "zfs-") || strings.HasPrefix(p, "kmod-zfs") || strings.HasPrefix(p, "libzfs") {
 			h.t.Errorf("%s is installed in the root; it must not be yet", p)
 		}
 	}

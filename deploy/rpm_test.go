@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -9,28 +10,50 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/zfsinstall/zfsinstall/recipes"
 )
 
+var rpmBuild struct {
+	once     sync.Once
+	dir, pkg string
+	err      error
+}
+
+// zfsinstallRPM builds the package once per test binary with `make rpm DIST=...` (the real
+// rpmbuild) and returns its path, dist/zfsinstall-VERSION-1.x86_64.rpm.
+func zfsinstallRPM(t *testing.T) string {
+	t.Helper()
+	need(t, "rpmbuild", "apt-get install rpm")
+	mk := need(t, "make", "apt-get install make")
+	v := version(t)
+	rpmBuild.once.Do(func() {
+		if rpmBuild.dir, rpmBuild.err = os.MkdirTemp("", "zfsinstall-rpm-"); rpmBuild.err != nil {
+			return
+		}
+		out, code := run(t, command(repo, nil, mk, "rpm", "DIST="+rpmBuild.dir))
+		rpmBuild.pkg = filepath.Join(rpmBuild.dir, "zfsinstall-"+v+"-1.x86_64.rpm")
+		if _, err := os.Stat(rpmBuild.pkg); code != 0 || err != nil {
+			rpmBuild.err = fmt.Errorf("make rpm: exit %d, %v\n%s", code, err, out)
+		}
+	})
+	if rpmBuild.err != nil {
+		t.Fatal(rpmBuild.err)
+	}
+	return rpmBuild.pkg
+}
+
 // TestRPM builds zfsinstall's own package with `make rpm` (rpmbuild), checks its name,
 // tags and files, installs it into a test-bed root with rpm and runs the binary from there
 // with chroot. The root has no C library, so the binary running there also proves it is
 // static.
 func TestRPM(t *testing.T) {
-	need(t, "rpmbuild", "apt-get install rpm")
-	mk := need(t, "make", "apt-get install make")
 	h := newBedHost(t, stockKernel)
-	dist := t.TempDir()
+	pkg := zfsinstallRPM(t)
 	v := version(t)
-
-	mustRun(t, command(repo, nil, mk, "rpm", "DIST="+dist))
-	pkg := filepath.Join(dist, "zfsinstall-"+v+"-1.x86_64.rpm")
-	if _, err := os.Stat(pkg); err != nil {
-		t.Fatalf("make rpm did not write %s: %v", pkg, err)
-	}
 
 	tags := strings.Fields(mustRun(t, exec.Command("rpm", "-qp", "--qf", "%{NAME} %{VERSION} %{RELEASE} %{ARCH}", pkg)))
 	if diff := cmp.Diff([]string{"zfsinstall", v, "1", "x86_64"}, tags); diff != "" {
