@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -116,9 +115,11 @@ func zfsinstall(t testing.TB) string {
 	t.Helper()
 	v := version(t)
 	built.once.Do(func() {
+		// go test puts $GOROOT/bin first on the test's PATH.
 		gobin, err := exec.LookPath("go")
 		if err != nil {
-			gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
+			built.err = fmt.Errorf("finding go: %w", err)
+			return
 		}
 		if built.dir, built.err = os.MkdirTemp("", "zfsinstall-deploy-"); built.err != nil {
 			return
