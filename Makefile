@@ -5,7 +5,7 @@ BIN     ?= bin/zfsinstall
 DEB_PKGS = dnf dnf-plugins-core rpm createrepo-c gnupg busybox-static kmod binutils xz-utils rpm2cpio systemd
 # What the deploy tests run (deploy/): Debian's own packages, installed without recommends
 # (a plain install of ansible-core pulls ~500 MB of collections, vagrant 400+ packages).
-DEPLOY_DEB_PKGS = ansible-core ansible-lint packer vagrant vagrant-libvirt shellcheck groff-base
+DEPLOY_DEB_PKGS = ansible-core ansible-lint packer vagrant vagrant-libvirt shellcheck groff-base man-db curl
 # The version of zfsinstall comes from the VERSION file, and only from there.
 VERSION := $(shell cat VERSION)
 RPM_RELEASE ?= 1
@@ -59,7 +59,7 @@ clean: ## remove build output
 rpm: ## build dist/zfsinstall-VERSION-RELEASE.ARCH.rpm with rpmbuild (static binary, man page, completion, recipes)
 	GO=$(GO) deploy/rpm/build.sh $(DIST) $(VERSION) $(RPM_RELEASE)
 
-deploy-deps: ## install what the deploy tests run (ansible-core, ansible-lint, packer, vagrant, shellcheck), without recommends
+deploy-deps: ## install what the deploy tests run (ansible-core, ansible-lint, packer, vagrant, shellcheck, ...), without recommends
 	@command -v dpkg >/dev/null || { echo "deploy-deps: not a Debian machine; install the equivalents of: $(DEPLOY_DEB_PKGS)"; exit 0; }; \
 	missing=""; for p in $(DEPLOY_DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ] && [ "$$(id -u)" != 0 ]; then \

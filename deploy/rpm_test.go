@@ -51,6 +51,7 @@ func zfsinstallRPM(t *testing.T) string {
 // with chroot. The root has no C library, so the binary running there also proves it is
 // static.
 func TestRPM(t *testing.T) {
+	man := need(t, "man", "apt-get install man-db")
 	h := newBedHost(t, stockKernel)
 	pkg := zfsinstallRPM(t)
 	v := version(t)
@@ -88,9 +89,9 @@ func TestRPM(t *testing.T) {
 			t.Errorf("recipe %s: /usr/share/zfsinstall/recipes/%s.hcl differs from what the binary prints", n, n)
 		}
 	}
-	man := mustRun(t, command("", []string{"MANWIDTH=80"}, "man", "-l", filepath.Join(h.r.Dir, "usr/share/man/man8/zfsinstall.8.gz")))
-	if !strings.Contains(strings.Join(strings.Fields(man), " "), "zfsinstall - install OpenZFS") {
-		t.Errorf("the installed man page does not render as zfsinstall(8):\n%s", man)
+	page := mustRun(t, command("", []string{"MANWIDTH=80"}, man, "-l", filepath.Join(h.r.Dir, "usr/share/man/man8/zfsinstall.8.gz")))
+	if !strings.Contains(strings.Join(strings.Fields(page), " "), "zfsinstall - install OpenZFS") {
+		t.Errorf("the installed man page does not render as zfsinstall(8):\n%s", page)
 	}
 
 	// The License tag names exactly the licenses of the texts the package ships.
