@@ -172,7 +172,7 @@ def main():
     try:
         planfile = os.path.join(workdir, "plan.json")
         argv = [p["binary"], "plan", "-f", p["spec"], "--json", "-detailed-exitcode", "--out", planfile] + common_args(p)
-        rc, out, err = module.run_command(argv, environ_update={"LC_ALL": "C.UTF-8"})
+        rc, out, err = module.run_command(argv)
         plan = None
         try:
             plan = json.loads(out) if out.strip() else None
@@ -194,7 +194,7 @@ def main():
             module.exit_json(**result)
 
         argv = [p["binary"], "apply", planfile] + common_args(p)
-        rc, out, err = module.run_command(argv, environ_update={"LC_ALL": "C.UTF-8"})
+        rc, out, err = module.run_command(argv)
         result.update(applied=True, apply_rc=rc, stdout=out, stderr=err)
         if rc != 0:
             module.fail_json(msg=error_message(None, err, out, "apply"), rc=rc, cmd=argv, **result)
