@@ -3,8 +3,15 @@ GO      ?= go
 BIN     ?= bin/zfsinstall
 # Debian packages the real package-manager test bed needs (see TESTBED notes in README).
 DEB_PKGS = dnf dnf-plugins-core rpm createrepo-c gnupg busybox-static kmod binutils xz-utils rpm2cpio systemd
+# What the deploy tests run (deploy/): Debian's own packages, installed without recommends
+# (a plain install of ansible-core pulls ~500 MB of collections, vagrant 400+ packages).
+DEPLOY_DEB_PKGS = ansible-core ansible-lint packer vagrant vagrant-libvirt shellcheck groff-base man-db curl
+# The version of zfsinstall comes from the VERSION file, and only from there.
+VERSION := $(shell cat VERSION)
+RPM_RELEASE ?= 1
+DIST ?= dist
 
-.PHONY: help build test unit integration demo deps fmt vet bench bench-go clean
+.PHONY: help build test unit integration demo deps fmt vet bench bench-go clean rpm deploy-deps deploy-test
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -55,3 +62,19 @@ demo: deps build ## build the test bed and show plan, apply, plan, verify on an 
 
 clean: ## remove build output
 	rm -rf bin
+
+rpm: ## build dist/zfsinstall-VERSION-RELEASE.ARCH.rpm with rpmbuild (static binary, man page, completion, recipes)
+	GO=$(GO) deploy/rpm/build.sh $(DIST) $(VERSION) $(RPM_RELEASE)
+
+deploy-deps: ## install what the deploy tests run (ansible-core, ansible-lint, packer, vagrant, shellcheck, ...), without recommends
+	@command -v dpkg >/dev/null || { echo "deploy-deps: not a Debian machine; install the equivalents of: $(DEPLOY_DEB_PKGS)"; exit 0; }; \
+	missing=""; for p in $(DEPLOY_DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" != 0 ]; then \
+		echo "deploy-deps: not root, not installing:$$missing (the deploy tests that need them will be skipped)"; \
+	elif [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+deploy-test: deps deploy-deps ## the deploy entry points (RPM, Ansible, Packer, kickstart, man page, completion) against the test bed
+	$(GO) test -count=1 -v ./deploy/

@@ -1,0 +1,207 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright the zfsinstall authors. Licensed under the Apache License, Version 2.0 (LICENSE).
+"""Ansible module that runs zfsinstall: plan, then apply exactly that plan."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: zfsinstall
+short_description: Bring a host's OpenZFS install to its zfsinstall host spec
+description:
+  - Runs C(zfsinstall plan --json -detailed-exitcode --out PLANFILE) and, when the plan has
+    changes and the play is not in check mode, C(zfsinstall apply PLANFILE). apply carries out
+    exactly the saved steps and refuses the plan if the host changed since it was made, so what
+    the module reports is what it applied.
+  - changed is zfsinstall's own answer (plan exit code 2); the module never guesses.
+  - In check mode only the plan runs (it changes nothing on the host).
+  - With C(--diff), every step is shown with its file contents before and after where it has them.
+options:
+  spec:
+    description: Path of the host spec on the managed host (C(-f)).
+    type: path
+    default: /etc/zfsinstall.hcl
+  root:
+    description: Root directory of the system to manage (C(--root)); C(/) is the host itself.
+    type: path
+    default: /
+  binary:
+    description: Path of the zfsinstall binary on the managed host.
+    type: path
+    default: /usr/local/sbin/zfsinstall
+  release_key:
+    description:
+      - Armored public key file on the managed host that replaces the pinned OpenZFS keys for
+        zfs-release (C(--release-key)); for private mirrors that re-sign.
+    type: path
+  dnf_args:
+    description: Extra arguments for every dnf call (one C(--dnf-arg) each).
+    type: list
+    elements: str
+    default: []
+author:
+  - zfsinstall authors
+"""
+
+EXAMPLES = r"""
+- name: Bring OpenZFS to the spec
+  zfsinstall:
+    spec: /etc/zfsinstall.hcl
+
+- name: Manage an install root (an image being built)
+  zfsinstall:
+    root: /mnt/image
+    spec: /srv/specs/image.hcl
+    binary: /usr/local/bin/zfsinstall
+"""
+
+RETURN = r"""
+plan:
+  description: The plan as C(zfsinstall plan --json) printed it (steps, summary, diagnostics, ...).
+  returned: when zfsinstall printed a plan
+  type: dict
+summary:
+  description: Steps to add, change and remove, from the plan.
+  returned: when zfsinstall printed a plan
+  type: dict
+  sample: {"add": 12, "change": 2, "remove": 0}
+steps:
+  description: One line per planned step, C(ACTION SUMMARY) as the plan shows it.
+  returned: always
+  type: list
+  elements: str
+applied:
+  description: Whether apply ran (false when there was nothing to do or in check mode).
+  returned: always
+  type: bool
+plan_rc:
+  description: Exit code of plan (0 no changes, 1 error, 2 changes).
+  returned: always
+  type: int
+apply_rc:
+  description: Exit code of apply (0 done, 1 error).
+  returned: when apply ran
+  type: int
+stdout:
+  description: What apply printed (the plan it applied, each step, the summary line).
+  returned: when apply ran
+  type: str
+stderr:
+  description: What zfsinstall printed on standard error (diagnostics, logs, the error).
+  returned: always
+  type: str
+"""
+
+import json
+import os
+import shutil
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+def common_args(params):
+    """The arguments plan and apply share."""
+    args = ["--root", params["root"]]
+    if params["release_key"]:
+        args += ["--release-key", params["release_key"]]
+    for arg in params["dnf_args"]:
+        args += ["--dnf-arg", arg]
+    return args
+
+
+def error_message(plan, stderr, stdout, what):
+    """zfsinstall's own words for a failure: the plan's error diagnostics, else its stderr."""
+    msgs = []
+    for diag in (plan or {}).get("diagnostics") or []:
+        if diag.get("severity") == "error":
+            text = diag.get("summary", "")
+            if diag.get("detail"):
+                text += ": " + diag["detail"]
+            msgs.append(text)
+    if msgs:
+        return "zfsinstall %s: %s" % (what, "; ".join(msgs))
+    text = (stderr or "").strip() or (stdout or "").strip()
+    if not text:
+        return "zfsinstall %s failed and printed nothing" % what
+    return "zfsinstall %s: %s" % (what, text)
+
+
+def step_lines(plan):
+    return ["%s %s" % (s.get("action", "?"), s.get("summary", "")) for s in (plan or {}).get("steps") or []]
+
+
+def step_diffs(plan):
+    diffs = []
+    for s in (plan or {}).get("steps") or []:
+        header = "%s %s" % (s.get("action", "?"), s.get("summary", ""))
+        before, after = s.get("before", ""), s.get("after", "")
+        if not before and not after:
+            after = header + "\n"
+        elif before and not before.endswith("\n"):
+            before += "\n"
+        if after and not after.endswith("\n"):
+            after += "\n"
+        diffs.append({"before_header": s.get("id", ""), "after_header": header, "before": before, "after": after})
+    return diffs
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            spec=dict(type="path", default="/etc/zfsinstall.hcl"),
+            root=dict(type="path", default="/"),
+            binary=dict(type="path", default="/usr/local/sbin/zfsinstall"),
+            release_key=dict(type="path"),
+            dnf_args=dict(type="list", elements="str", default=[]),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    if not os.access(p["binary"], os.X_OK):
+        module.fail_json(msg="zfsinstall binary %s is missing or not executable: copy it there first "
+                             "(the zfsinstall role does, also in check mode) or set binary" % p["binary"])
+    if not os.path.isfile(p["spec"]):
+        module.fail_json(msg="host spec %s does not exist: write it first (the zfsinstall role does) "
+                             "or set spec; `zfsinstall recipes` prints examples" % p["spec"])
+
+    workdir = tempfile.mkdtemp(prefix="zfsinstall-ansible-")
+    try:
+        planfile = os.path.join(workdir, "plan.json")
+        argv = [p["binary"], "plan", "-f", p["spec"], "--json", "-detailed-exitcode", "--out", planfile] + common_args(p)
+        rc, out, err = module.run_command(argv)
+        plan = None
+        try:
+            plan = json.loads(out) if out.strip() else None
+        except ValueError:
+            plan = None
+        result = dict(changed=False, applied=False, plan_rc=rc, stderr=err, steps=step_lines(plan))
+        if plan is not None:
+            result["plan"] = plan
+            result["summary"] = plan.get("summary")
+        if rc not in (0, 2) or plan is None:
+            module.fail_json(msg=error_message(plan, err, out, "plan"), rc=rc, cmd=argv, **result)
+        if rc == 0:
+            module.exit_json(**result)
+
+        result["changed"] = True
+        if module._diff:
+            result["diff"] = step_diffs(plan)
+        if module.check_mode:
+            module.exit_json(**result)
+
+        argv = [p["binary"], "apply", planfile] + common_args(p)
+        rc, out, err = module.run_command(argv)
+        result.update(applied=True, apply_rc=rc, stdout=out, stderr=err)
+        if rc != 0:
+            module.fail_json(msg=error_message(None, err, out, "apply"), rc=rc, cmd=argv, **result)
+        module.exit_json(**result)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
