@@ -191,7 +191,7 @@ func makePlan(ctx context.Context, e *env, p *planFlags) (*spec.Spec, map[string
 	}
 	opts := planner.Options{Kernel: p.kernel, ReleaseKey: p.key}
 	if p.factsFile == "" {
-		opts.Binary = selfPath()
+		opts.Binary = binaryIn(p.host(e))
 	}
 	opts.ReleaseCheck = checkRelease(ctx, e, s, f, opts.ReleaseKey, p.factsFile == "")
 	plan := planner.Make(s, f, opts)
@@ -418,8 +418,30 @@ func cmdGuard(ctx context.Context, e *env, args []string) int {
 	return code
 }
 
+// binaryIn is the path, on the managed host, of the zfsinstall the day-2
+// unit and hook run: this binary's own path on a live host; under --root
+// its path inside the root when it runs from there (kickstart %post
+// --nochroot), else the root's own /usr/sbin/zfsinstall or
+// /usr/local/sbin/zfsinstall, else planner.DefaultBinary (where the RPM
+// installs it).
+func binaryIn(h host.Host) string {
+	self := selfPath()
+	if h.Root() == "/" {
+		return self
+	}
+	if rel, err := filepath.Rel(h.Root(), self); err == nil && !strings.HasPrefix(rel, "..") {
+		return "/" + rel
+	}
+	for _, p := range []string{planner.DefaultBinary, "/usr/local/sbin/zfsinstall"} {
+		if host.Exists(h, p) {
+			return p
+		}
+	}
+	return planner.DefaultBinary
+}
+
 // selfPath is the path of the running zfsinstall binary, symlinks
-// resolved: the day-2 unit and hook run it from there.
+// resolved.
 func selfPath() string {
 	p, err := os.Executable()
 	if err != nil {

@@ -456,8 +456,10 @@ func TestIntegrationDay2(t *testing.T) {
 	if fi, err := os.Stat(hook); err != nil || fi.Mode().Perm() != 0o755 {
 		t.Errorf("guard hook mode = %v (%v), want 0755", fi.Mode(), err)
 	}
-	if data, _ := os.ReadFile(hook); !strings.Contains(string(data), "ZFSINSTALL="+selfPath()+"\n") {
-		t.Errorf("the guard hook must run the zfsinstall binary that wrote it (%s):\n%s", selfPath(), data)
+	// zfsinstall runs from outside the root here and the root has no
+	// zfsinstall of its own: the hook names where the RPM puts it.
+	if data, _ := os.ReadFile(hook); !strings.Contains(string(data), "ZFSINSTALL=/usr/sbin/zfsinstall\n") {
+		t.Errorf("the guard hook must run /usr/sbin/zfsinstall:\n%s", data)
 	}
 	b.converged()
 	// The guard decides from the kABI: the installed kernel fits the 9.4
