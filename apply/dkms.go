@@ -20,7 +20,7 @@ func (dkmsKind) satisfied(a *applier, st planner.Step) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return a.c.DKMSState(a.ctx, ver, st.DKMS.Kernel) == "installed", nil
+	return a.c.DKMSState(ver, st.DKMS.Kernel) == "installed", nil
 }
 
 func (dkmsKind) do(a *applier, st planner.Step) error {

@@ -73,20 +73,6 @@ type ModInfo struct {
 	Vermagic string
 }
 
-// ModuleInfo asks modinfo which zfs module kver would load (modules.dep
-// resolves it: DKMS's extra/, a kmod's weak-updates/ link) and what it is.
-// The zero ModInfo means there is none.
-func ModuleInfo(ctx context.Context, h host.Host, kver string) ModInfo {
-	if kver == "" {
-		return ModInfo{}
-	}
-	res, err := h.Run(ctx, host.Cmd{Argv: ModinfoArgs(h, kver)})
-	if err != nil {
-		return ModInfo{}
-	}
-	return ParseModinfo(res.Stdout)
-}
-
 // ParseModinfo reads modinfo's "field: value" lines.
 func ParseModinfo(out []byte) ModInfo {
 	var m ModInfo

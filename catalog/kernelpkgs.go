@@ -277,3 +277,21 @@ func parseKernelPackages(b []byte) (map[kernelPkgKey]kernelPkgRow, error) {
 	}
 	return out, nil
 }
+
+// KernelPackageNames lists every package name of a kernel or its headers
+// that kernel-packages.tsv knows, meta packages included ("kernel",
+// "kernel-core", "kernel-rt-debug-devel", "kernel-lt", ...), sorted: the
+// names fact gathering asks rpm for.
+func KernelPackageNames() []string {
+	var names []string
+	for _, row := range data.kernelPkgs {
+		p := row.pkgs
+		for _, n := range []string{p.Core, strings.TrimSuffix(p.Core, "-core"), p.Devel, p.DevelMatched} {
+			if n != "" && !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+	}
+	slices.Sort(names)
+	return names
+}

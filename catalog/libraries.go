@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	version "github.com/hashicorp/go-version"
@@ -129,4 +130,19 @@ func findRelease(rels []Release, v string) (Release, bool) {
 		}
 	}
 	return Release{}, false
+}
+
+// LibraryPackageNames lists every library package name of every release
+// in libraries.tsv (runtime and -devel), sorted.
+func LibraryPackageNames() []string {
+	var names []string
+	for _, l := range data.libraries {
+		for _, n := range append(l.Runtime(), l.LibZFSDevel) {
+			if !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+	}
+	slices.Sort(names)
+	return names
 }

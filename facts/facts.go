@@ -5,8 +5,10 @@ package facts
 
 import "github.com/zfsinstall/zfsinstall/catalog"
 
-// FormatVersion is the version of the JSON layout of Facts.
-const FormatVersion = "1"
+// FormatVersion is the version of the JSON layout of Facts. 2: packages carry
+// their requirements on the kernel, kernels their kABI symbols, boot
+// entries and zfs module.
+const FormatVersion = "2"
 
 // Facts is everything the planner may look at. A saved `facts --json` is
 // exactly this value.
@@ -148,6 +150,9 @@ type Kernel struct {
 	Default string `json:"default,omitempty"`
 	// Installed lists every kernel in the rpm database, oldest first.
 	Installed []InstalledKernel `json:"installed"`
+	// BootEntriesRead is true when /boot/loader/entries was read, so that
+	// InstalledKernel.BootEntry means something.
+	BootEntriesRead bool `json:"boot_entries_read,omitempty"`
 }
 
 // InstalledKernel is one kernel package in the rpm database.
@@ -163,6 +168,13 @@ type InstalledKernel struct {
 	// (a kernel may provide none of them: ELRepo kernels provide no kABI).
 	Symbols     map[string]string `json:"symbols,omitempty"`
 	SymbolsRead bool              `json:"symbols_read,omitempty"`
+	// BootEntry is true when a Boot Loader Specification entry boots this
+	// kernel (/boot/loader/entries, EL8+ and Fedora): it can be chosen at
+	// the boot menu, so it needs a working zfs module too.
+	BootEntry bool `json:"boot_entry,omitempty"`
+	// Module is the version of the zfs module this kernel would load
+	// ("" for none); read only when OpenZFS is installed.
+	Module string `json:"module,omitempty"`
 }
 
 // Package is one installed or available package.

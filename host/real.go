@@ -202,3 +202,19 @@ func (r *Real) Lock(p string) (func(), error) {
 		fh.Close()
 	}, nil
 }
+
+// KernelRelease is the running kernel's release (uname -r), from uname(2).
+func (r *Real) KernelRelease() (string, error) {
+	var u syscall.Utsname
+	if err := syscall.Uname(&u); err != nil {
+		return "", err
+	}
+	b := make([]byte, 0, len(u.Release))
+	for _, c := range u.Release {
+		if c == 0 {
+			break
+		}
+		b = append(b, byte(c))
+	}
+	return string(b), nil
+}

@@ -1,67 +1,67 @@
 package pkgmgr
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"path"
+	"sort"
 	"strings"
 
 	"github.com/zfsinstall/zfsinstall/facts"
 	"github.com/zfsinstall/zfsinstall/host"
 )
 
-// ParseDKMSStatus reads `dkms status` in both the DKMS 3 form
-// ("zfs/2.2.7, 6.1.80-1.el9.elrepo.x86_64, x86_64: installed") and the DKMS 2
-// form ("zfs, 2.2.7, 6.1.80-1.el9.elrepo.x86_64, x86_64: installed").
-func ParseDKMSStatus(out []byte) []facts.DKMSEntry {
+// DKMSTree is the dkms tree's root, where dkms keeps every module version
+// it was given and what it built and installed.
+const DKMSTree = "/var/lib/dkms"
+
+// DKMSStatus reads what `dkms status -m zfs` reports from the dkms tree
+// itself, without running dkms (dell/dkms dkms.in: a version is added when
+// $dkms_tree/zfs/VERSION exists, built for a kernel when
+// VERSION/KVER/ARCH/module does, installed when the link
+// $dkms_tree/zfs/kernel-KVER-ARCH points at VERSION/KVER/ARCH). Sorted by
+// version, then kernel.
+func (c *Client) DKMSStatus() []facts.DKMSEntry {
+	base := DKMSTree + "/zfs"
+	installed := map[string]bool{} // "VERSION/KVER/ARCH"
+	links, _ := c.h.Glob(base + "/kernel-*")
+	for _, l := range links {
+		if target, err := c.h.Readlink(l); err == nil {
+			installed[strings.TrimPrefix(path.Clean(target), base+"/")] = true
+		}
+	}
 	var entries []facts.DKMSEntry
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		i := strings.LastIndex(line, ": ")
-		if i < 0 {
+	versions, _ := c.h.Glob(base + "/*")
+	sort.Strings(versions)
+	for _, vdir := range versions {
+		version := path.Base(vdir)
+		if strings.HasPrefix(version, "kernel-") || version == "original_module" {
 			continue
 		}
-		head, state := line[:i], strings.TrimSpace(line[i+2:])
-		fields := strings.Split(head, ", ")
-		if m, v, ok := strings.Cut(fields[0], "/"); ok {
-			fields = append([]string{m, v}, fields[1:]...)
+		built, _ := c.h.Glob(vdir + "/*/*/module")
+		sort.Strings(built)
+		if len(built) == 0 {
+			entries = append(entries, facts.DKMSEntry{Module: "zfs", Version: version, State: "added"})
+			continue
 		}
-		e := facts.DKMSEntry{Module: fields[0]}
-		if st := strings.Fields(state); len(st) > 0 {
-			e.State = st[0]
+		for _, m := range built {
+			karch := strings.TrimPrefix(path.Dir(m), vdir+"/") // KVER/ARCH
+			kver := path.Dir(karch)
+			state := "built"
+			if installed[version+"/"+karch] {
+				state = "installed"
+			}
+			entries = append(entries, facts.DKMSEntry{Module: "zfs", Version: version, Kernel: kver, State: state})
 		}
-		if len(fields) > 1 {
-			e.Version = fields[1]
-		}
-		if len(fields) > 2 {
-			e.Kernel = fields[2]
-		}
-		entries = append(entries, e)
 	}
 	return entries
 }
 
-// DKMSStatus returns dkms's entries for the zfs module (all versions and
-// kernels); nil when dkms cannot be asked.
-func (c *Client) DKMSStatus(ctx context.Context) []facts.DKMSEntry {
-	res, err := c.run(ctx, host.InRoot(c.h, "dkms", "status", "-m", "zfs"))
-	if err != nil {
-		return nil
-	}
-	return ParseDKMSStatus(res.Stdout)
-}
-
-// DKMSState returns dkms's view of zfs/version on kver ("installed",
-// "built", "added" or "").
-func (c *Client) DKMSState(ctx context.Context, version, kver string) string {
-	res, err := c.run(ctx, host.InRoot(c.h, "dkms", "status", "-m", "zfs", "-v", version, "-k", kver))
-	if err != nil {
-		return ""
-	}
-	for _, e := range ParseDKMSStatus(res.Stdout) {
+// DKMSState returns the dkms tree's state of zfs/version on kver
+// ("installed", "built", "added" or "").
+func (c *Client) DKMSState(version, kver string) string {
+	for _, e := range c.DKMSStatus() {
 		if e.Version == version && (e.Kernel == kver || e.Kernel == "") {
 			return e.State
 		}

@@ -3,6 +3,7 @@ package pkgmgr
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -59,35 +60,33 @@ func TestNewest(t *testing.T) {
 	}
 }
 
-func TestParseDKMSStatus(t *testing.T) {
-	cases := map[string]struct {
-		out  string
-		want []facts.DKMSEntry
-	}{
-		"DKMS 3": {
-			out:  "zfs/2.1.15, 6.1.80-1.el9.elrepo.x86_64, x86_64: installed\n",
-			want: []facts.DKMSEntry{{Module: "zfs", Version: "2.1.15", Kernel: "6.1.80-1.el9.elrepo.x86_64", State: "installed"}},
-		},
-		"DKMS 2": {
-			out:  "zfs, 0.8.6, 4.18.0-348.el8.x86_64, x86_64: installed\n",
-			want: []facts.DKMSEntry{{Module: "zfs", Version: "0.8.6", Kernel: "4.18.0-348.el8.x86_64", State: "installed"}},
-		},
-		"added, no kernel": {
-			out:  "zfs/2.2.7: added\n",
-			want: []facts.DKMSEntry{{Module: "zfs", Version: "2.2.7", State: "added"}},
-		},
-		"warning after the state": {
-			out:  "zfs/2.2.7, 5.14.0-427.13.1.el9_4.x86_64, x86_64: installed (WARNING! Diff between built and installed module!)\n",
-			want: []facts.DKMSEntry{{Module: "zfs", Version: "2.2.7", Kernel: "5.14.0-427.13.1.el9_4.x86_64", State: "installed"}},
-		},
-		"not a status line": {out: "Error! Could not locate dkms.conf file.\n", want: nil},
+// TestDKMSStatus reads the dkms tree as dell/dkms lays it out.
+func TestDKMSStatus(t *testing.T) {
+	h := hosttest.New(t, "")
+	mk := func(p string) {
+		if err := os.MkdirAll(h.Path(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, ParseDKMSStatus([]byte(tc.out))); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
-			}
-		})
+	const lt, k94 = "6.1.80-1.el9.elrepo.x86_64", "5.14.0-427.13.1.el9_4.x86_64"
+	mk("/var/lib/dkms/zfs/2.2.7/" + lt + "/x86_64/module")
+	mk("/var/lib/dkms/zfs/2.2.7/" + k94 + "/x86_64/module")
+	mk("/var/lib/dkms/zfs/2.2.8/source")
+	os.Symlink("2.2.7/"+lt+"/x86_64", h.Path("/var/lib/dkms/zfs/kernel-"+lt+"-x86_64"))
+	want := []facts.DKMSEntry{
+		{Module: "zfs", Version: "2.2.7", Kernel: k94, State: "built"},
+		{Module: "zfs", Version: "2.2.7", Kernel: lt, State: "installed"},
+		{Module: "zfs", Version: "2.2.8", State: "added"},
+	}
+	c := New(h, nil)
+	if diff := cmp.Diff(want, c.DKMSStatus()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if got := c.DKMSState("2.2.7", lt); got != "installed" {
+		t.Errorf("DKMSState = %q, want installed", got)
+	}
+	if len(h.CallKeys()) != 0 {
+		t.Errorf("ran %v: the tree is read, dkms is not run", h.CallKeys())
 	}
 }
 

@@ -104,9 +104,10 @@ func Make(s *spec.Spec, f *facts.Facts, opts Options) *Plan {
 //     before packages are installed from it.
 //  6. packages: kernel-devel, dkms, zfs and its module in one transaction
 //     (transaction 2); this sets replacesModule.
-//  7. after the module package: DKMS builds per kernel, the MOK enrolment
-//     (needs the DKMS key the build makes), the initramfs rebuild (needs the
-//     new module on disk).
+//  7. after the module package: DKMS builds per kernel, the kernels with a
+//     boot entry that will have no module (needs the builds), the MOK
+//     enrolment (needs the DKMS key the build makes), the initramfs rebuild
+//     (needs the new module on disk).
 //  8. config: module autoload/options and the day-2 files; they do not
 //     depend on the packages but the module load below reads them.
 //  9. runtime: services (their units come with the zfs package) and,
@@ -122,6 +123,7 @@ func (pl *planner) plan() {
 		pl.repoSections,
 		pl.packages,
 		pl.dkmsBuilds,
+		pl.otherKernels,
 		pl.mok,
 		pl.initramfs,
 		pl.config,

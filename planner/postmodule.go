@@ -2,7 +2,9 @@ package planner
 
 import (
 	"fmt"
+	"strings"
 
+	"github.com/zfsinstall/zfsinstall/backends"
 	"github.com/zfsinstall/zfsinstall/facts"
 )
 
@@ -29,7 +31,25 @@ func (pl *planner) dkmsBuilds() bool {
 			DKMS:    &DKMSStep{Kernel: k.Release, Version: ver}})
 		pl.buildPlanned = true
 	}
+	if pl.buildPlanned {
+		pl.dkmsNotes()
+	}
 	return true
+}
+
+// dkmsNotes says what EPEL's dkms does beyond the builds zfsinstall asks
+// for (Fedora/EPEL dkms.spec sets modprobe_on_install and, from 3.2.0,
+// post_transaction in /etc/dkms/framework.conf; dell/dkms ships the
+// kernel-install plugin 40-dkms.install, which exits 0 whatever the build
+// did).
+func (pl *planner) dkmsNotes() {
+	if !pl.f.Chroot && !pl.s.Module.Load && pl.s.Module.Autoload && pl.p.TargetKernel == pl.f.Kernel.Running {
+		pl.note("module.load = false, but EPEL's dkms loads the module after it builds it for the running kernel (modprobe_on_install restarts systemd-modules-load, which reads /etc/modules-load.d/zfs.conf); to prevent that, set modprobe_on_install=\"\" in a file under /etc/dkms/framework.conf.d/.")
+	}
+	pl.note("EPEL's dkms 3.2.0 and later regenerate the initramfs of every installed kernel after each dkms install (post_transaction=\"dracut --regenerate-all --force\"): a build takes that much longer.")
+	if !pl.s.Guard.Enabled {
+		pl.note("dkms builds the module for each kernel installed from now on (its kernel-install plugin 40-dkms.install), but a failed build does not stop the new kernel from becoming the next boot: guard { enabled = true } keeps such a kernel from being the default.")
+	}
 }
 
 func (pl *planner) dkmsInstalled(ver, kver string) bool {
@@ -77,4 +97,61 @@ func (pl *planner) initramfs() bool {
 			Command: &CommandStep{Argv: []string{"dracut", "-f", "--kver", k.Release}}})
 	}
 	return true
+}
+
+// otherKernels says which installed kernels with a boot entry, other than
+// the targets, will have no working zfs module after this plan: booting
+// one leaves the pools unimported. With DKMS, zfs-dkms's own scriptlets
+// (rpm/generic/zfs-dkms.spec.in from 2.1.15/2.2.1: %pre removes every other
+// version from all kernels, %post builds only for the running kernel) take
+// the module from every kernel the plan does not build for when the plan
+// replaces it; with kmod, weak-modules links it only into kernels whose kABI
+// it fits.
+func (pl *planner) otherKernels() bool {
+	if !pl.f.Kernel.BootEntriesRead || len(pl.f.Kernel.Installed) == 0 {
+		return true
+	}
+	target := map[string]bool{}
+	for _, k := range pl.kernels {
+		target[k.Release] = true
+	}
+	var without []string
+	for _, ik := range pl.f.Kernel.Installed {
+		if !ik.BootEntry || target[ik.Release] {
+			continue
+		}
+		if !pl.worksAfter(ik) {
+			without = append(without, ik.Release)
+		}
+	}
+	if len(without) == 0 {
+		return true
+	}
+	why := "DKMS builds the module only for the target kernels"
+	if pl.buildsDKMS && pl.replacesModule {
+		why = "installing zfs-dkms removes the module of every other version from every kernel (its %pre) and builds the new one only for the running kernel (its %post), and this plan builds it for the target kernels only"
+	} else if !pl.buildsDKMS {
+		why = "kmod-zfs reaches another kernel only where its kABI symbols fit (weak-modules)"
+	}
+	pl.warnf("kernel.target", fmt.Sprintf("%d kernel(s) with a boot entry will have no zfs module", len(without)),
+		"%s: %s. Booting one of them leaves the pools unimported. Set kernel.target = \"all\" to build for every installed kernel, or remove the kernels you do not boot (dnf remove kernel-core-VERSION).",
+		why, strings.Join(without, ", "))
+	return true
+}
+
+// worksAfter says whether an installed kernel the plan does not target has
+// a zfs module of the planned release after apply.
+func (pl *planner) worksAfter(ik facts.InstalledKernel) bool {
+	if !pl.buildsDKMS {
+		for _, c := range pl.kmodCandidates() {
+			if fit := backends.FitKmod(c, ik); fit.Known {
+				return fit.Fits()
+			}
+		}
+		return true // no kABI to compare: weak-modules decides when the kmod is installed
+	}
+	if pl.replacesModule {
+		return false
+	}
+	return ik.Module != "" && backends.SameVersion(ik.Module, pl.f.ZFS.Userland)
 }

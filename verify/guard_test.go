@@ -301,7 +301,7 @@ func TestHoldDefault(t *testing.T) {
 				env += "tmp_saved_entry=" + entry(c.defaultK) + "\n"
 			}
 			write("/boot/grub2/grubenv", env)
-			write("/lib/modules/"+gEL94GA+"/modules.dep", "")
+			write("/lib/modules/"+gEL94GA+"/modules.dep", "extra/zfs/zfs.ko: extra/zfs/spl.ko\n") // the file is not there: modinfo answers
 			h.On("modinfo -k "+gEL94GA+" zfs", hosttest.FixtureResult{Stdout: modinfo("/lib/modules/"+gEL94GA+"/extra/zfs/zfs.ko", "2.2.7-1", gEL94GA)})
 			h.Handle("grubby --set-default /boot/vmlinuz-", func(cmd host.Cmd) hosttest.FixtureResult { // fake grubby
 				if c.grubbyFails {

@@ -73,6 +73,18 @@ func Verify(f *facts.Facts, s *spec.Spec) Report {
 		loaded.Detail = "loaded " + z.ModuleLoaded
 	}
 	add(loaded)
+	for _, ik := range f.Kernel.Installed {
+		if !f.Kernel.BootEntriesRead || !ik.BootEntry || ik.Release == f.Kernel.Target || z.Userland == "" {
+			continue
+		}
+		ok := ik.Module != "" && backends.SameVersion(ik.Module, z.Userland)
+		detail := fmt.Sprintf("kernel %s has a boot entry and zfs module %s (userland %s)", ik.Release, ik.Module, z.Userland)
+		if !ok {
+			detail = fmt.Sprintf("kernel %s has a boot entry but %s: booting it leaves the pools unimported. Apply with kernel.target = \"all\" (DKMS builds for every installed kernel), or remove the kernel if it is not booted", ik.Release,
+				map[bool]string{true: "no zfs module", false: "zfs module " + ik.Module + ", not the userland's " + z.Userland}[ik.Module == ""])
+		}
+		add(Check{Name: "module for bootable kernel " + ik.Release, OK: ok, Detail: detail})
+	}
 	if s.Module.Autoload {
 		_, ok := f.Files[facts.ModulesLoadFile]
 		add(Check{Name: "autoload", OK: ok, Detail: orMissing(facts.ModulesLoadFile, ok)})

@@ -40,7 +40,7 @@ func (Backend) Supports(d facts.Distro, k catalog.KernelInfo) (bool, string) {
 // Build implements backends.Backend: `dkms install` for one kernel, skipped
 // when dkms already reports it installed.
 func (Backend) Build(ctx context.Context, c *pkgmgr.Client, version, kver string) error {
-	if c.DKMSState(ctx, version, kver) == "installed" {
+	if c.DKMSState(version, kver) == "installed" {
 		return nil
 	}
 	return c.DKMSInstall(ctx, version, kver)

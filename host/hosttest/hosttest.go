@@ -121,3 +121,10 @@ func (f *Fixture) CallKeys() []string {
 
 // Path maps a host path into the fixture tree (for test assertions).
 func (f *Fixture) Path(p string) string { return filepath.Join(f.Real.Dir, filepath.Clean("/"+p)) }
+
+// KernelRelease answers like `uname -r` from the command table (a fixture
+// plays another machine than the one the tests run on).
+func (f *Fixture) KernelRelease() (string, error) {
+	res, err := f.Run(context.Background(), host.Cmd{Argv: []string{"uname", "-r"}})
+	return strings.TrimSpace(string(res.Stdout)), err
+}

@@ -1,0 +1,1 @@
+# An empty spec: the architecture alone decides.
