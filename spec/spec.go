@@ -2,6 +2,7 @@ package spec
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"net/url"
@@ -449,9 +450,22 @@ func writeSnippet(b *strings.Builder, src []byte, subject hcl.Range) {
 		subject.End.Byte++
 		subject.End.Column++
 	}
-	sc := hcl.NewRangeScanner(src, subject.Filename, bufio.ScanLines)
+	if subject.Start.Byte < 0 || subject.Start.Byte > len(src) || subject.Start.Line < 1 {
+		return
+	}
+	// Scan from the start of the subject's first line, not from the top of
+	// the file: printing one snippet per diagnostic must not cost the whole
+	// file each time (a thousand warnings on a thousand-line spec did).
+	// NewRangeScannerFragment reads b from start.Byte on, so it gets all of
+	// src.
+	lineStart := bytes.LastIndexByte(src[:subject.Start.Byte], '\n') + 1
+	start := hcl.Pos{Line: subject.Start.Line, Column: 1, Byte: lineStart}
+	sc := hcl.NewRangeScannerFragment(src, subject.Filename, start, bufio.ScanLines)
 	for sc.Scan() {
 		line := sc.Range()
+		if line.Start.Byte >= subject.End.Byte && line.Start.Byte > subject.Start.Byte {
+			break
+		}
 		if !line.Overlaps(subject) {
 			continue
 		}
