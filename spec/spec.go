@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"reflect"
 	"regexp"
 	"sort"
@@ -107,14 +106,14 @@ func Parse(filename string, src []byte) (*Spec, hcl.Diagnostics) {
 
 // ParseFile reads and parses path. It also returns the parsed file, keyed by
 // path, for WriteDiagnostics to print source snippets from.
+//
+// Only a regular file (or a symlink to one) of at most MaxFileSize bytes is
+// read: a FIFO, a device or a directory is refused with a diagnostic, never
+// waited on.
 func ParseFile(path string) (*Spec, map[string]*hcl.File, hcl.Diagnostics) {
-	src, err := os.ReadFile(path)
-	if err != nil {
-		return nil, nil, hcl.Diagnostics{{
-			Severity: hcl.DiagError,
-			Summary:  "Cannot read spec file",
-			Detail:   err.Error(),
-		}}
+	src, d := readFile(path)
+	if d != nil {
+		return nil, nil, hcl.Diagnostics{d}
 	}
 	s, f, diags := parse(path, src)
 	return s, map[string]*hcl.File{path: f}, diags
