@@ -99,6 +99,12 @@ type guardBlock struct {
 // Parse decodes src (the content of filename) into a Spec with defaults
 // filled in. The Spec is nil exactly when diags has errors; warnings come
 // with a Spec. Diagnostics are in source order.
+//
+// Input beyond the limits in limits.go (MaxFileSize, MaxNesting,
+// MaxOperators, MaxNumberDigits, MaxNumberExponent, MaxItems, and for
+// expressions) is refused before it is parsed or evaluated, so that no
+// input can overflow the parser's stack or cost more than a fraction of a
+// second.
 func Parse(filename string, src []byte) (*Spec, hcl.Diagnostics) {
 	s, _, diags := parse(filename, src)
 	return s, diags
@@ -120,10 +126,18 @@ func ParseFile(path string) (*Spec, map[string]*hcl.File, hcl.Diagnostics) {
 }
 
 func parse(filename string, src []byte) (*Spec, *hcl.File, hcl.Diagnostics) {
+	// Refuse what would be expensive to parse before parsing it.
+	if diags := checkLimits(filename, src); diags.HasErrors() {
+		return nil, &hcl.File{Bytes: src}, diags
+	}
 	f, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
 	if diags.HasErrors() {
 		// Decoding a body the parser gave up on only adds noise.
 		return nil, f, diags
+	}
+	// ... and what would be expensive to evaluate before evaluating it.
+	if more := checkExprs(f.Body); more.HasErrors() {
+		return nil, f, append(diags, more...)
 	}
 	s, more := decode(f.Body)
 	diags = append(diags, more...)
