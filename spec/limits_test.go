@@ -82,6 +82,9 @@ func TestLimits(t *testing.T) {
 		"number in a template": {
 			src: "zfs {\n  version = \"${1e99999}\"\n}\n", summary: "Number literal too large", at: "2:16",
 		},
+		"arithmetic beyond any literal": {
+			src: "module {\n  options = { unknown_param = " + strings.Repeat("1e40 * ", 100) + "1 }\n}\n", summary: "Invalid module option value", at: "2:31",
+		},
 		"for expression": {
 			src: "zfs {\n  allow_known_bad = [for a in [1, 2] : [for b in [1, 2] : \"x\"]]\n}\n", summary: "For expression not allowed", at: "2:21",
 		},

@@ -10,15 +10,12 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/hashicorp/go-version"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
-	"github.com/zclconf/go-cty/cty"
-	"github.com/zclconf/go-cty/cty/convert"
 )
 
 // The decode targets. Every attribute is a pointer (nil = not written, keep
@@ -272,65 +269,6 @@ func recordRanges(ranges map[string]hcl.Range, block string, decoded any) {
 			ranges[block+"."+name] = r
 		}
 	}
-}
-
-var optionName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
-
-// decodeOptions fills s.Module.Options from the `options` map, accepting
-// strings and whole numbers, and records each entry's range as
-// "module.options.<name>".
-func decodeOptions(s *Spec, expr hcl.Expression) hcl.Diagnostics {
-	pairs, diags := hcl.ExprMap(expr)
-	for _, d := range diags {
-		d.Detail = `options must be a map of zfs module parameters, such as { zfs_arc_max = "8589934592" }.`
-	}
-	for _, p := range pairs {
-		k, d := p.Key.Value(nil)
-		diags = append(diags, d...)
-		if d.HasErrors() {
-			continue
-		}
-		k, err := convert.Convert(k, cty.String)
-		if err != nil || k.IsNull() {
-			diags = append(diags, errorAt(p.Key.Range(), "Invalid module option name",
-				"Module option names must be strings, such as zfs_arc_max."))
-			continue
-		}
-		name := k.AsString()
-		if !optionName.MatchString(name) {
-			diags = append(diags, errorAt(p.Key.Range(), "Invalid module option name", fmt.Sprintf(
-				"Module option names are zfs module parameters such as zfs_arc_max: a lowercase letter, then lowercase letters, digits and \"_\"; got %q.", name)))
-			continue
-		}
-		key := "module.options." + name
-		if prev, dup := s.Ranges[key]; dup {
-			diags = append(diags, errorAt(p.Key.Range(), "Duplicate module option", fmt.Sprintf(
-				"%s is already set at %s; set each option once.", name, prev)))
-			continue
-		}
-		s.Ranges[key] = hcl.RangeBetween(p.Key.Range(), p.Value.Range())
-
-		v, d := p.Value.Value(nil)
-		diags = append(diags, d...)
-		if d.HasErrors() {
-			continue
-		}
-		var val string
-		switch {
-		case v.IsNull():
-		case v.Type() == cty.String:
-			val = v.AsString()
-		case v.Type() == cty.Number && v.AsBigFloat().IsInt():
-			val = v.AsBigFloat().Text('f', 0)
-		}
-		if val == "" || strings.ContainsFunc(val, unicode.IsSpace) || strings.Contains(val, "#") {
-			diags = append(diags, errorAt(p.Value.Range(), "Invalid module option value", fmt.Sprintf(
-				"The value of %s must be a string or a whole number, not empty and without whitespace or \"#\": it is written to /etc/modprobe.d/zfs.conf as \"options zfs %s=<value>\".", name, name)))
-			continue
-		}
-		s.Module.Options[name] = val
-	}
-	return diags
 }
 
 var (
