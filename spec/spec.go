@@ -299,7 +299,9 @@ func validate(s *Spec) hcl.Diagnostics {
 		c, err := version.NewConstraint(z.Version)
 		if err != nil {
 			fail("zfs.version", "Invalid version constraint", fmt.Sprintf(
-				"version must be a version constraint such as \"~> 2.2.0\", \"= 2.2.7\" or \">= 2.2.2, < 2.4\" (%s).", err))
+				"version must be a version constraint such as \"~> 2.2.0\", \"= 2.2.7\" or \">= 2.2.2, < 2.4\" (%s).", shorten(err.Error(), 200)))
+		} else {
+			diags = append(diags, checkVersion(z.Version, s.Ranges["zfs.version"])...)
 		}
 		z.Constraint = c
 	}
