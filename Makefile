@@ -48,3 +48,9 @@ demo: deps build ## build the test bed and show plan, apply, plan, verify on an 
 
 clean: ## remove build output
 	rm -rf bin
+
+FUZZTIME ?= 30s
+
+.PHONY: fuzz
+fuzz: ## run every fuzz target in the module for FUZZTIME each (default 30s; CI: make fuzz FUZZTIME=5s)
+	GO=$(GO) FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
