@@ -17,9 +17,10 @@ const parseDeadline = 20 * time.Second
 
 // FuzzParse decodes arbitrary bytes as a spec. Whatever the input, Parse
 // must return, soon, without panicking; the Spec is nil exactly when there
-// are errors; every error but a file-level one points into the file; a
-// valid Spec holds only option values checkOptionValue accepts and a parsed
-// version constraint; and the diagnostics print. Seeds: the recipes and
+// are errors; every error but a file-level one points into the file; there
+// are at most maxDiagnostics (and a count of the rest); a valid Spec holds
+// only option values checkOptionValue accepts and a parsed version
+// constraint; and the diagnostics print, in bounded space. Seeds: the recipes and
 // every spec under testdata/specs.
 func FuzzParse(f *testing.F) {
 	for _, pattern := range []string{"../recipes/*.hcl", "../testdata/specs/*.hcl"} {
@@ -55,9 +56,18 @@ func FuzzParse(f *testing.F) {
 				t.Errorf("diagnostic %q points outside the file: %v (file has %d bytes)", d.Summary, d.Subject, len(src))
 			}
 		}
+		if len(diags) > maxDiagnostics+1 {
+			t.Errorf("%d diagnostics, want at most %d", len(diags), maxDiagnostics+1)
+		}
 		var out bytes.Buffer
 		if err := WriteDiagnostics(&out, map[string]*hcl.File{"fuzz.hcl": {Bytes: src}}, diags); err != nil {
 			t.Fatal(err)
+		}
+		// Each diagnostic prints its summary, its detail (which may quote
+		// the source) and a bounded snippet: never a multiple of the file
+		// per diagnostic beyond that.
+		if limit := (maxDiagnostics + 1) * (len(src) + 2*maxSnippetLines*(maxSnippetLine+8) + 2048); out.Len() > limit {
+			t.Errorf("printed %d bytes for %d diagnostics on %d bytes", out.Len(), len(diags), len(src))
 		}
 		if s == nil {
 			return

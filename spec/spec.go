@@ -1,7 +1,6 @@
 package spec
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -122,7 +121,28 @@ func ParseFile(path string) (*Spec, map[string]*hcl.File, hcl.Diagnostics) {
 	return s, map[string]*hcl.File{path: f}, diags
 }
 
+// maxDiagnostics is the most diagnostics Parse returns. Beyond it the file
+// is not a spec with mistakes but something else, and a 256 KiB line of
+// garbage has a problem at every byte, each printed with that line.
+const maxDiagnostics = 50
+
 func parse(filename string, src []byte) (*Spec, *hcl.File, hcl.Diagnostics) {
+	s, f, diags := parseAll(filename, src)
+	if len(diags) <= maxDiagnostics {
+		return s, f, diags
+	}
+	more := &hcl.Diagnostic{
+		Severity: hcl.DiagWarning,
+		Summary:  "Too many problems",
+		Detail:   fmt.Sprintf("%d more problems are not shown. Fix the ones above, or check that the file is a spec.", len(diags)-maxDiagnostics),
+	}
+	if diags.HasErrors() {
+		more.Severity = hcl.DiagError
+	}
+	return s, f, append(diags[:maxDiagnostics:maxDiagnostics], more)
+}
+
+func parseAll(filename string, src []byte) (*Spec, *hcl.File, hcl.Diagnostics) {
 	// Refuse what would be expensive to parse before parsing it.
 	if diags := checkLimits(filename, src); diags.HasErrors() {
 		return nil, &hcl.File{Bytes: src}, diags
@@ -395,8 +415,19 @@ func subjectFile(d *hcl.Diagnostic) string {
 	return d.Subject.Filename
 }
 
+// Bounds on one snippet: lines shown, and the longest line shown.
+const (
+	maxSnippetLines = 10
+	maxSnippetLine  = 1000
+)
+
 // writeSnippet prints the lines subject covers, each followed by a line
-// marking the covered part with carets.
+// marking the covered part with carets: at most maxSnippetLines of them,
+// and a line longer than maxSnippetLine bytes only as its length. It reads
+// from the start of the subject's first line, never from the top of the
+// file, so that printing one snippet per diagnostic costs the subject's
+// lines only (scanning from the top made a thousand warnings on a
+// thousand-line spec take seconds).
 func writeSnippet(b *strings.Builder, src []byte, subject hcl.Range) {
 	if subject.Empty() {
 		// Mark the character after an empty range (where something is missing).
@@ -406,20 +437,29 @@ func writeSnippet(b *strings.Builder, src []byte, subject hcl.Range) {
 	if subject.Start.Byte < 0 || subject.Start.Byte > len(src) || subject.Start.Line < 1 {
 		return
 	}
-	// Scan from the start of the subject's first line, not from the top of
-	// the file: printing one snippet per diagnostic must not cost the whole
-	// file each time (a thousand warnings on a thousand-line spec did).
-	// NewRangeScannerFragment reads b from start.Byte on, so it gets all of
-	// src.
-	lineStart := bytes.LastIndexByte(src[:subject.Start.Byte], '\n') + 1
-	start := hcl.Pos{Line: subject.Start.Line, Column: 1, Byte: lineStart}
-	sc := hcl.NewRangeScannerFragment(src, subject.Filename, start, bufio.ScanLines)
-	for sc.Scan() {
-		line := sc.Range()
+	start := bytes.LastIndexByte(src[:subject.Start.Byte], '\n') + 1
+	for n, shown := subject.Start.Line, 0; start < len(src); n++ {
+		end, next := len(src), len(src)
+		if i := bytes.IndexByte(src[start:], '\n'); i >= 0 {
+			end, next = start+i, start+i+1
+		}
+		text := bytes.TrimSuffix(src[start:end], []byte("\r")) // as bufio.ScanLines
+		// Ranges compare by byte offset only, so the line needs no columns.
+		line := hcl.Range{Filename: subject.Filename, Start: hcl.Pos{Line: n, Byte: start}, End: hcl.Pos{Line: n, Byte: start + len(text)}}
 		if line.Start.Byte >= subject.End.Byte && line.Start.Byte > subject.Start.Byte {
 			break
 		}
+		start = next
 		if !line.Overlaps(subject) {
+			continue
+		}
+		if shown == maxSnippetLines {
+			b.WriteString("     | ...\n")
+			break
+		}
+		shown++
+		if len(text) > maxSnippetLine {
+			fmt.Fprintf(b, "%4d | (a line of %d bytes, too long to show)\n", n, len(text))
 			continue
 		}
 		before, marked, _ := line.PartitionAround(subject)
@@ -430,6 +470,6 @@ func writeSnippet(b *strings.Builder, src []byte, subject hcl.Range) {
 			return ' '
 		}, string(before.SliceBytes(src)))
 		carets := strings.Repeat("^", max(1, utf8.RuneCount(marked.SliceBytes(src))))
-		fmt.Fprintf(b, "%4d | %s\n     | %s%s\n", line.Start.Line, sc.Bytes(), indent, carets)
+		fmt.Fprintf(b, "%4d | %s\n     | %s%s\n", n, text, indent, carets)
 	}
 }
