@@ -78,3 +78,9 @@ deploy-deps: ## install what the deploy tests run (ansible-core, ansible-lint, p
 
 deploy-test: deps deploy-deps ## the deploy entry points (RPM, Ansible, Packer, kickstart, man page, completion) against the test bed
 	$(GO) test -count=1 -v ./deploy/
+
+FUZZTIME ?= 30s
+
+.PHONY: fuzz
+fuzz: ## run every fuzz target in the module for FUZZTIME each (default 30s; CI: make fuzz FUZZTIME=5s)
+	GO=$(GO) FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh

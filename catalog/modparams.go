@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"fmt"
+	"math/big"
 	"regexp"
 	"slices"
 	"strings"
@@ -44,6 +45,73 @@ func ModuleParams() []ModuleParam {
 // LookupModuleParam belongs in "options spl", not "options zfs".
 func LookupSPLParam(name string) (ModuleParam, bool) {
 	return findParam(data.splParams, canonicalParamName(name))
+}
+
+// IsSwitch reports whether p is a 0|1 switch: the man page gives its
+// default as "0|1" or "1|0" (zfs.4 at zfs-2.3.5: ".It Sy
+// zfs_prefetch_disable Ns = Ns Sy 0 Ns | Ns 1 Pq int"), or its type is
+// bool. The kernel would take any integer for the int ones; 0 and 1 are
+// what the page documents.
+func (p ModuleParam) IsSwitch() bool {
+	return p.Default == "0|1" || p.Default == "1|0" || p.Type == "bool"
+}
+
+// IntRange returns the whole numbers an integer parameter can be set to,
+// and ok = false for string parameters.
+//
+// The range is as wide as any OpenZFS release from 2.0.0 to 2.4.4 declares
+// the parameter, because a spec is checked without knowing which release the
+// host will run, and the man page's types are one release's: zfs-2.2.0
+// turned most int parameters into uint and every ULONG into U64, and some
+// page types were never the declared ones (zfs_flags is documented int and
+// declared UINT in every release; zfs_dirty_data_max is documented int and
+// declared ULONG, then U64). So a 32-bit type (int, uint) takes up to
+// 2^32-1, a 64-bit one (long, ulong, u64, s64; OpenZFS publishes EL
+// packages for x86_64 only, where long is 64 bits) up to 2^64-1, and the
+// parameters in wideParams are 64-bit whatever the page says. A negative
+// value is allowed only where the page's type is signed.
+func (p ModuleParam) IntRange() (lo, hi *big.Int, ok bool) {
+	bits := 0
+	signed := false
+	switch p.Type {
+	case "int":
+		bits, signed = 32, true
+	case "uint":
+		bits = 32
+	case "long", "s64":
+		bits, signed = 64, true
+	case "ulong", "u64":
+		bits = 64
+	default:
+		return nil, nil, false
+	}
+	if wideParams[p.Name] {
+		bits = 64
+	}
+	hi = new(big.Int).Lsh(big.NewInt(1), uint(bits))
+	hi.Sub(hi, big.NewInt(1))
+	lo = new(big.Int)
+	if signed {
+		lo.Lsh(big.NewInt(1), uint(bits-1))
+		lo.Neg(lo)
+	}
+	return lo, hi, true
+}
+
+// wideParams are parameters the man page documents as int or uint that some
+// release declares 64-bit. From the declarations at openzfs/zfs tags
+// zfs-2.0.0 to zfs-2.4.4 (ULONG up to zfs-2.1.16, U64 from zfs-2.2.0):
+// ZFS_MODULE_PARAM in module/zfs/dsl_pool.c (delay_scale, dirty_data_max,
+// dirty_data_max_max, wrlog_data_max), module/zfs/spa.c (max_missing_tvds),
+// module/zfs/dsl_scan.c (scan_max_ext_gap, scan_vdev_limit),
+// module/zfs/spa_checkpoint.c (discard_memory_limit), and
+// ZFS_MODULE_PARAM_CALL with param_get_ulong up to zfs-2.1.16 in
+// module/zfs/vdev.c (min_auto_ashift, max_auto_ashift).
+var wideParams = map[string]bool{
+	"zfs_delay_scale": true, "zfs_dirty_data_max": true, "zfs_dirty_data_max_max": true,
+	"zfs_wrlog_data_max": true, "zfs_max_missing_tvds": true, "zfs_scan_max_ext_gap": true,
+	"zfs_scan_vdev_limit": true, "zfs_spa_discard_memory_limit": true,
+	"zfs_vdev_min_auto_ashift": true, "zfs_vdev_max_auto_ashift": true,
 }
 
 // maxSuggestDistance and maxSuggestions bound SuggestModuleParam.

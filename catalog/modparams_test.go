@@ -224,3 +224,73 @@ func TestLoadRejectsParamInBothModules(t *testing.T) {
 		t.Errorf("load with zfs_arc_max in spl-params.tsv: error = %v, want one naming it", err)
 	}
 }
+
+func TestModuleParamIntRange(t *testing.T) {
+	type result struct {
+		Lo, Hi string
+		OK     bool
+	}
+	tests := map[string]struct {
+		name string
+		want result
+	}{
+		"u64":                             {"zfs_arc_max", result{"0", "18446744073709551615", true}},
+		"uint":                            {"zfs_txg_timeout", result{"0", "4294967295", true}},
+		"int reaches uint max":            {"zfs_flags", result{"-2147483648", "4294967295", true}},
+		"s64":                             {"zfs_immediate_write_sz", result{"-9223372036854775808", "18446744073709551615", true}},
+		"documented int, declared 64-bit": {"zfs_dirty_data_max", result{"-9223372036854775808", "18446744073709551615", true}},
+		"documented uint, once ulong":     {"zfs_vdev_min_auto_ashift", result{"0", "18446744073709551615", true}},
+		"charp":                           {"spa_config_path", result{}},
+		"string":                          {"zfs_vdev_raidz_impl", result{}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			p, ok := LookupModuleParam(tc.name)
+			if !ok {
+				t.Fatalf("LookupModuleParam(%q) not found", tc.name)
+			}
+			lo, hi, ok := p.IntRange()
+			got := result{OK: ok}
+			if ok {
+				got.Lo, got.Hi = lo.String(), hi.String()
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("IntRange() of %s (%s) mismatch (-want +got):\n%s", tc.name, p.Type, diff)
+			}
+		})
+	}
+	spl, _ := LookupSPLParam("spl_hostid")
+	if lo, hi, ok := spl.IntRange(); !ok || lo.Sign() != 0 || hi.String() != "18446744073709551615" {
+		t.Errorf("IntRange() of spl_hostid (ulong) = %v, %v, %v", lo, hi, ok)
+	}
+	for name := range wideParams {
+		if _, ok := LookupModuleParam(name); !ok {
+			t.Errorf("wideParams names %s, which zfs(4) does not document", name)
+		}
+	}
+}
+
+func TestModuleParamIsSwitch(t *testing.T) {
+	tests := map[string]bool{
+		"zfs_prefetch_disable":  true,  // 0|1
+		"l2arc_noprefetch":      true,  // 1|0
+		"zvol_request_sync":     true,  // uint, 0|1
+		"zfs_txg_timeout":       false, // 5s
+		"spl_taskq_thread_bind": false, // 0
+	}
+	for name, want := range tests {
+		p, ok := LookupModuleParam(name)
+		if !ok {
+			p, ok = LookupSPLParam(name)
+		}
+		if !ok {
+			t.Fatalf("%s not found", name)
+		}
+		if got := p.IsSwitch(); got != want {
+			t.Errorf("IsSwitch() of %s (default %q) = %v, want %v", name, p.Default, got, want)
+		}
+	}
+	if !(ModuleParam{Name: "x", Type: "bool"}).IsSwitch() {
+		t.Error("a bool parameter is not a switch")
+	}
+}

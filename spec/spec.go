@@ -1,24 +1,20 @@
 package spec
 
 import (
-	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"reflect"
 	"regexp"
 	"sort"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/hashicorp/go-version"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
-	"github.com/zclconf/go-cty/cty"
-	"github.com/zclconf/go-cty/cty/convert"
 )
 
 // The decode targets. Every attribute is a pointer (nil = not written, keep
@@ -99,6 +95,12 @@ type guardBlock struct {
 // Parse decodes src (the content of filename) into a Spec with defaults
 // filled in. The Spec is nil exactly when diags has errors; warnings come
 // with a Spec. Diagnostics are in source order.
+//
+// Input beyond the limits in limits.go (MaxFileSize, MaxNesting,
+// MaxOperators, MaxNumberDigits, MaxNumberExponent, MaxItems, and for
+// expressions) is refused before it is parsed or evaluated, so that no
+// input can overflow the parser's stack or cost more than a fraction of a
+// second.
 func Parse(filename string, src []byte) (*Spec, hcl.Diagnostics) {
 	s, _, diags := parse(filename, src)
 	return s, diags
@@ -106,24 +108,53 @@ func Parse(filename string, src []byte) (*Spec, hcl.Diagnostics) {
 
 // ParseFile reads and parses path. It also returns the parsed file, keyed by
 // path, for WriteDiagnostics to print source snippets from.
+//
+// Only a regular file (or a symlink to one) of at most MaxFileSize bytes is
+// read: a FIFO, a device or a directory is refused with a diagnostic, never
+// waited on.
 func ParseFile(path string) (*Spec, map[string]*hcl.File, hcl.Diagnostics) {
-	src, err := os.ReadFile(path)
-	if err != nil {
-		return nil, nil, hcl.Diagnostics{{
-			Severity: hcl.DiagError,
-			Summary:  "Cannot read spec file",
-			Detail:   err.Error(),
-		}}
+	src, d := readFile(path)
+	if d != nil {
+		return nil, nil, hcl.Diagnostics{d}
 	}
 	s, f, diags := parse(path, src)
 	return s, map[string]*hcl.File{path: f}, diags
 }
 
+// maxDiagnostics is the most diagnostics Parse returns. Beyond it the file
+// is not a spec with mistakes but something else, and a 256 KiB line of
+// garbage has a problem at every byte, each printed with that line.
+const maxDiagnostics = 50
+
 func parse(filename string, src []byte) (*Spec, *hcl.File, hcl.Diagnostics) {
+	s, f, diags := parseAll(filename, src)
+	if len(diags) <= maxDiagnostics {
+		return s, f, diags
+	}
+	more := &hcl.Diagnostic{
+		Severity: hcl.DiagWarning,
+		Summary:  "Too many problems",
+		Detail:   fmt.Sprintf("%d more problems are not shown. Fix the ones above, or check that the file is a spec.", len(diags)-maxDiagnostics),
+	}
+	if diags.HasErrors() {
+		more.Severity = hcl.DiagError
+	}
+	return s, f, append(diags[:maxDiagnostics:maxDiagnostics], more)
+}
+
+func parseAll(filename string, src []byte) (*Spec, *hcl.File, hcl.Diagnostics) {
+	// Refuse what would be expensive to parse before parsing it.
+	if diags := checkLimits(filename, src); diags.HasErrors() {
+		return nil, &hcl.File{Bytes: src}, diags
+	}
 	f, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
 	if diags.HasErrors() {
 		// Decoding a body the parser gave up on only adds noise.
 		return nil, f, diags
+	}
+	// ... and what would be expensive to evaluate before evaluating it.
+	if more := checkExprs(f.Body); more.HasErrors() {
+		return nil, f, append(diags, more...)
 	}
 	s, more := decode(f.Body)
 	diags = append(diags, more...)
@@ -262,65 +293,6 @@ func recordRanges(ranges map[string]hcl.Range, block string, decoded any) {
 	}
 }
 
-var optionName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
-
-// decodeOptions fills s.Module.Options from the `options` map, accepting
-// strings and whole numbers, and records each entry's range as
-// "module.options.<name>".
-func decodeOptions(s *Spec, expr hcl.Expression) hcl.Diagnostics {
-	pairs, diags := hcl.ExprMap(expr)
-	for _, d := range diags {
-		d.Detail = `options must be a map of zfs module parameters, such as { zfs_arc_max = "8589934592" }.`
-	}
-	for _, p := range pairs {
-		k, d := p.Key.Value(nil)
-		diags = append(diags, d...)
-		if d.HasErrors() {
-			continue
-		}
-		k, err := convert.Convert(k, cty.String)
-		if err != nil || k.IsNull() {
-			diags = append(diags, errorAt(p.Key.Range(), "Invalid module option name",
-				"Module option names must be strings, such as zfs_arc_max."))
-			continue
-		}
-		name := k.AsString()
-		if !optionName.MatchString(name) {
-			diags = append(diags, errorAt(p.Key.Range(), "Invalid module option name", fmt.Sprintf(
-				"Module option names are zfs module parameters such as zfs_arc_max: a lowercase letter, then lowercase letters, digits and \"_\"; got %q.", name)))
-			continue
-		}
-		key := "module.options." + name
-		if prev, dup := s.Ranges[key]; dup {
-			diags = append(diags, errorAt(p.Key.Range(), "Duplicate module option", fmt.Sprintf(
-				"%s is already set at %s; set each option once.", name, prev)))
-			continue
-		}
-		s.Ranges[key] = hcl.RangeBetween(p.Key.Range(), p.Value.Range())
-
-		v, d := p.Value.Value(nil)
-		diags = append(diags, d...)
-		if d.HasErrors() {
-			continue
-		}
-		var val string
-		switch {
-		case v.IsNull():
-		case v.Type() == cty.String:
-			val = v.AsString()
-		case v.Type() == cty.Number && v.AsBigFloat().IsInt():
-			val = v.AsBigFloat().Text('f', 0)
-		}
-		if val == "" || strings.ContainsFunc(val, unicode.IsSpace) || strings.Contains(val, "#") {
-			diags = append(diags, errorAt(p.Value.Range(), "Invalid module option value", fmt.Sprintf(
-				"The value of %s must be a string or a whole number, not empty and without whitespace or \"#\": it is written to /etc/modprobe.d/zfs.conf as \"options zfs %s=<value>\".", name, name)))
-			continue
-		}
-		s.Module.Options[name] = val
-	}
-	return diags
-}
-
 var (
 	repoBranch    = regexp.MustCompile(`^[0-9]+\.[0-9]+$`)
 	kernelRelease = regexp.MustCompile(`^[0-9]+\.[0-9]+(\.[0-9]+)*-[0-9A-Za-z._+~-]+$`)
@@ -349,7 +321,9 @@ func validate(s *Spec) hcl.Diagnostics {
 		c, err := version.NewConstraint(z.Version)
 		if err != nil {
 			fail("zfs.version", "Invalid version constraint", fmt.Sprintf(
-				"version must be a version constraint such as \"~> 2.2.0\", \"= 2.2.7\" or \">= 2.2.2, < 2.4\" (%s).", err))
+				"version must be a version constraint such as \"~> 2.2.0\", \"= 2.2.7\" or \">= 2.2.2, < 2.4\" (%s).", shorten(err.Error(), 200)))
+		} else {
+			diags = append(diags, checkVersion(z.Version, s.Ranges["zfs.version"])...)
 		}
 		z.Constraint = c
 	}
@@ -443,18 +417,51 @@ func subjectFile(d *hcl.Diagnostic) string {
 	return d.Subject.Filename
 }
 
+// Bounds on one snippet: lines shown, and the longest line shown.
+const (
+	maxSnippetLines = 10
+	maxSnippetLine  = 1000
+)
+
 // writeSnippet prints the lines subject covers, each followed by a line
-// marking the covered part with carets.
+// marking the covered part with carets: at most maxSnippetLines of them,
+// and a line longer than maxSnippetLine bytes only as its length. It reads
+// from the start of the subject's first line, never from the top of the
+// file, so that printing one snippet per diagnostic costs the subject's
+// lines only (scanning from the top made a thousand warnings on a
+// thousand-line spec take seconds).
 func writeSnippet(b *strings.Builder, src []byte, subject hcl.Range) {
 	if subject.Empty() {
 		// Mark the character after an empty range (where something is missing).
 		subject.End.Byte++
 		subject.End.Column++
 	}
-	sc := hcl.NewRangeScanner(src, subject.Filename, bufio.ScanLines)
-	for sc.Scan() {
-		line := sc.Range()
+	if subject.Start.Byte < 0 || subject.Start.Byte > len(src) || subject.Start.Line < 1 {
+		return
+	}
+	start := bytes.LastIndexByte(src[:subject.Start.Byte], '\n') + 1
+	for n, shown := subject.Start.Line, 0; start < len(src); n++ {
+		end, next := len(src), len(src)
+		if i := bytes.IndexByte(src[start:], '\n'); i >= 0 {
+			end, next = start+i, start+i+1
+		}
+		text := bytes.TrimSuffix(src[start:end], []byte("\r")) // as bufio.ScanLines
+		// Ranges compare by byte offset only, so the line needs no columns.
+		line := hcl.Range{Filename: subject.Filename, Start: hcl.Pos{Line: n, Byte: start}, End: hcl.Pos{Line: n, Byte: start + len(text)}}
+		if line.Start.Byte >= subject.End.Byte && line.Start.Byte > subject.Start.Byte {
+			break
+		}
+		start = next
 		if !line.Overlaps(subject) {
+			continue
+		}
+		if shown == maxSnippetLines {
+			b.WriteString("     | ...\n")
+			break
+		}
+		shown++
+		if len(text) > maxSnippetLine {
+			fmt.Fprintf(b, "%4d | (a line of %d bytes, too long to show)\n", n, len(text))
 			continue
 		}
 		before, marked, _ := line.PartitionAround(subject)
@@ -465,6 +472,6 @@ func writeSnippet(b *strings.Builder, src []byte, subject hcl.Range) {
 			return ' '
 		}, string(before.SliceBytes(src)))
 		carets := strings.Repeat("^", max(1, utf8.RuneCount(marked.SliceBytes(src))))
-		fmt.Fprintf(b, "%4d | %s\n     | %s%s\n", line.Start.Line, sc.Bytes(), indent, carets)
+		fmt.Fprintf(b, "%4d | %s\n     | %s%s\n", n, text, indent, carets)
 	}
 }

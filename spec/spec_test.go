@@ -223,7 +223,7 @@ func TestWriteDiagnosticsWithoutSource(t *testing.T) {
 	if err := WriteDiagnostics(&buf, files, diags); err != nil {
 		t.Fatal(err)
 	}
-	want := "error: Cannot read spec file\nopen does-not-exist.hcl: no such file or directory\n\n" +
+	want := "error: Cannot read spec file\nstat does-not-exist.hcl: no such file or directory\n\n" +
 		"elsewhere.hcl:4:2: warning: Something to know\nSaid here.\n\n"
 	if diff := cmp.Diff(want, buf.String()); diff != "" {
 		t.Errorf("WriteDiagnostics() mismatch (-want +got):\n%s", diff)
