@@ -41,11 +41,14 @@ func DistroFromOSRelease(kv map[string]string) Distro {
 		d.Name = strings.TrimSpace(kv["NAME"] + " " + kv["VERSION_ID"])
 	}
 	majorS, minorS, hasMinor := strings.Cut(d.VersionID, ".")
+	if !number(majorS) || hasMinor && !number(minorS) {
+		// VERSION_ID names the release in URLs and paths: only plain
+		// numbers ("9.4", "41") are taken; anything else is unsupported.
+		return d
+	}
 	d.Major, _ = strconv.Atoi(majorS)
 	if hasMinor {
-		if m, err := strconv.Atoi(minorS); err == nil {
-			d.Minor = m
-		}
+		d.Minor, _ = strconv.Atoi(minorS)
 	}
 	switch {
 	case d.ID == "fedora":
@@ -68,6 +71,20 @@ func DistroFromOSRelease(kv map[string]string) Distro {
 		d.Releasever = d.VersionID
 	}
 	return d
+}
+
+// number reports whether s is a plain decimal number without a leading zero
+// and of at most four digits.
+func number(s string) bool {
+	if s == "" || len(s) > 4 || s[0] == '0' && s != "0" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // Supported reports whether zfsinstall can manage this distribution.

@@ -266,11 +266,15 @@ func (pl *planner) downgrade(installed string) bool {
 	return true
 }
 
-// exactVersion returns the version when zfs.version pins one ("2.2.7" or "= 2.2.7").
+// exactVersion returns the version when zfs.version pins one ("2.2.7" or
+// "= 2.2.7"), as its packages spell it: "2.2" pins 2.2.0 (the spec warns).
 func exactVersion(s *spec.Spec) string {
 	v := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(s.ZFS.Version), "="))
 	if v == "" || strings.ContainsAny(v, "<>~!,= ") {
 		return ""
+	}
+	if pv, err := version.NewVersion(v); err == nil {
+		return pv.String()
 	}
 	return v
 }
