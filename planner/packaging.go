@@ -25,6 +25,12 @@ func (pl *planner) choosePackaging() bool {
 			unsupported = append(unsupported, why)
 		}
 	}
+	if pl.f.SecureBoot == facts.SecureBootEnabled {
+		// The published kmods are not signed for the host's keys
+		// (openzfs/zfs#15777, #16219): with Secure Boot enforcing the kernel
+		// refuses them.
+		unsupported = append(unsupported, "Secure Boot is enabled, and the kmod-zfs modules OpenZFS publishes are not signed with a key this host trusts (openzfs/zfs#15777), so loading them fails with \"Key was rejected by service\"; DKMS signs what it builds with its own MOK key, which zfsinstall enrols")
+	}
 	switch pl.s.ZFS.Packaging {
 	case spec.PackagingKmod:
 		if len(unsupported) > 0 {
@@ -51,10 +57,6 @@ func (pl *planner) choosePackaging() bool {
 	if pl.buildsDKMS && !pl.s.Kernel.Devel {
 		pl.errorf("kernel.devel", "DKMS needs kernel-devel",
 			"kernel.devel = false, but DKMS compiles the module against the target kernel's headers (kernel-devel of exactly %s). Remove devel = false or use packaging = \"kmod\" on a stock kernel.", pl.p.TargetKernel)
-	}
-	if pl.f.SecureBoot == facts.SecureBootEnabled && !pl.buildsDKMS {
-		pl.warnf("zfs.packaging", "Secure Boot is enabled and kmod-zfs is not signed for this host",
-			"the published kmod-zfs modules are not signed with a key this host trusts, so loading them fails with \"Key was rejected by service\". Use packaging = \"dkms\" (DKMS signs with its own MOK key) or enrol the signing key yourself.")
 	}
 	return !pl.p.HasErrors()
 }
@@ -127,6 +129,9 @@ func (pl *planner) installedKernel(rel string) (facts.InstalledKernel, bool) {
 
 // kmodWaysOut names what an administrator can do when no kmod fits.
 func (pl *planner) kmodWaysOut() string {
+	if pl.f.SecureBoot == facts.SecureBootEnabled {
+		return "Use packaging = \"dkms\" (or \"auto\"): DKMS signs what it builds, and zfsinstall requests the enrolment of its key."
+	}
 	for _, k := range pl.kernels {
 		if k.Flavor != catalog.FlavorStock || k.Variant != catalog.VariantNone {
 			return "Use packaging = \"dkms\" (or \"auto\"), or boot a distribution kernel."

@@ -1,8 +1,17 @@
 package planner
 
 import (
+	"strings"
+
 	"github.com/zfsinstall/zfsinstall/catalog"
 )
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
 
 // host refuses a distribution zfsinstall does not manage.
 func (pl *planner) host() bool {
@@ -60,6 +69,20 @@ func (pl *planner) targets() bool {
 			rels = append(rels, ik.Release)
 		}
 	default:
+		if _, ok := pl.installedKernel(want); !ok {
+			attr := "kernel.target"
+			if pl.opts.Kernel != "" {
+				attr = ""
+			}
+			var have []string
+			for _, ik := range k.Installed {
+				have = append(have, ik.Release)
+			}
+			pl.errorf(attr, "kernel "+want+" is not installed",
+				"the target kernel must be installed in %s's rpm database: zfsinstall reads what it provides (its kABI), its boot entry and its devel package from there, and would otherwise prepare ZFS for a kernel that never boots. Installed: %s. Install the kernel first, or name one of those.",
+				pl.f.Root, orNone(strings.Join(have, ", ")))
+			return false
+		}
 		rels = []string{want}
 	}
 	if len(rels) == 0 || rels[0] == "" {

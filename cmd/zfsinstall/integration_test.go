@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -525,4 +527,79 @@ func TestIntegrationFaultDKMSBuildFails(t *testing.T) {
 		t.Errorf("modinfo after the re-run = %q, %v", v, err)
 	}
 	b.converged()
+}
+
+// state is what a refused apply must leave byte-identical: the root's rpm
+// database files and every file under /etc.
+func (b *bedRoot) state() string {
+	b.t.Helper()
+	var s strings.Builder
+	for _, dir := range []string{"/var/lib/rpm", "/etc"} {
+		filepath.Walk(filepath.Join(b.r.Dir, dir), func(p string, fi os.FileInfo, err error) error {
+			// rpmdb.sqlite-shm is sqlite's shared-memory index, rewritten
+			// by every reader (rpm -q); the database itself must not change.
+			if err != nil || fi.IsDir() || strings.HasSuffix(p, ".sqlite-shm") {
+				return nil
+			}
+			data, _ := os.ReadFile(p)
+			fmt.Fprintf(&s, "%s %s %x\n", strings.TrimPrefix(p, b.r.Dir), fi.Mode(), sha256.Sum256(data))
+			return nil
+		})
+	}
+	return s.String()
+}
+
+// TestIntegrationRefusalsChangeNothing: refusals that can be known before
+// the host changes come before it changes (issue 11 item 5's reproducers):
+// a --kernel that is not installed, and a version range no release
+// satisfies on the target kernel. The rpm database and /etc stay
+// byte-identical.
+func TestIntegrationRefusalsChangeNothing(t *testing.T) {
+	b := newBed(t, "kernel-"+strings.TrimSuffix(testbed.Kernel94, ".x86_64"), "kernel-"+strings.TrimSuffix(testbed.Kernel95, ".x86_64"))
+	for name, tc := range map[string]struct {
+		spec string
+		args []string
+		want string
+	}{
+		"kernel not installed": {spec: "", args: []string{"--kernel", "9.9.9-bogus"}, want: "kernel 9.9.9-bogus is not installed"},
+		// 2.1.0-2.1.15 do not build on EL 9.5 (openzfs/zfs#16746).
+		"no release builds": {spec: "  packaging = \"dkms\"\n  version = \">= 2.1.0, < 2.1.16\"\n}\nkernel {\n  target = \"" + testbed.Kernel95 + "\"\n",
+			want: "no OpenZFS release zfs.version = \">= 2.1.0, < 2.1.16\" allows builds on kernel " + testbed.Kernel95},
+	} {
+		t.Run(name, func(t *testing.T) {
+			b.writeSpec(tc.spec)
+			before := b.state()
+			out, code := b.zi(append([]string{"apply", "--auto-approve"}, tc.args...)...)
+			if code != 1 || !strings.Contains(out, tc.want) {
+				t.Errorf("apply: exit %d, want 1 and %q", code, tc.want)
+			}
+			if after := b.state(); after != before {
+				t.Errorf("a refused apply changed the root (rpm database or /etc):\n%s", lineDiff(before, after))
+			}
+		})
+	}
+}
+
+// lineDiff lists the lines only one of a and b has.
+func lineDiff(a, b string) string {
+	in := func(s string) map[string]bool {
+		m := map[string]bool{}
+		for _, l := range strings.Split(s, "\n") {
+			m[l] = true
+		}
+		return m
+	}
+	ina, inb := in(a), in(b)
+	var out []string
+	for l := range ina {
+		if !inb[l] {
+			out = append(out, "- "+l)
+		}
+	}
+	for l := range inb {
+		if !ina[l] {
+			out = append(out, "+ "+l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

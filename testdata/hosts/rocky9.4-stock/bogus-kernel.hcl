@@ -1,0 +1,1 @@
+# A --kernel that is not installed: refused before anything, naming the installed kernels.
