@@ -111,6 +111,7 @@ var kinds = map[planner.Kind]kind{
 	planner.KindKey:     keyKind{},
 	planner.KindRepo:    repoKind{},
 	planner.KindHold:    holdKind{},
+	planner.KindOption:  optionKind{},
 	planner.KindDKMS:    dkmsKind{},
 	planner.KindFile:    fileKind{},
 	planner.KindService: serviceKind{},
@@ -122,6 +123,9 @@ var kinds = map[planner.Kind]kind{
 func Apply(ctx context.Context, h host.Host, f *facts.Facts, p *planner.Plan, opts Options) (*Result, error) {
 	if p.HasErrors() {
 		return nil, fmt.Errorf("the plan has errors: fix them and plan again")
+	}
+	if err := pkgmgr.CheckDNFArgs(opts.DNFArgs); err != nil {
+		return nil, err
 	}
 	if opts.Log == nil {
 		l := logrus.New()

@@ -46,6 +46,30 @@ func (holdKind) do(a *applier, st planner.Step) error {
 	})
 }
 
+// optionKind sets one option of a section (baseurl for a mirror, gpgkey
+// for a minor-release $releasever, gpgcheck=1).
+type optionKind struct{}
+
+func (optionKind) satisfied(a *applier, st planner.Step) (bool, error) {
+	o := st.Option
+	if o == nil {
+		return false, missingPayload(st)
+	}
+	rf, err := repos.Read(a.h, o.Path)
+	if err != nil {
+		return false, err
+	}
+	v, ok, err := rf.Option(o.Section, o.Key)
+	return err == nil && ok && v == o.Value, err
+}
+
+func (optionKind) do(a *applier, st planner.Step) error {
+	return editRepo(a, st.Option.Path, func(rf *repos.File) error {
+		_, err := rf.SetOption(st.Option.Section, st.Option.Key, st.Option.Value)
+		return err
+	})
+}
+
 func editRepo(a *applier, path string, edit func(*repos.File) error) error {
 	rf, err := repos.Read(a.h, path)
 	if err != nil {

@@ -204,6 +204,8 @@ type Repo struct {
 	Exclude string `json:"exclude,omitempty"`
 	// Include is the section's includepkgs= (zfsinstall's version hold).
 	Include string `json:"includepkgs,omitempty"`
+	// GPGCheck is the section's gpgcheck= as written ("" when absent).
+	GPGCheck string `json:"gpgcheck,omitempty"`
 }
 
 // Available is what the enabled repos offer of the packages that matter.

@@ -54,6 +54,9 @@ var packageNames = sync.OnceValue(func() []string {
 // installed (mokutil, modinfo, dkms) leave their facts empty; only a host
 // that cannot be read at all is an error.
 func Gather(ctx context.Context, h host.Host, opts Options) (*facts.Facts, error) {
+	if err := pkgmgr.CheckDNFArgs(opts.DNFArgs); err != nil {
+		return nil, err
+	}
 	f := &facts.Facts{FormatVersion: facts.FormatVersion, Root: h.Root(), Files: map[string]string{}, Services: map[string]facts.UnitState{}}
 	c := pkgmgr.New(h, opts.DNFArgs)
 	osr, err := h.ReadFile("/etc/os-release")

@@ -35,6 +35,7 @@ const (
 	KindKey     Kind = "key"     // import the OpenZFS key into the rpm database
 	KindRepo    Kind = "repo"    // set one repo section's enabled flag
 	KindHold    Kind = "hold"    // hold the zfs packages at a version
+	KindOption  Kind = "option"  // set one option of one repo section (baseurl, gpgkey, gpgcheck)
 	KindPackage Kind = "package" // install or remove one package (batched by Txn)
 	KindDKMS    Kind = "dkms"    // build and install the module for one kernel
 	KindFile    Kind = "file"    // write or remove a small config file
@@ -61,6 +62,7 @@ type Step struct {
 	Key     *KeyStep     `json:"key,omitempty"`
 	Repo    *RepoStep    `json:"repo,omitempty"`
 	Hold    *HoldStep    `json:"hold,omitempty"`
+	Option  *OptionStep  `json:"option,omitempty"`
 	Package *PackageStep `json:"package,omitempty"`
 	DKMS    *DKMSStep    `json:"dkms,omitempty"`
 	File    *FileStep    `json:"file,omitempty"`
@@ -97,6 +99,15 @@ type HoldStep struct {
 	Path    string `json:"path"`
 	Section string `json:"section"`
 	Pattern string `json:"pattern,omitempty"`
+}
+
+// OptionStep sets key=value in one section of a repo file, every other
+// byte of the file kept.
+type OptionStep struct {
+	Path    string `json:"path"`
+	Section string `json:"section"`
+	Key     string `json:"key"`
+	Value   string `json:"value"`
 }
 
 // PackageStep installs (or, with Action Delete, removes) one package.

@@ -100,8 +100,9 @@ func Make(s *spec.Spec, f *facts.Facts, opts Options) *Plan {
 //     comes before the plan shows steps that would change the host.
 //  4. release, epel: zfs-release (and EPEL) must exist before their
 //     repositories can be switched or used (transaction 1).
-//  5. repo sections and the hold: exactly one OpenZFS section is enabled
-//     before packages are installed from it.
+//  5. package sources, repo sections and the hold: no OpenZFS source but
+//     zfs.repo, GPG checks on, exactly one OpenZFS section enabled before
+//     packages are installed from it.
 //  6. packages: kernel-devel, dkms, zfs and its module in one transaction
 //     (transaction 2); this sets replacesModule.
 //  7. after the module package: DKMS builds per kernel, the kernels with a
@@ -120,6 +121,7 @@ func (pl *planner) plan() {
 		pl.versions,
 		pl.release,
 		pl.epel,
+		pl.sources,
 		pl.repoSections,
 		pl.packages,
 		pl.dkmsBuilds,

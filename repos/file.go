@@ -31,6 +31,9 @@ type Section struct {
 	// Include is includepkgs=, which zfsinstall uses to hold a pinned
 	// OpenZFS version ("*-2.2.7-*": only that release's packages).
 	Include string
+	// GPGCheck is gpgcheck= as written, "" when absent (dnf.conf's
+	// default then applies).
+	GPGCheck string
 	// Line is the 1-based line number of the [id] header.
 	Line int
 }
@@ -236,6 +239,17 @@ func (f *File) lookup(sp span, key string) (string, bool) {
 	return f.value(idx[len(idx)-1]), true
 }
 
+// Option returns the value of key in section id (the last line wins, as in
+// dnf) and whether the section has the key.
+func (f *File) Option(id, key string) (string, bool, error) {
+	sp, err := f.find(id)
+	if err != nil {
+		return "", false, err
+	}
+	v, ok := f.lookup(sp, key)
+	return v, ok, nil
+}
+
 // Sections returns the sections in file order.
 func (f *File) Sections() []Section {
 	out, _ := f.sections() // Parse and the setters keep every enabled= valid
@@ -260,6 +274,7 @@ func (f *File) sections() ([]Section, error) {
 			s.Exclude, _ = f.lookup(sp, "excludepkgs")
 		}
 		s.Include, _ = f.lookup(sp, "includepkgs")
+		s.GPGCheck, _ = f.lookup(sp, "gpgcheck")
 		out = append(out, s)
 	}
 	return out, nil

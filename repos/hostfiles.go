@@ -15,15 +15,25 @@ const ReposDir = "/etc/yum.repos.d"
 // ZFSRepoPath is the repo file the zfs-release package installs.
 const ZFSRepoPath = ReposDir + "/zfs.repo"
 
+// OverrideDir is where dnf5 reads repository overrides from (dnf5's
+// config-manager setopt writes them there; they win over the .repo files).
+const OverrideDir = "/etc/dnf/repos.override.d"
+
 // ReadAll returns every section of every /etc/yum.repos.d/*.repo on h,
-// sorted by file name, then in file order. A file that does not parse is an
-// error naming the file and line. A missing directory means no repos.
+// sorted by file name, then in file order, and after them the sections of
+// dnf5's overrides (/etc/dnf/repos.override.d/*.repo). A file that does not
+// parse is an error naming the file and line. A missing directory means no
+// repos.
 func ReadAll(h host.Host) ([]facts.Repo, error) {
-	paths, err := h.Glob(ReposDir + "/*.repo")
-	if err != nil {
-		return nil, fmt.Errorf("listing %s: %w", ReposDir, err)
+	var paths []string
+	for _, dir := range []string{ReposDir, OverrideDir} {
+		found, err := h.Glob(dir + "/*.repo")
+		if err != nil {
+			return nil, fmt.Errorf("listing %s: %w", dir, err)
+		}
+		sort.Strings(found)
+		paths = append(paths, found...)
 	}
-	sort.Strings(paths)
 	out := []facts.Repo{}
 	for _, p := range paths {
 		f, err := Read(h, p)
@@ -31,7 +41,7 @@ func ReadAll(h host.Host) ([]facts.Repo, error) {
 			return nil, err
 		}
 		for _, s := range f.Sections() {
-			out = append(out, facts.Repo{ID: s.ID, File: p, Enabled: s.Enabled, BaseURL: s.BaseURL, GPGKey: s.GPGKey, Exclude: s.Exclude, Include: s.Include})
+			out = append(out, facts.Repo{ID: s.ID, File: p, Enabled: s.Enabled, BaseURL: s.BaseURL, GPGKey: s.GPGKey, Exclude: s.Exclude, Include: s.Include, GPGCheck: s.GPGCheck})
 		}
 	}
 	return out, nil

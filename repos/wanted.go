@@ -169,3 +169,19 @@ func StreamSections(stream string) []string {
 	}
 	return []string{id, id + "-kmod"}
 }
+
+// IsOpenZFS reports whether a repository section serves OpenZFS packages:
+// an OpenZFS section id (zfs, zfs-kmod, zfs-2.2, ...) or a baseurl on
+// OpenZFS's download site.
+func IsOpenZFS(id, baseURL string) bool {
+	if _, ok := parseZFSSection(id); ok {
+		return true
+	}
+	return strings.Contains(baseURL, "download.zfsonlinux.org") || strings.Contains(baseURL, "zfsonlinux.org/epel") || strings.Contains(baseURL, "zfsonlinux.org/fedora")
+}
+
+// GPGCheckOff reports whether a gpgcheck= value turns signature checks off.
+func GPGCheckOff(v string) bool {
+	b, ok := parseBool(v)
+	return ok && !b
+}
