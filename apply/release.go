@@ -18,7 +18,7 @@ func (a *applier) fetchRelease(st planner.Step) (string, repos.Key, func(), erro
 	if r == nil {
 		return "", repos.Key{}, nil, missingPayload(st)
 	}
-	data, err := repos.Load(a.ctx, r.Source, a.opts.InsecureReleaseURL, a.opts.FetchTimeout)
+	data, err := repos.Load(a.ctx, a.h, r.Source, a.opts.InsecureReleaseURL, a.opts.FetchTimeout)
 	if err != nil {
 		return "", repos.Key{}, nil, err
 	}

@@ -164,8 +164,8 @@ func (a *applier) prepare(steps []planner.Step) (*prepared, error) {
 }
 
 // queryAsPlanned is a repository query that sees zfs.repo's sections as the
-// plan's repo steps leave them, plus the repositories enabled for the
-// transaction.
+// plan's repo and option steps leave them (enabled, baseurl, gpgkey), plus
+// the repositories enabled for the transaction.
 func (a *applier) queryAsPlanned(enable []string) pkgmgr.Query {
 	q := pkgmgr.Query{Enable: slices.Clone(enable)}
 	for _, st := range a.p.Steps {
@@ -175,6 +175,9 @@ func (a *applier) queryAsPlanned(enable []string) pkgmgr.Query {
 			} else {
 				q.Disable = append(q.Disable, r.Section)
 			}
+		}
+		if o := st.Option; o != nil {
+			q.SetOpts = append(q.SetOpts, o.Section+"."+o.Key+"="+o.Value)
 		}
 	}
 	return q

@@ -52,6 +52,8 @@ const (
 	VerifyUnit       = "zfsinstall-verify.service"
 	VerifyUnitFile   = "/etc/systemd/system/" + VerifyUnit
 	GuardHookFile    = "/etc/kernel/install.d/98-zfsinstall-guard.install"
+	// RepoOriginsFile keeps the zfs.repo baseurls zfs.mirror replaced.
+	RepoOriginsFile = "/etc/zfsinstall/repo-origins"
 )
 
 // OldGuardHookFile is where zfsinstall before format 2 put the guard hook
@@ -66,7 +68,7 @@ const (
 )
 
 // ManagedFiles are the files zfsinstall writes.
-var ManagedFiles = []string{ModulesLoadFile, ModprobeFile, NeedsRestartFile, SpecCopyFile, VerifyUnitFile, GuardHookFile, OldGuardHookFile}
+var ManagedFiles = []string{ModulesLoadFile, ModprobeFile, NeedsRestartFile, SpecCopyFile, VerifyUnitFile, GuardHookFile, OldGuardHookFile, RepoOriginsFile}
 
 // TrackedFiles are every file recorded in Facts.Files.
 var TrackedFiles = append([]string{ReleaseverFile, RepoRPMNewFile}, ManagedFiles...)

@@ -18,6 +18,9 @@ type Query struct {
 	// query only (--enablerepo, --disablerepo): how a query sees the
 	// repositories as a plan will leave them, before it changes them.
 	Enable, Disable []string
+	// SetOpts are repository options for this query only, "ID.KEY=VALUE"
+	// (--setopt): a planned baseurl or gpgkey seen before it is written.
+	SetOpts []string
 	// Refresh makes dnf re-read the repository metadata first.
 	Refresh bool
 }
@@ -32,6 +35,9 @@ func (q Query) args() []string {
 	}
 	for _, r := range q.Disable {
 		args = append(args, "--disablerepo="+r)
+	}
+	for _, o := range q.SetOpts {
+		args = append(args, "--setopt="+o)
 	}
 	return args
 }

@@ -11,16 +11,8 @@ import (
 	"github.com/zfsinstall/zfsinstall/repos"
 )
 
-// release plans the zfs-release package and its key, after refusing a
-// $releasever pinned to a minor release (it breaks the OpenZFS key path and
-// repo URLs).
+// release plans the zfs-release package and its key.
 func (pl *planner) release() bool {
-	d := pl.f.Distro
-	if d.Family == facts.FamilyEL && strings.Contains(d.Releasever, ".") {
-		pl.errorf("", "$releasever is pinned to "+d.Releasever,
-			"/etc/dnf/vars/releasever says %q, so zfs.repo points at .../epel/%s/... and at /etc/pki/rpm-gpg/RPM-GPG-KEY-openzfs-el-%s, neither of which exists. "+
-				"Remove the pin (rm /etc/dnf/vars/releasever) or, if the minor pin is deliberate for the OS repos, pin it in those repo files instead.", d.Releasever, d.Releasever, d.Releasever)
-	}
 	key, err := repos.KeyFor(pl.f.Distro)
 	if err != nil {
 		pl.errorf("", "no OpenZFS signing key for this distribution", "%v", err)

@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/zfsinstall/zfsinstall/catalog"
@@ -34,6 +35,7 @@ func (pl *planner) repoSections() bool {
 		w, ok := want[sec.ID]
 		if ok && w {
 			pl.hold(sec)
+			pl.minorRelease(sec)
 		} else if ok && isHold(sec.Include) {
 			pl.add(Step{ID: "hold." + sec.ID, Action: Delete, Kind: KindHold,
 				Summary: fmt.Sprintf("repo %s: remove includepkgs=%s", sec.ID, sec.Include), Before: sec.Include,
@@ -49,6 +51,7 @@ func (pl *planner) repoSections() bool {
 			Before:  "enabled=" + b01(sec.Enabled), After: "enabled=" + b01(w),
 			Repo: &RepoStep{Path: repos.ZFSRepoPath, Section: sec.ID, Enabled: w}})
 	}
+	pl.mirror(secs, want)
 	return true
 }
 
@@ -124,4 +127,99 @@ func (pl *planner) hold(sec repos.Section) {
 			Before: sec.Include, After: HoldPattern(v),
 			Hold: &HoldStep{Path: repos.ZFSRepoPath, Section: sec.ID, Pattern: HoldPattern(v)}})
 	}
+}
+
+// option plans key=value in a zfs.repo section when it differs.
+func (pl *planner) option(sec repos.Section, key, have, value, why string) {
+	if have == value {
+		return
+	}
+	pl.add(Step{ID: "option." + sec.ID + "." + key, Action: Update, Kind: KindOption,
+		Summary: fmt.Sprintf("repo %s: %s=%s", sec.ID, key, value), Before: key + "=" + have, After: key + "=" + value, Reason: why,
+		Option: &OptionStep{Path: repos.ZFSRepoPath, Section: sec.ID, Key: key, Value: value}})
+}
+
+// minorRelease accounts for a $releasever pinned to a minor release
+// (/etc/dnf/vars/releasever = "9.4"): OpenZFS serves each minor's builds
+// from epel/X.Y/, and its documentation uses --releasever=X.Y to stay on an
+// older minor's kmods, so the pin is honoured; only the key link for a
+// minor (RPM-GPG-KEY-openzfs-el-9.4) does not exist, so the section in use
+// names the major's (the same key).
+func (pl *planner) minorRelease(sec repos.Section) {
+	d := pl.f.Distro
+	major, _, pinned := strings.Cut(d.Releasever, ".")
+	if d.Family != facts.FamilyEL || !pinned {
+		return
+	}
+	pl.note("$releasever is pinned to %s (%s): zfs.repo takes OpenZFS from the epel/%s/ directories, whose kmods are built for EL %s kernels (the OpenZFS documentation's way to stay on an older minor release's kmods); remove the pin to follow the newest minor.",
+		d.Releasever, facts.ReleaseverFile, d.Releasever, d.Releasever)
+	if strings.Contains(sec.GPGKey, "$releasever") {
+		pl.option(sec, "gpgkey", sec.GPGKey, strings.ReplaceAll(sec.GPGKey, "$releasever", major),
+			fmt.Sprintf("with $releasever %s the key path would be RPM-GPG-KEY-openzfs-el-%s, which zfs-release does not ship (it links one key per major release); the major's link is the same OpenZFS key", d.Releasever, d.Releasever))
+	}
+}
+
+// downloadSite is where zfs-release's sections point (catalog/data/
+// zfs-release-sections.tsv); a mirror takes its place.
+const downloadSite = "http://download.zfsonlinux.org"
+
+// mirror points the section in use at spec's zfs.mirror, keeping the
+// original baseurls in repos' origins file so that removing the mirror
+// from the spec restores them.
+func (pl *planner) mirror(secs []repos.Section, want map[string]bool) {
+	origins := parseOrigins(pl.f.Files[facts.RepoOriginsFile])
+	layout := map[string]string{}
+	if rs, err := catalog.ReleaseSections(string(pl.f.Distro.Family), pl.f.Distro.Major); err == nil {
+		for _, r := range rs {
+			layout[r.ID] = r.BaseURL
+		}
+	}
+	keep := map[string]string{}
+	for _, sec := range secs {
+		orig, recorded := origins[sec.ID]
+		if !recorded {
+			orig = sec.BaseURL
+		}
+		switch {
+		case pl.s.ZFS.Mirror != "" && want[sec.ID]:
+			path, ok := strings.CutPrefix(layout[sec.ID], downloadSite)
+			if !ok {
+				pl.errorf("zfs.mirror", "no mirror path for ["+sec.ID+"]",
+					"zfs-release's layout for this distribution does not name a download.zfsonlinux.org baseurl for [%s], so zfsinstall cannot tell where the mirror serves it; set its baseurl in %s by hand and remove zfs.mirror.", sec.ID, repos.ZFSRepoPath)
+				continue
+			}
+			keep[sec.ID] = orig
+			pl.option(sec, "baseurl", sec.BaseURL, strings.TrimSuffix(pl.s.ZFS.Mirror, "/")+path,
+				"zfs.mirror: the section in use is served from the mirror instead of "+downloadSite+" (its packages are still checked against the pinned OpenZFS keys); the original baseurl is kept in "+facts.RepoOriginsFile+" and restored when zfs.mirror is removed")
+		case recorded:
+			pl.option(sec, "baseurl", sec.BaseURL, orig, "zfsinstall pointed this section at a mirror that the spec no longer names: back to the baseurl zfs-release set, kept in "+facts.RepoOriginsFile)
+		}
+	}
+	pl.file(facts.RepoOriginsFile, len(keep) > 0, originsContent(keep),
+		"the baseurls zfs.mirror replaced, so that removing zfs.mirror restores them", 0)
+}
+
+// parseOrigins reads the origins file: "section=baseurl" lines.
+func parseOrigins(content string) map[string]string {
+	out := map[string]string{}
+	for _, line := range strings.Split(content, "\n") {
+		if id, url, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(line, "#") {
+			out[strings.TrimSpace(id)] = strings.TrimSpace(url)
+		}
+	}
+	return out
+}
+
+func originsContent(m map[string]string) string {
+	ids := make([]string, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	var b strings.Builder
+	b.WriteString(managedHeader)
+	for _, id := range ids {
+		b.WriteString(id + "=" + m[id] + "\n")
+	}
+	return b.String()
 }

@@ -26,10 +26,10 @@ func (pl *planner) host() bool {
 				"this host's /etc/os-release says ID=%q VERSION_ID=%q. On other distributions use their own OpenZFS packages.", d.ID, d.VersionID)
 		return false
 	}
-	if a := pl.f.Arch; a != "" && a != "x86_64" {
+	if a := pl.f.Arch; a != "" && a != "x86_64" && pl.s.ZFS.Mirror == "" {
 		pl.errorf("", "OpenZFS publishes no packages for "+a,
 			"the OpenZFS repositories (download.zfsonlinux.org) carry EL and Fedora packages for x86_64 only; on %s every request gets 403, and with skip_if_unavailable=False that makes every later dnf call on the host fail (openzfs/zfs#13266, #11089, #12463). "+
-				"Nothing was changed. Build OpenZFS from source for %s (https://openzfs.github.io/openzfs-docs/Developer%%20Resources/Building%%20ZFS.html), or install it from a repository of your own that builds it.", a, a)
+				"Nothing was changed. Build OpenZFS from source for %s (https://openzfs.github.io/openzfs-docs/Developer%%20Resources/Building%%20ZFS.html) into a repository laid out like download.zfsonlinux.org and name it with zfs.mirror.", a, a)
 		return false
 	}
 	if _, ok := pl.f.Installed("dnf"); d.Major == 7 && !ok {

@@ -7,10 +7,12 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
+	neturl "net/url"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/zfsinstall/zfsinstall/host"
 )
 
 // maxReleaseSize bounds a download: zfs-release packages are about 14 KiB.
@@ -22,8 +24,12 @@ const maxReleaseSize = 16 << 20
 // failure, a timeout or an HTTP error each give a message saying to
 // download the package elsewhere and set release_rpm to the local path.
 // The bytes are not verified: pass them to VerifyRelease.
-func Fetch(ctx context.Context, url string, insecure bool, timeout time.Duration) ([]byte, error) {
-	return fetch(ctx, &http.Client{}, url, insecure, timeout)
+func Fetch(ctx context.Context, url string, insecure bool, timeout time.Duration, proxy *neturl.URL) ([]byte, error) {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	if proxy != nil {
+		t.Proxy = http.ProxyURL(proxy)
+	}
+	return fetch(ctx, &http.Client{Transport: t}, url, insecure, timeout)
 }
 
 // fetch is Fetch with the HTTP client given (tests pass a test server's).
@@ -32,7 +38,7 @@ func fetch(ctx context.Context, client *http.Client, rawURL string, insecure boo
 		return fmt.Errorf("fetching zfs-release from %s: %s", rawURL, fmt.Sprintf(format, args...))
 	}
 	const elsewhere = "download it elsewhere and set release_rpm to the local path"
-	u, err := url.Parse(rawURL)
+	u, err := neturl.Parse(rawURL)
 	if err != nil {
 		return nil, fail("not a URL (%v): set release_rpm to an https URL or a local path", err)
 	}
@@ -89,7 +95,7 @@ func fetch(ctx context.Context, client *http.Client, rawURL string, insecure boo
 }
 
 // schemeAllowed accepts https, and http when insecure.
-func schemeAllowed(u *url.URL, insecure bool) error {
+func schemeAllowed(u *neturl.URL, insecure bool) error {
 	switch {
 	case u.Scheme == "https":
 		return nil
@@ -106,16 +112,52 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-// Load reads the zfs-release package from src: an https URL (see Fetch) or
-// a local path on the machine zfsinstall runs on. The bytes are not
-// verified: pass them to VerifyRelease.
-func Load(ctx context.Context, src string, insecure bool, timeout time.Duration) ([]byte, error) {
+// Load reads the zfs-release package from src: an https URL (see Fetch),
+// fetched through h's dnf proxy when dnf.conf names one (else
+// $HTTPS_PROXY), or a local path on the machine zfsinstall runs on. The
+// bytes are not verified: pass them to VerifyRelease.
+func Load(ctx context.Context, h host.Host, src string, insecure bool, timeout time.Duration) ([]byte, error) {
 	if strings.Contains(src, "://") {
-		return Fetch(ctx, src, insecure, timeout)
+		proxy, err := DNFProxy(h)
+		if err != nil {
+			return nil, err
+		}
+		return Fetch(ctx, src, insecure, timeout, proxy)
 	}
 	data, err := os.ReadFile(src)
 	if err != nil {
 		return nil, fmt.Errorf("reading release_rpm: %w", err)
 	}
 	return data, nil
+}
+
+// DNFConf is dnf's configuration file.
+const DNFConf = "/etc/dnf/dnf.conf"
+
+// DNFProxy is the proxy dnf.conf's [main] names (proxy=, with
+// proxy_username= and proxy_password= as the URL's user), so that the
+// zfs-release download goes where dnf's own downloads go; nil when there
+// is none (then $HTTPS_PROXY applies, as for any Go program).
+func DNFProxy(h host.Host) (*neturl.URL, error) {
+	data, err := h.ReadFile(DNFConf)
+	if err != nil {
+		return nil, nil
+	}
+	f, err := Parse(DNFConf, data)
+	if err != nil {
+		return nil, nil // dnf reports its own configuration errors
+	}
+	raw, ok, _ := f.Option("main", "proxy")
+	if !ok || raw == "" || raw == "_none_" {
+		return nil, nil
+	}
+	u, err := neturl.Parse(raw)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("%s: proxy=%s is not a URL: fix it (dnf cannot use it either)", DNFConf, raw)
+	}
+	if user, ok, _ := f.Option("main", "proxy_username"); ok && user != "" {
+		pass, _, _ := f.Option("main", "proxy_password")
+		u.User = neturl.UserPassword(user, pass)
+	}
+	return u, nil
 }

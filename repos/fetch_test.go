@@ -76,9 +76,38 @@ func TestFetch(t *testing.T) {
 // TestFetchOffline uses a name under .invalid, which never resolves
 // (RFC 6761), so the test means the same with or without a network.
 func TestFetchOffline(t *testing.T) {
-	_, err := Fetch(context.Background(), "https://zfsonlinux.invalid/epel/zfs-release-3-0.el9.noarch.rpm", false, 10*time.Second)
+	_, err := Fetch(context.Background(), "https://zfsonlinux.invalid/epel/zfs-release-3-0.el9.noarch.rpm", false, 10*time.Second, nil)
 	const want = "fetching zfs-release from https://zfsonlinux.invalid/epel/zfs-release-3-0.el9.noarch.rpm: host is offline or DNS failed: "
 	if !strings.HasPrefix(errString(err), want) || !strings.HasSuffix(err.Error(), "; download it elsewhere and set release_rpm to the local path") {
 		t.Errorf("error = %v\nwant %q...; download it elsewhere and set release_rpm to the local path", err, want)
+	}
+}
+
+// TestLoadThroughDNFProxy: the zfs-release download goes through the proxy
+// dnf.conf names, with its credentials (an http URL here, so the proxy
+// answers the request itself).
+func TestLoadThroughDNFProxy(t *testing.T) {
+	var seen string
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = r.URL.String() + " " + r.Header.Get("Proxy-Authorization")
+		w.Write([]byte("rpm bytes"))
+	}))
+	defer proxy.Close()
+	h := hostWith(t, map[string]string{DNFConf: "[main]\ngpgcheck=1\nproxy=" + proxy.URL + "\nproxy_username=admin\nproxy_password=s3cret\n"})
+	got, err := Load(context.Background(), h, "http://zfsonlinux.invalid/epel/zfs-release-3-0.el9.noarch.rpm", true, 5*time.Second)
+	if err != nil || string(got) != "rpm bytes" {
+		t.Fatalf("Load = %q, %v", got, err)
+	}
+	if want := "http://zfsonlinux.invalid/epel/zfs-release-3-0.el9.noarch.rpm Basic YWRtaW46czNjcmV0"; seen != want {
+		t.Errorf("the proxy saw %q, want %q", seen, want)
+	}
+	for name, conf := range map[string]string{"no dnf.conf": "", "no proxy": "[main]\ngpgcheck=1\n", "_none_": "[main]\nproxy=_none_\n"} {
+		files := map[string]string{}
+		if conf != "" {
+			files[DNFConf] = conf
+		}
+		if u, err := DNFProxy(hostWith(t, files)); u != nil || err != nil {
+			t.Errorf("%s: DNFProxy = %v, %v; want none", name, u, err)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 
 	"github.com/hashicorp/hcl/v2"
@@ -207,5 +208,7 @@ func checkExprs(body hcl.Body) hcl.Diagnostics {
 		}
 		return nil
 	})
+	// A body's attributes are a map: visit order is not source order.
+	sort.SliceStable(diags, func(i, j int) bool { return offset(diags[i]) < offset(diags[j]) })
 	return diags
 }

@@ -40,6 +40,7 @@ type zfsBlock struct {
 	Packaging          *string   `hcl:"packaging,optional"`
 	Repo               *string   `hcl:"repo,optional"`
 	ReleaseRPM         *string   `hcl:"release_rpm,optional"`
+	Mirror             *string   `hcl:"mirror,optional"`
 	InsecureReleaseURL *bool     `hcl:"insecure_release_url,optional"`
 	AllowDowngrade     *bool     `hcl:"allow_downgrade,optional"`
 	AllowKnownBad      *[]string `hcl:"allow_known_bad,optional"`
@@ -48,6 +49,7 @@ type zfsBlock struct {
 	PackagingRange          hcl.Range `hcl:"packaging,attr_range"`
 	RepoRange               hcl.Range `hcl:"repo,attr_range"`
 	ReleaseRPMRange         hcl.Range `hcl:"release_rpm,attr_range"`
+	MirrorRange             hcl.Range `hcl:"mirror,attr_range"`
 	InsecureReleaseURLRange hcl.Range `hcl:"insecure_release_url,attr_range"`
 	AllowDowngradeRange     hcl.Range `hcl:"allow_downgrade,attr_range"`
 	AllowKnownBadRange      hcl.Range `hcl:"allow_known_bad,attr_range"`
@@ -231,6 +233,7 @@ func decode(body hcl.Body) (*Spec, hcl.Diagnostics) {
 	}
 	set(&s.ZFS.Repo, z.Repo)
 	set(&s.ZFS.ReleaseRPM, z.ReleaseRPM)
+	set(&s.ZFS.Mirror, z.Mirror)
 	set(&s.ZFS.InsecureReleaseURL, z.InsecureReleaseURL)
 	set(&s.ZFS.AllowDowngrade, z.AllowDowngrade)
 	set(&s.ZFS.AllowKnownBad, z.AllowKnownBad)
@@ -350,6 +353,15 @@ func validate(s *Spec) hcl.Diagnostics {
 		default:
 			fail("zfs.release_rpm", "Invalid release_rpm", fmt.Sprintf(
 				"release_rpm must be an https URL or an absolute local path to the zfs-release RPM, such as \"https://zfsonlinux.org/epel/zfs-release-3-0.el9.noarch.rpm\" or \"/root/zfs-release-3-0.el9.noarch.rpm\"; got %q.", z.ReleaseRPM))
+		}
+	}
+	if z.Mirror != "" {
+		u, err := url.Parse(z.Mirror)
+		if err != nil || !(u.Scheme == "https" || u.Scheme == "http") || u.Host == "" && u.Scheme != "file" || strings.ContainsAny(z.Mirror, " \t\n\"'$") {
+			if err != nil || u.Scheme != "file" || !strings.HasPrefix(u.Path, "/") {
+				fail("zfs.mirror", "Invalid mirror", fmt.Sprintf(
+					"mirror must be the URL of a mirror of download.zfsonlinux.org, such as \"https://mirror.example.com/zfsonlinux\" (http://, https:// or file:///, no spaces, quotes or $); got %q.", z.Mirror))
+			}
 		}
 	}
 	for _, id := range z.AllowKnownBad {

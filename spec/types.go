@@ -45,7 +45,10 @@ type ZFS struct {
 	// Repo is "default" (default), "latest", "legacy" or a branch "x.y".
 	Repo string
 	// ReleaseRPM overrides the zfs-release package: an https URL or a local path.
-	ReleaseRPM         string
+	ReleaseRPM string
+	// Mirror replaces http://download.zfsonlinux.org in the baseurl of the
+	// OpenZFS sections in use ("" = none): air-gapped and enterprise hosts.
+	Mirror             string
 	InsecureReleaseURL bool
 	AllowDowngrade     bool
 	// AllowKnownBad lists advisory IDs the administrator accepts.

@@ -193,7 +193,7 @@ func makePlan(ctx context.Context, e *env, p *planFlags) (*spec.Spec, map[string
 	if p.factsFile == "" {
 		opts.Binary = binaryIn(p.host(e))
 	}
-	opts.ReleaseCheck = checkRelease(ctx, e, s, f, opts.ReleaseKey, p.factsFile == "")
+	opts.ReleaseCheck = checkRelease(ctx, e, p.host(e), s, f, opts.ReleaseKey, p.factsFile == "")
 	plan := planner.Make(s, f, opts)
 	return s, files, f, plan, true
 }
@@ -472,7 +472,7 @@ func cmdRecipes(_ context.Context, e *env, args []string) int {
 // be installed: a local file always, a URL when it can be fetched quickly
 // (never when planning from saved facts, which is offline by design).
 // Nil means "could not check now"; apply checks before installing anyway.
-func checkRelease(ctx context.Context, e *env, s *spec.Spec, f *facts.Facts, key *repos.Key, online bool) *planner.ReleaseCheck {
+func checkRelease(ctx context.Context, e *env, h host.Host, s *spec.Spec, f *facts.Facts, key *repos.Key, online bool) *planner.ReleaseCheck {
 	if _, ok := f.Installed("zfs-release"); ok || !f.Distro.Supported() {
 		return nil
 	}
@@ -486,7 +486,7 @@ func checkRelease(ctx context.Context, e *env, s *spec.Spec, f *facts.Facts, key
 	if strings.Contains(src, "://") && !online {
 		return nil // planning from saved facts is offline by design
 	}
-	data, err := repos.Load(ctx, src, s.ZFS.InsecureReleaseURL, 10*time.Second)
+	data, err := repos.Load(ctx, h, src, s.ZFS.InsecureReleaseURL, 10*time.Second)
 	if err != nil && strings.Contains(src, "://") {
 		e.log.WithError(err).Info("zfs-release not fetched at plan time; apply will fetch and verify it")
 		return nil

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -602,4 +603,52 @@ func lineDiff(a, b string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestIntegrationMirror serves the OpenZFS repositories from a second path
+// (zfs.mirror) while the original is unreachable: an update installs from
+// the mirror, the original baseurl is kept in /etc/zfsinstall/repo-origins,
+// and removing zfs.mirror restores it (issue 12 item 6).
+func TestIntegrationMirror(t *testing.T) {
+	b := newBed(t, "kernel-"+strings.TrimSuffix(testbed.Kernel94, ".x86_64"))
+	b.writeSpec("  packaging = \"kmod\"\n  version = \"" + testbed.ZFSOld + "\"\n")
+	b.apply(0)
+	original := b.sectionBaseURL("zfs-kmod")
+	mirror := filepath.Join(t.TempDir(), "mirror")
+	if out, err := exec.Command("cp", "-a", filepath.Join(b.p.Dir, "repos", "zfsonlinux"), mirror).CombinedOutput(); err != nil {
+		t.Fatalf("copying the mirror: %v\n%s", err, out)
+	}
+	restore := b.p.BreakRepo(t, "zfs-kmod")
+	b.writeSpec("  packaging = \"kmod\"\n  version = \"" + testbed.ZFSNew + "\"\n  mirror = \"file://" + mirror + "\"\n")
+	b.apply(0)
+	b.wantInstalled("kmod-zfs-"+testbed.ZFSNew, "zfs-"+testbed.ZFSNew)
+	want := "file://" + mirror + "/epel/$releasever/kmod/$basearch/"
+	if got := b.sectionBaseURL("zfs-kmod"); got != want {
+		t.Errorf("[zfs-kmod] baseurl = %q, want %q", got, want)
+	}
+	if data := b.r.ReadFile(t, "/etc/zfsinstall/repo-origins"); !strings.Contains(data, "zfs-kmod="+original+"\n") {
+		t.Errorf("repo-origins does not keep the original baseurl %q:\n%s", original, data)
+	}
+	b.converged()
+	restore()
+	b.writeSpec("  packaging = \"kmod\"\n  version = \"" + testbed.ZFSNew + "\"\n")
+	b.apply(0)
+	if got := b.sectionBaseURL("zfs-kmod"); got != original {
+		t.Errorf("[zfs-kmod] baseurl after removing zfs.mirror = %q, want the original %q", got, original)
+	}
+	if b.r.Exists("/etc/zfsinstall/repo-origins") {
+		t.Error("repo-origins is still there after zfs.mirror was removed")
+	}
+	b.converged()
+}
+
+// sectionBaseURL reads a zfs.repo section's baseurl.
+func (b *bedRoot) sectionBaseURL(section string) string {
+	b.t.Helper()
+	data := b.r.ReadFile(b.t, "/etc/yum.repos.d/zfs.repo")
+	re := regexp.MustCompile(`(?s)\[` + regexp.QuoteMeta(section) + `\][^\[]*?baseurl\s*=\s*(\S+)`)
+	if m := re.FindStringSubmatch(data); m != nil {
+		return m[1]
+	}
+	return ""
 }
