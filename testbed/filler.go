@@ -148,7 +148,7 @@ func (r *Root) TryAddKernels(k int) error {
 	if len(missing) == 0 {
 		return nil
 	}
-	if _, err := r.TryRPM(append([]string{"-i", "--nodeps", "--noscripts", "--nosignature", "--nodigest"}, missing...)...); err != nil {
+	if _, err := r.TryRPM(append([]string{"-i", "--oldpackage", "--nodeps", "--noscripts", "--nosignature", "--nodigest"}, missing...)...); err != nil {
 		return fmt.Errorf("installing extra kernels: %w", err)
 	}
 	return nil
