@@ -422,3 +422,31 @@ func TestFiller(t *testing.T) {
 	mustContain(t, "provides", r.RPM(t, "-q", "--provides", "kernel-core-5.14.0-427.0.2.el9_4"), "kernel-uname-r = "+FillerKernel(2))
 	mustContain(t, "dnf list", r.DNF(t, "list", "--installed", "testbed-filler-00320"), "testbed-filler-00320")
 }
+
+// Model 8, the real thing: AlmaLinux 9.3's aarch64 container image (testdata/upstream/rootfs),
+// its own rpm database read by this machine's rpm.
+func TestModelRealAarch64Root(t *testing.T) {
+	t.Parallel()
+	p := Build(t)
+	tarball := filepath.Join("..", "testdata", "upstream", "rootfs", "almalinux-9-docker-aarch64-micro-al9-20231124.tar.xz")
+	if _, err := os.Stat(tarball); err != nil {
+		t.Fatalf("the real root is missing: %v", err)
+	}
+	r := UnpackRoot(t, p, tarball)
+	if r.Arch != "aarch64" {
+		t.Errorf("Arch = %q", r.Arch)
+	}
+	if got := r.RPM(t, "-q", "--qf", "%{ARCH}\n", "bash", "glibc"); got != "aarch64\naarch64\n" {
+		t.Errorf("rpm -q --qf %%{ARCH} bash glibc = %q", got)
+	}
+	mustContain(t, "os-release", r.ReadFile(t, "/etc/os-release"), `ID="almalinux"`, `VERSION_ID="9.3"`)
+	// No kernel in a container image: the architecture has to come from the packages or from
+	// /bin/sh's ELF header (e_machine 183 is aarch64).
+	if out, err := r.TryRPM("-q", "kernel-core"); err == nil {
+		t.Errorf("the image has a kernel: %s", out)
+	}
+	sh, err := os.ReadFile(filepath.Join(r.Dir, "usr/bin/bash"))
+	if err != nil || len(sh) < 20 || sh[18] != 183 {
+		t.Errorf("/usr/bin/bash is not an aarch64 ELF (%v)", err)
+	}
+}

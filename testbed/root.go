@@ -420,3 +420,42 @@ func (r *Root) SetRunningKernel(t testing.TB, kver string) {
 		t.Fatalf("testbed: %v", err)
 	}
 }
+
+// UnpackRoot makes a root from a root filesystem tarball (tar -xJf/-xzf, as root, keeping
+// owners and modes) in t.TempDir(): for the real AlmaLinux container images in
+// testdata/upstream/rootfs/ (AlmaLinux 9.3 aarch64 with a sqlite rpm database, AlmaLinux 8.9
+// s390x with a BerkeleyDB one). rpm reads its database (Root.RPM, Env), files read as usual;
+// Arch is the architecture of its first arch-specific package. Its repo files and dnf.conf
+// are the image's own: dnf on it needs the real mirrors, which tests do not have, and nothing
+// in it runs on this machine (chroot fails: its binaries are of its architecture).
+func UnpackRoot(t testing.TB, p *Packages, tarball string) *Root {
+	t.Helper()
+	base := t.TempDir()
+	r := &Root{Dir: filepath.Join(base, "root"), Home: filepath.Join(base, "home"), Packages: p}
+	for _, d := range []string{r.Dir, r.Home} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatalf("testbed: %v", err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(r.Home, ".rpmmacros"), []byte("%_dbpath /var/lib/rpm\n"), 0o644); err != nil {
+		t.Fatalf("testbed: %v", err)
+	}
+	tar, err := lookSystem("tar")
+	if err != nil {
+		t.Fatalf("testbed: no tar: %v", err)
+	}
+	if _, err := run(runOpts{}, tar, "-xaf", tarball, "-C", r.Dir, "--numeric-owner"); err != nil {
+		t.Fatalf("testbed: unpacking %s: %v", tarball, err)
+	}
+	out, err := r.TryRPM("-qa", "--qf", "%{ARCH}\n")
+	if err != nil {
+		t.Fatalf("testbed: reading the rpm database of %s: %v", tarball, err)
+	}
+	for _, a := range strings.Fields(out) {
+		if a != "noarch" && a != "(none)" {
+			r.Arch = a
+			break
+		}
+	}
+	return r
+}
