@@ -365,21 +365,42 @@ func (p *Packages) buildGroup(group string) (*groupBuild, error) {
 
 // KernelRPMs returns the RPM files of one of the bed's kernels by `uname -r` (kernel,
 // kernel-core, kernel-modules-core, kernel-modules; not -devel), building its group first if
-// needed. It is how a test installs Kernel95Fit, which is in no repository:
-// NewRoot(t, p, p.KernelRPMs(t, testbed.Kernel95Fit)...).
+// needed, and fails the test on error. It is how a test installs Kernel95Fit, which is in no
+// repository: NewRoot(t, p, p.KernelRPMs(t, testbed.Kernel95Fit)...).
 func (p *Packages) KernelRPMs(t testing.TB, kver string) []string {
 	t.Helper()
+	files, err := p.TryKernelRPMs(kver)
+	if err != nil {
+		t.Fatalf("testbed: %v", err)
+	}
+	if k, _ := kernelByUnameR(kver); k.group != "" {
+		t.Logf("testbed: kernel group %s: %s", k.group, p.groupTook(k.group))
+	}
+	return files
+}
+
+// groupTook says how long building a group took.
+func (p *Packages) groupTook(group string) string {
+	p.groupMu.Lock()
+	defer p.groupMu.Unlock()
+	if g, ok := p.groups[group]; ok {
+		return "built in " + g.took.Round(time.Millisecond).String()
+	}
+	return "not built"
+}
+
+// TryKernelRPMs is KernelRPMs for programs.
+func (p *Packages) TryKernelRPMs(kver string) ([]string, error) {
 	k, ok := kernelByUnameR(kver)
 	if !ok {
-		t.Fatalf("testbed: no kernel %q in the bed", kver)
+		return nil, fmt.Errorf("no kernel %q in the test bed", kver)
 	}
 	rpms := p.RPMs
 	if k.group != "" {
 		g, err := p.buildGroup(k.group)
 		if err != nil {
-			t.Fatalf("testbed: building %s: %v", kver, err)
+			return nil, fmt.Errorf("building %s: %w", kver, err)
 		}
-		t.Logf("testbed: group %s built in %s", k.group, g.took.Round(time.Millisecond))
 		rpms = g.rpms
 	}
 	var files []string
@@ -389,7 +410,7 @@ func (p *Packages) KernelRPMs(t testing.TB, kver string) []string {
 		}
 	}
 	if len(files) == 0 {
-		t.Fatalf("testbed: no RPMs for kernel %s", kver)
+		return nil, fmt.Errorf("no RPMs for kernel %s", kver)
 	}
-	return files
+	return files, nil
 }

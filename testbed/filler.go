@@ -27,12 +27,15 @@ import (
 
 // fillerSet caches the filler RPMs built so far.
 type fillerSet struct {
-	packages []string // testbed-filler-00001 ... in order
-	kernels  []string // kernel-core-5.14.0-427.0.1.el9_4 ... in order
+	packages []string            // testbed-filler-00001 ... in order
+	kernels  map[string][]string // per architecture: kernel-core-5.14.0-427.0.1.el9_4 ... in order
 }
 
-// FillerKernel returns the `uname -r` of extra kernel n (1-based) that AddKernels installs.
-func FillerKernel(n int) string { return fmt.Sprintf("5.14.0-427.0.%d.el9_4.x86_64", n) }
+// FillerKernel returns the `uname -r` of extra kernel n (1-based) that AddKernels installs
+// into an x86_64 root (an aarch64 root gets the same with .aarch64).
+func FillerKernel(n int) string { return fillerKernel(n, "x86_64") }
+
+func fillerKernel(n int, arch string) string { return fmt.Sprintf("5.14.0-427.0.%d.el9_4.%s", n, arch) }
 
 // FillerRPMs returns the files of filler packages 1..n, building what is missing.
 func (p *Packages) FillerRPMs(n int) ([]string, error) {
@@ -53,21 +56,31 @@ func (p *Packages) FillerRPMs(n int) ([]string, error) {
 	return append([]string(nil), p.fillers.packages[:n]...), nil
 }
 
-// FillerKernelRPMs returns the kernel-core files of extra kernels 1..k, building what is missing.
-func (p *Packages) FillerKernelRPMs(k int) ([]string, error) {
+// FillerKernelRPMs returns the kernel-core files of x86_64 extra kernels 1..k, building what
+// is missing.
+func (p *Packages) FillerKernelRPMs(k int) ([]string, error) { return p.fillerKernelRPMs(k, "x86_64") }
+
+func (p *Packages) fillerKernelRPMs(k int, arch string) ([]string, error) {
 	p.groupMu.Lock()
 	defer p.groupMu.Unlock()
+	if p.fillers.kernels == nil {
+		p.fillers.kernels = map[string][]string{}
+	}
 	var jobs []func() error
-	have := len(p.fillers.kernels)
-	built := make([]string, k)
-	copy(built, p.fillers.kernels)
+	have := len(p.fillers.kernels[arch])
+	built := make([]string, max(k, have))
+	copy(built, p.fillers.kernels[arch])
+	target := ""
+	if arch != "x86_64" {
+		target = arch
+	}
 	for i := have + 1; i <= k; i++ {
 		p.mu.Lock()
 		p.nextJob++
 		id := fmt.Sprintf("kernel-filler-%d", p.nextJob)
 		p.mu.Unlock()
 		jobs = append(jobs, func() error {
-			files, err := p.rpmbuild(job{id: id, spec: "kernel-filler.spec", defines: [][2]string{
+			files, err := p.rpmbuild(job{id: id, spec: "kernel-filler.spec", target: target, defines: [][2]string{
 				{"kversion", "5.14.0"}, {"krelease", fmt.Sprintf("427.0.%d.el9_4", i)}}})
 			if err != nil {
 				return err
@@ -79,10 +92,8 @@ func (p *Packages) FillerKernelRPMs(k int) ([]string, error) {
 	if err := runParallel(2, jobs); err != nil {
 		return nil, fmt.Errorf("building extra kernels: %w", err)
 	}
-	if k > have {
-		p.fillers.kernels = built
-	}
-	return append([]string(nil), p.fillers.kernels[:k]...), nil
+	p.fillers.kernels[arch] = built
+	return append([]string(nil), built[:k]...), nil
 }
 
 // countInstalled counts the installed packages whose names start with prefix.
@@ -135,27 +146,36 @@ func (r *Root) AddFiller(t testing.TB, n int) {
 // TryAddKernels installs extra kernels 1..k (FillerKernel(1) ...) that the root lacks, in one
 // `rpm -i --nodeps --noscripts` call. It is AddKernels for programs.
 func (r *Root) TryAddKernels(k int) error {
-	files, err := r.Packages.FillerKernelRPMs(k)
+	arch := r.Arch
+	if arch == "" {
+		arch = "x86_64"
+	}
+	files, err := r.Packages.fillerKernelRPMs(k, arch)
 	if err != nil {
 		return err
 	}
 	var missing []string
 	for i, f := range files {
-		if !r.Exists(filepath.Join("/lib/modules", FillerKernel(i+1), "vmlinuz")) {
+		if !r.Exists(filepath.Join("/lib/modules", fillerKernel(i+1, arch), "vmlinuz")) {
 			missing = append(missing, f)
 		}
 	}
 	if len(missing) == 0 {
 		return nil
 	}
-	if _, err := r.TryRPM(append([]string{"-i", "--oldpackage", "--nodeps", "--noscripts", "--nosignature", "--nodigest"}, missing...)...); err != nil {
+	args := []string{"-i", "--oldpackage", "--nodeps", "--noscripts", "--nosignature", "--nodigest"}
+	if arch != "x86_64" {
+		args = append(args, "--ignorearch") // as the root's dnf.conf says ignorearch=True
+	}
+	if _, err := r.TryRPM(append(args, missing...)...); err != nil {
 		return fmt.Errorf("installing extra kernels: %w", err)
 	}
 	return nil
 }
 
-// AddKernels installs k extra kernels (kernel-core of FillerKernel(1..k)) into the root, with
-// /lib/modules/KVER/vmlinuz but no scriptlets run. It fails the test on error.
+// AddKernels installs k extra kernels (kernel-core of FillerKernel(1..k), of the root's
+// architecture) into the root, with /lib/modules/KVER/vmlinuz but no scriptlets run. It fails
+// the test on error.
 func (r *Root) AddKernels(t testing.TB, k int) {
 	t.Helper()
 	start := time.Now()

@@ -385,6 +385,10 @@ func TestModelAarch64Root(t *testing.T) {
 		t.Errorf("no /lib/modules/%s", Kernel94Aarch64)
 	}
 	mustContain(t, "repolist", r.DNF(t, "repolist", "-v", "baseos"), "/rocky/9/BaseOS/aarch64/os/")
+	r.AddKernels(t, 1) // filler kernels take the root's architecture
+	if got := r.RPM(t, "-q", "--qf", "%{ARCH}\n", "kernel-core-5.14.0-427.0.1.el9_4"); got != "aarch64\n" {
+		t.Errorf("extra kernel's architecture = %q", got)
+	}
 	r.DNF(t, "install", p.ZFSReleaseURL) // noarch, from its URL
 	out := dnfFails(t, r, "install", "zfs")
 	mustContain(t, "dnf install zfs on aarch64", out, "Failed to download metadata for repo 'zfs'",

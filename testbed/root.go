@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 )
 
 // Root is an install root that plays a freshly installed Rocky Linux 9.4 host: its own rpm
@@ -61,20 +60,32 @@ func NewRoot(t testing.TB, p *Packages, install ...string) *Root {
 // "kernel-5.14.0-427.13.1.el9_4". Scriptlets still run this machine's busybox.
 func NewRootArch(t testing.TB, p *Packages, arch string, install ...string) *Root {
 	t.Helper()
-	if _, ok := archRepos[arch]; !ok {
-		t.Fatalf("testbed: no %s tree in the bed (have aarch64)", arch)
-	}
-	g, err := p.buildGroup(arch)
-	if err != nil {
-		t.Fatalf("testbed: building the %s tree: %v", arch, err)
-	}
-	t.Logf("testbed: %s tree built in %s", arch, g.took.Round(time.Millisecond))
 	base := t.TempDir()
-	r, err := newRootArch(filepath.Join(base, "root"), filepath.Join(base, "home"), p, arch, install)
+	r, err := newRootArchChecked(filepath.Join(base, "root"), filepath.Join(base, "home"), p, arch, install)
 	if err != nil {
 		t.Fatalf("testbed: %v", err)
 	}
+	t.Logf("testbed: %s tree %s", arch, p.groupTook(arch))
 	return r
+}
+
+// NewRootArchAt is NewRootArch for programs: the root at dir, HOME at dir+".home".
+func NewRootArchAt(dir string, p *Packages, arch string, install ...string) (*Root, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	return newRootArchChecked(dir, dir+".home", p, arch, install)
+}
+
+func newRootArchChecked(dir, home string, p *Packages, arch string, install []string) (*Root, error) {
+	if _, ok := archRepos[arch]; !ok {
+		return nil, fmt.Errorf("no %s tree in the test bed (have aarch64)", arch)
+	}
+	if _, err := p.buildGroup(arch); err != nil {
+		return nil, fmt.Errorf("building the %s tree: %w", arch, err)
+	}
+	return newRootArch(dir, home, p, arch, install)
 }
 
 // NewRootAt makes an install root at dir, with HOME at dir+".home": rpm --initdb, dnf.conf,
