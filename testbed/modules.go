@@ -43,8 +43,8 @@ func kmodFiles(layout string) []string {
 }
 
 // moduleLayouts are the zfs module file sets an index is built for, relative to
-// /lib/modules/KVER/. The depmod stand-in picks the first layout, in moduleLayoutOrder, whose
-// first file exists.
+// /lib/modules/KVER/. The depmod stand-in (specs/files/depmod) picks the first layout whose
+// first file exists, in the order dkms, kmod, kmod21, weak, weak21, else none.
 var moduleLayouts = map[string][]string{
 	"none":   nil,
 	"dkms":   {"extra/zfs.ko.xz", "extra/spl.ko.xz"}, // DKMS 3 on EL9: DEST_MODULE_LOCATION=/extra, xz
@@ -53,9 +53,6 @@ var moduleLayouts = map[string][]string{
 	"weak":   prefixed("weak-updates/zfs/", kmodFiles("2.2")), // weak-modules' links to another kernel's kmod
 	"weak21": prefixed("weak-updates/zfs/", kmodFiles("2.1")),
 }
-
-// moduleLayoutOrder is the order the depmod stand-in tests the layouts in (specs/files/depmod).
-var moduleLayoutOrder = []string{"dkms", "kmod", "kmod21", "weak", "weak21", "none"}
 
 func prefixed(prefix string, l []string) []string {
 	var out []string
