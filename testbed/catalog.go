@@ -131,13 +131,14 @@ type zfsDef struct {
 	kmin, kmax string
 	unameR     bool
 	dkms       bool   // build zfs-dkms
+	perKernel  bool   // zfs-dkms ships prebuilt modules per base kernel (vermagic, CRCs), not only generic ones
 	kmod       string // build kmod-zfs with this module layout ("2.2" or "2.1"); "" = none
 	userland   string // repos for the userland: "zfs+zfs-kmod", "zfs" or "zfs-kmod"
 }
 
 var zfsReleases = []zfsDef{
-	{version: ZFSOld, release: "1", kmin: "4.18", kmax: "6.12", dkms: true, kmod: "2.2", userland: "zfs+zfs-kmod"},
-	{version: ZFSNew, release: "1", kmin: "4.18", kmax: "6.15", unameR: true, dkms: true, kmod: "2.2", userland: "zfs+zfs-kmod"},
+	{version: ZFSOld, release: "1", kmin: "4.18", kmax: "6.12", dkms: true, perKernel: true, kmod: "2.2", userland: "zfs+zfs-kmod"},
+	{version: ZFSNew, release: "1", kmin: "4.18", kmax: "6.15", unameR: true, dkms: true, perKernel: true, kmod: "2.2", userland: "zfs+zfs-kmod"},
 	// kmod-zfs-2.1.15-2.el9 is the kmod of openzfs/zfs#16219 (built for 427.13.1) with the
 	// requires of #16179; 2.1 installs its modules in subdirectories (zfs-kmod.spec.in at
 	// zfs-2.1.15: INSTALL_MOD_DIR=extra/zfs, chmod extra/*/*/*).

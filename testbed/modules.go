@@ -202,9 +202,9 @@ func (p *Packages) makeModules(group string) error {
 		}
 		if z.dkms {
 			// zfs-dkms: what "building" produces, per kernel of the base build (with its
-			// vermagic and CRCs) and for any other kernel (testbed/generic).
+			// vermagic and CRCs; 2.2 only) and for any other kernel (testbed/generic).
 			for _, k := range append([]kernelDef{{}}, kernels...) {
-				if k.version != "" && k.group != "" {
+				if k.version != "" && (k.group != "" || !z.perKernel) {
 					continue
 				}
 				k := k
@@ -230,20 +230,60 @@ func (p *Packages) makeModules(group string) error {
 	if err := os.MkdirAll(conf, 0o755); err != nil {
 		return err
 	}
+	// The staging trees share one module file per name: depmod reads only the names.
+	for _, f := range stagedModuleFiles() {
+		f := f
+		dst := stagedModule(work, f)
+		if _, err := os.Stat(dst); err == nil {
+			continue // made by an earlier group
+		}
+		jobs = append(jobs, func() error {
+			return p.makeModule(empty, testModule{dst: strings.TrimSuffix(dst, ".xz"), name: moduleName(f), version: "0-testbed",
+				kver: "testbed", xz: strings.HasSuffix(f, ".xz")})
+		})
+	}
+	if err := runParallel(2, jobs); err != nil {
+		return err
+	}
+	jobs = nil
 	for _, k := range kernels {
 		if k.group != group {
 			continue
 		}
 		for _, layout := range layoutsFor(k) {
 			k, layout := k, layout
-			jobs = append(jobs, func() error { return p.makeIndex(empty, work, conf, k.unameR(), layout) })
+			jobs = append(jobs, func() error { return p.makeIndex(work, conf, k.unameR(), layout) })
 		}
 	}
 	return runParallel(2, jobs)
 }
 
+// stagedModuleFiles are the distinct module files (by base name) of all layouts.
+func stagedModuleFiles() []string {
+	seen := map[string]bool{}
+	var l []string
+	for _, files := range moduleLayouts {
+		for _, f := range files {
+			if b := stagedModule("", f); !seen[b] {
+				seen[b] = true
+				l = append(l, f)
+			}
+		}
+	}
+	return l
+}
+
+// stagedModule is the shared staging copy of a layout's module file.
+// xz-compressed ones live apart: xz replaces NAME.ko by NAME.ko.xz.
+func stagedModule(work, f string) string {
+	if strings.HasSuffix(f, ".xz") {
+		return filepath.Join(work, "stagemods", "xz", filepath.Base(f))
+	}
+	return filepath.Join(work, "stagemods", filepath.Base(f))
+}
+
 // makeIndex builds the module index of one kernel with one zfs layout.
-func (p *Packages) makeIndex(empty, work, conf, kv, layout string) error {
+func (p *Packages) makeIndex(work, conf, kv, layout string) error {
 	stage := filepath.Join(work, "stage", kv, layout)
 	mdir := filepath.Join(stage, "lib", "modules", kv)
 	if err := os.MkdirAll(mdir, 0o755); err != nil {
@@ -255,8 +295,11 @@ func (p *Packages) makeIndex(empty, work, conf, kv, layout string) error {
 		}
 	}
 	for _, f := range moduleLayouts[layout] {
-		if err := p.makeModule(empty, testModule{dst: filepath.Join(mdir, strings.TrimSuffix(f, ".xz")), name: moduleName(f),
-			version: "0-testbed", kver: kv, xz: strings.HasSuffix(f, ".xz")}); err != nil {
+		dst := filepath.Join(mdir, f)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		if err := os.Link(stagedModule(work, f), dst); err != nil {
 			return err
 		}
 	}
