@@ -9,7 +9,7 @@
 //	func TestMain(m *testing.M) { code := m.Run(); testbed.Cleanup(); os.Exit(code) }
 //
 //	func TestSomething(t *testing.T) {
-//		p := testbed.Build(t)                 // once per test binary, 4-7 s
+//		p := testbed.Build(t)                 // once per test binary, ~5 s on a quiet 2-core machine
 //		r := testbed.NewRoot(t, p, "kernel-5.14.0-427.13.1.el9_4") // ~1 s
 //		cmd := exec.Command(zfsinstall, "apply", "--root", r.Dir, ...)
 //		cmd.Env = append(os.Environ(), r.Env()...) // HOME whose .rpmmacros says %_dbpath /var/lib/rpm
@@ -35,7 +35,9 @@
 //	ELRepo-only host; zfs-dkms 2.2.8 pulls a stock kernel-core:
 //	    NewRoot(t, p, "kernel-lt-6.1.80-1.el9.elrepo", "kernel-lt-devel-6.1.80-1.el9.elrepo", ...)
 //	DKMS fails inside META's range on stock EL (#17349, #17448):
-//	    NewRoot(t, p, "kernel-5.14.0-570.17.1.el9_6", ...), zfs-dkms-2.1.16 (2.2.8 builds)
+//	    NewRoot(t, p, "kernel-5.14.0-570.17.1.el9_6", ...), zfs-dkms-2.1.16 (2.2.8 builds);
+//	    or zfs-dkms-2.1.16 on 9.4, then dnf install the 9.6 kernel: 40-dkms.install's
+//	    autoinstall fails in kernel-core's posttrans, dnf says "Complete!" (the #16746 experience)
 //	2.1 kmod layout: kmod-zfs-2.1.15 (extra/zfs/zfs/zfs.ko)
 //	aarch64: NewRootArch(t, p, "aarch64", "kernel-5.14.0-427.13.1.el9_4"), or the real
 //	    AlmaLinux image: UnpackRoot(t, p, "testdata/upstream/rootfs/almalinux-9-...-aarch64-....tar.xz")

@@ -235,6 +235,35 @@ func TestModelDKMSFailsOnEL96(t *testing.T) {
 	}
 }
 
+// Model 5 as met in #16746 (there 2.1.15 from 9.4 to 9.5): zfs-dkms 2.1.16 works on 9.4, then
+// the kernel update to 9.6 runs DKMS's kernel-install plugin, whose autoinstall fails; dnf
+// reports a posttrans error and still succeeds, and the new kernel has no zfs.
+func TestModelKernelUpdateBreaksDKMS(t *testing.T) {
+	t.Parallel()
+	p := Build(t)
+	var r *Root
+	timed(t, "NewRoot 9.4 + headers + zfs-dkms-2.1.16 built for 9.4", func() {
+		r = dkmsRootFor(t, p, "kernel-5.14.0-427.13.1.el9_4", "kernel-devel-matched-5.14.0-427.13.1.el9_4")
+		r.DNF(t, "install", "zfs-"+ZFS21DKMS, "zfs-dkms-"+ZFS21DKMS)
+		r.Chroot(t, "dkms", "install", "-m", "zfs", "-v", ZFS21DKMS, "-k", Kernel94)
+	})
+	var out string
+	timed(t, "dnf install the 9.6 kernel and headers", func() {
+		out = r.DNF(t, "install", "kernel-5.14.0-570.17.1.el9_6", "kernel-devel-matched-5.14.0-570.17.1.el9_6")
+	})
+	mustContain(t, "dnf output", out, "Autoinstall on "+Kernel96+" failed for module(s) zfs/2.1.16(10).",
+		"One or more modules failed to install during autoinstall.",
+		"Error in POSTTRANS scriptlet in rpm package kernel-core", "Complete!")
+	mustContain(t, "kernel-install.log", r.ReadFile(t, "/var/lib/zfs-test/kernel-install.log"),
+		"kernel-install add "+Kernel96+"\n  40-dkms.install: exit 11\n")
+	if _, err := r.TryModinfo(Kernel96, "version", "zfs"); err == nil {
+		t.Error("the 9.6 kernel has zfs")
+	}
+	if v, err := r.TryModinfo(Kernel94, "version", "zfs"); err != nil || v != "2.1.16-1" {
+		t.Errorf("modinfo -k %s = %q, %v", Kernel94, v, err)
+	}
+}
+
 // The other row of the failure table (openzfs/zfs#16746): zfs-dkms 2.1.15 on a 9.5 kernel, added
 // to the mirror for this test (it changes the shared mirror: not parallel).
 func TestModelDKMSFailureTable2115(t *testing.T) {
