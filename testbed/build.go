@@ -57,12 +57,25 @@ type Packages struct {
 	// Timings says how long each build phase took.
 	Timings Timings
 
-	tools   tools
-	home    string // HOME for rpmbuild, rpmsign, createrepo_c
-	gnupg   string // GNUPGHOME holding the secret keys
-	mu      sync.Mutex
-	nextJob int
-	roots   []*Root // roots made from these packages, whose dnf caches faults expire
+	tools     tools
+	home      string // HOME for rpmbuild, rpmsign, createrepo_c
+	gnupg     string // GNUPGHOME holding the secret keys
+	mu        sync.Mutex
+	nextJob   int
+	roots     []*Root     // roots made from these packages, whose dnf caches faults expire
+	baseBuilt []jobResult // the base build's jobs, to fill other architectures' trees later
+
+	groupMu sync.Mutex
+	groups  map[string]*groupBuild // groups built on demand (buildGroup)
+	fillers fillerSet
+}
+
+// groupBuild is the result of building a group of kernels (and, for an architecture, its
+// base packages) on demand.
+type groupBuild struct {
+	err  error
+	rpms map[string]string // "name-version-release.arch" -> file
+	took time.Duration
 }
 
 // Timings are the durations of BuildTo's phases.
@@ -170,6 +183,7 @@ func BuildTo(dir string) (*Packages, error) {
 		RPMs:   map[string]string{},
 		tools:  tl,
 		home:   filepath.Join(dir, "home"),
+		groups: map[string]*groupBuild{},
 	}
 	p.RepoURL = func(name string) string {
 		u, err := p.repoURL(name)
@@ -195,7 +209,7 @@ func BuildTo(dir string) (*Packages, error) {
 	p.Timings.Keys = time.Since(t0)
 
 	t0 = time.Now()
-	if err := p.makeModules(); err != nil {
+	if err := p.makeModules(""); err != nil {
 		return nil, fmt.Errorf("making test kernel modules: %w", err)
 	}
 	p.Timings.Modules = time.Since(t0)
@@ -229,6 +243,7 @@ func BuildTo(dir string) (*Packages, error) {
 			p.RPMs[strings.TrimSuffix(filepath.Base(f), ".rpm")] = f
 		}
 	}
+	p.baseBuilt = built
 	p.Timings.RPMCount = len(p.RPMs)
 	p.ZFSRelease = p.RPMs["zfs-release-3-0.el9.noarch"]
 	if p.ZFSRelease == "" {
@@ -267,20 +282,30 @@ func (p *Packages) writeSpecs() error {
 }
 
 func (p *Packages) repoURL(name string) (string, error) {
-	r, err := repoByID(name)
-	if err != nil {
-		return "", err
-	}
-	return p.Mirror + "/" + r.Path + "/", nil
+	return p.repoURLArch(name, "x86_64")
 }
 
-// RepoDir returns the directory of a repository by dnf repo id.
-func (p *Packages) RepoDir(name string) (string, error) {
-	r, err := repoByID(name)
+func (p *Packages) repoURLArch(name, arch string) (string, error) {
+	path, err := repoPath(name, arch)
 	if err != nil {
 		return "", err
 	}
-	return filepath.Join(p.Dir, "repos", filepath.FromSlash(r.Path)), nil
+	return p.Mirror + "/" + path + "/", nil
+}
+
+// RepoDir returns the directory of an x86_64 repository by dnf repo id.
+func (p *Packages) RepoDir(name string) (string, error) {
+	return p.RepoDirArch(name, "x86_64")
+}
+
+// RepoDirArch returns the directory of a repository by dnf repo id and architecture
+// ("x86_64", or "aarch64" for the repositories in archRepos).
+func (p *Packages) RepoDirArch(name, arch string) (string, error) {
+	path, err := repoPath(name, arch)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(p.Dir, "repos", filepath.FromSlash(path)), nil
 }
 
 // Fingerprint returns the OpenZFS key's fingerprint (what zfsinstall must pin in tests instead
@@ -295,4 +320,97 @@ func (p *Packages) List() []string {
 	}
 	sort.Strings(l)
 	return l
+}
+
+// buildGroup builds a group of kernels the base build leaves out (kernelDef.group: "fit",
+// "aarch64") the first time it is asked for, signs the RPMs and, for an architecture, makes its
+// repositories. Later calls return the first call's result.
+func (p *Packages) buildGroup(group string) (*groupBuild, error) {
+	p.groupMu.Lock()
+	defer p.groupMu.Unlock()
+	if g, ok := p.groups[group]; ok {
+		return g, g.err
+	}
+	start := time.Now()
+	g := &groupBuild{rpms: map[string]string{}}
+	p.groups[group] = g
+	g.err = func() error {
+		if err := p.makeModules(group); err != nil {
+			return fmt.Errorf("making the module indexes of group %s: %w", group, err)
+		}
+		built, err := p.runJobs(p.groupJobs(group))
+		if err != nil {
+			return err
+		}
+		err = p.sign(built)
+		p.stopAgent()
+		if err != nil {
+			return err
+		}
+		if _, ok := archRepos[group]; ok {
+			if err := p.makeArchRepos(group, append(append([]jobResult{}, p.baseBuilt...), built...)); err != nil {
+				return err
+			}
+		}
+		for _, b := range built {
+			for _, f := range b.files {
+				g.rpms[strings.TrimSuffix(filepath.Base(f), ".rpm")] = f
+			}
+		}
+		return nil
+	}()
+	g.took = time.Since(start)
+	return g, g.err
+}
+
+// KernelRPMs returns the RPM files of one of the bed's kernels by `uname -r` (kernel,
+// kernel-core, kernel-modules-core, kernel-modules; not -devel), building its group first if
+// needed, and fails the test on error. It is how a test installs Kernel95Fit, which is in no
+// repository: NewRoot(t, p, p.KernelRPMs(t, testbed.Kernel95Fit)...).
+func (p *Packages) KernelRPMs(t testing.TB, kver string) []string {
+	t.Helper()
+	files, err := p.TryKernelRPMs(kver)
+	if err != nil {
+		t.Fatalf("testbed: %v", err)
+	}
+	if k, _ := kernelByUnameR(kver); k.group != "" {
+		t.Logf("testbed: kernel group %s: %s", k.group, p.groupTook(k.group))
+	}
+	return files
+}
+
+// groupTook says how long building a group took.
+func (p *Packages) groupTook(group string) string {
+	p.groupMu.Lock()
+	defer p.groupMu.Unlock()
+	if g, ok := p.groups[group]; ok {
+		return "built in " + g.took.Round(time.Millisecond).String()
+	}
+	return "not built"
+}
+
+// TryKernelRPMs is KernelRPMs for programs.
+func (p *Packages) TryKernelRPMs(kver string) ([]string, error) {
+	k, ok := kernelByUnameR(kver)
+	if !ok {
+		return nil, fmt.Errorf("no kernel %q in the test bed", kver)
+	}
+	rpms := p.RPMs
+	if k.group != "" {
+		g, err := p.buildGroup(k.group)
+		if err != nil {
+			return nil, fmt.Errorf("building %s: %w", kver, err)
+		}
+		rpms = g.rpms
+	}
+	var files []string
+	for _, n := range []string{k.spec, k.spec + "-core", k.spec + "-modules-core", k.spec + "-modules"} {
+		if f, ok := rpms[n+"-"+k.version+"-"+k.release+"."+k.targetArch()]; ok {
+			files = append(files, f)
+		}
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("no RPMs for kernel %s", kver)
+	}
+	return files, nil
 }

@@ -2,60 +2,209 @@ package testbed
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
 // Kernels the bed builds, by `uname -r`.
 const (
-	// Kernel94 is Rocky 9.4's GA kernel; the only kernel kmod-zfs is built for.
+	// Kernel94 is Rocky 9.4's GA kernel; every kmod-zfs of the bed is built for it.
 	Kernel94 = "5.14.0-427.13.1.el9_4.x86_64"
+	// Kernel94Z is a later z-stream kernel of 9.4 (the one of openzfs/zfs#16219) whose kABI
+	// differs from Kernel94's in one symbol: kmod-zfs built for Kernel94 does not fit it.
+	Kernel94Z = "5.14.0-427.16.1.el9_4.x86_64"
 	// Kernel95 is a Rocky 9.5 kernel: another kABI, so kmod-zfs (built for 9.4) cannot use it.
 	Kernel95 = "5.14.0-503.14.1.el9_5.x86_64"
+	// Kernel95Fit is a synthetic 9.5 kernel (z-stream 999 marks it as made up) that provides
+	// every kernel(symbol) value Kernel94's kmods require: the openzfs/zfs#16271 case (8.9
+	// kmods fit 8.10) on EL9 names. No EL9 report shows such a pair; real 9.5 kernels did not
+	// fit 9.4's kmods (#16790). It is in no repository (Packages.KernelRPMs installs it), so
+	// that dnf never picks it to satisfy a kmod in the other models.
+	Kernel95Fit = "5.14.0-503.999.1.el9_5.x86_64"
+	// Kernel96 is a Rocky 9.6 kernel (the one of openzfs/zfs#17349): zfs-dkms 2.1.16 fails to
+	// build on it, 2.2.8 builds (dkmsBuildFailures).
+	Kernel96 = "5.14.0-570.17.1.el9_6.x86_64"
 	// KernelLT is ELRepo's kernel-lt from the (disabled) elrepo-kernel repo.
 	KernelLT = "6.1.80-1.el9.elrepo.x86_64"
+	// Kernel94Aarch64 is Kernel94 built for aarch64, in the aarch64 mirror (NewRootArch).
+	Kernel94Aarch64 = "5.14.0-427.13.1.el9_4.aarch64"
 )
 
 // OpenZFS versions the bed builds (zfs, libs, zfs-dkms and kmod-zfs each, release 1.el9).
 const (
 	ZFSOld = "2.2.7"
 	ZFSNew = "2.2.8"
+	// ZFS21 is the 2.1 release whose kmod-zfs 2.1.15-2 the bed builds for Kernel94 with the
+	// 2.1 module layout (extra/zfs/<dir>/<module>.ko); only in zfs-kmod, with its userland.
+	ZFS21 = "2.1.15"
+	// ZFS21DKMS is the 2.1 release whose zfs-dkms the bed builds (with its userland, in zfs):
+	// its build fails on Kernel96 (openzfs/zfs#17349, #17448).
+	ZFS21DKMS = "2.1.16"
 )
 
-// kernelDef is one kernel build: which spec, its version-release and the kABI values its core
-// provides (none for ELRepo, which does not generate kernel(symbol) provides).
+// EPEL dkms versions the bed builds: 3.0.13 (kernel-install plugin in /etc, runs autoinstall;
+// upstream framework.conf) and 3.2.0 (plugin in /usr/lib runs "dkms kernel_postinst";
+// framework.conf with modprobe_on_install and post_transaction set as Fedora's dkms.spec sets
+// them). dnf installs DKMSNew unless told otherwise.
+const (
+	DKMSOld = "3.0.13"
+	DKMSNew = "3.2.0"
+)
+
+// kabi is a kernel's CRCs for the two symbols that stand in for the hundreds a real kmod
+// requires. A stock kernel-core provides them as kernel(SYMBOL) = CRC (what kmod-zfs
+// requires) and every kernel ships them in /lib/modules/KVER/symvers.gz (what weak-modules
+// compares with the CRCs a module needs, from its __versions section).
+type kabi struct {
+	alloc, wcp string // kernel(__alloc_pages), kernel(write_cache_pages)
+}
+
+// kabi94 are the CRCs kmod-zfs-2.1.15-2.el9 (built for 5.14.0-427.13.1.el9_4) requires, as
+// dnf printed them when 9.3's kernel lacked them (openzfs/zfs#16179): real values. Every other
+// CRC in the bed is a test value, chosen to differ where the reports say the kABI broke.
+var kabi94 = kabi{alloc: "0x721dbc2e", wcp: "0x30a4cdde"}
+
+// kernelDef is one kernel build: which spec, its version-release, architecture and kABI,
+// and where its packages go.
 type kernelDef struct {
-	spec        string // "kernel" or "kernel-lt"
-	version     string
-	release     string
-	kabiAlloc   string
-	kabiWCP     string
-	coreRepo    string // where kernel, -core, -modules* go
+	spec    string // "kernel" or "kernel-lt"
+	version string
+	release string
+	arch    string // "" is x86_64
+	kabi    kabi
+	// provides says whether kernel-core provides kernel(SYMBOL) = CRC; ELRepo disables the
+	// generator (%global __provided_ksyms_provides %{nil} in kernel-lt-6.1.spec).
+	provides    bool
+	coreRepo    string // where kernel, -core, -modules* go; "" = no repository (KernelRPMs)
 	develRepo   string // where -devel and -devel-matched go
 	signingWith string
+	report      string // the upstream report this kernel stands for
+	// group is "" for the kernels every Build makes, or the name of a group built the first
+	// time something asks for it (buildGroup): "fit" (Kernel95Fit), "aarch64" (the aarch64
+	// mirror). Keeps the shared build short for test binaries that never use them.
+	group string
 }
 
-func (k kernelDef) unameR() string { return k.version + "-" + k.release + ".x86_64" }
+func (k kernelDef) targetArch() string {
+	if k.arch == "" {
+		return "x86_64"
+	}
+	return k.arch
+}
+
+func (k kernelDef) unameR() string { return k.version + "-" + k.release + "." + k.targetArch() }
 
 var kernels = []kernelDef{
-	{spec: "kernel", version: "5.14.0", release: "427.13.1.el9_4", kabiAlloc: "0x721dbc2e", kabiWCP: "0x30a4cdde",
-		coreRepo: "baseos", develRepo: "appstream", signingWith: "rocky"},
-	{spec: "kernel", version: "5.14.0", release: "503.14.1.el9_5", kabiAlloc: "0x5e3f1b9c", kabiWCP: "0x0b8e22a1",
-		coreRepo: "baseos", develRepo: "appstream", signingWith: "rocky"},
-	{spec: "kernel-lt", version: "6.1.80", release: "1.el9.elrepo",
+	{spec: "kernel", version: "5.14.0", release: "427.13.1.el9_4", kabi: kabi94, provides: true,
+		coreRepo: "baseos", develRepo: "appstream", signingWith: "rocky", report: "openzfs/zfs#16179, #16219"},
+	{spec: "kernel", version: "5.14.0", release: "427.16.1.el9_4", kabi: kabi{alloc: kabi94.alloc, wcp: "0x1a7e38b4"}, provides: true,
+		coreRepo: "baseos", develRepo: "appstream", signingWith: "rocky", report: "openzfs/zfs#16219"},
+	{spec: "kernel", version: "5.14.0", release: "503.14.1.el9_5", kabi: kabi{alloc: "0x5e3f1b9c", wcp: "0x0b8e22a1"}, provides: true,
+		coreRepo: "baseos", develRepo: "appstream", signingWith: "rocky", report: "openzfs/zfs#16790"},
+	{spec: "kernel", version: "5.14.0", release: "503.999.1.el9_5", kabi: kabi94, provides: true,
+		signingWith: "rocky", report: "openzfs/zfs#16271 (8.9 -> 8.10), synthetic on EL9", group: "fit"},
+	{spec: "kernel", version: "5.14.0", release: "570.17.1.el9_6", kabi: kabi{alloc: "0x2c41d8e7", wcp: "0x6f93b012"}, provides: true,
+		coreRepo: "baseos", develRepo: "appstream", signingWith: "rocky", report: "openzfs/zfs#17349"},
+	{spec: "kernel-lt", version: "6.1.80", release: "1.el9.elrepo", kabi: kabi{alloc: "0x8d2e51a0", wcp: "0x3b7c90f5"},
 		coreRepo: "elrepo-kernel", develRepo: "elrepo-kernel", signingWith: "elrepo"},
+	{spec: "kernel", version: "5.14.0", release: "427.13.1.el9_4", arch: "aarch64", kabi: kabi{alloc: "0x4a9be213", wcp: "0x77d0c6e5"}, provides: true,
+		coreRepo: "baseos", develRepo: "appstream", signingWith: "rocky", report: "openzfs/zfs#13266, #14511 (no aarch64 packages)",
+		group: "aarch64"},
 }
 
-// zfsDef is one OpenZFS release: the kernel range from its META (data/openzfs/releases.tsv)
-// and whether its zfs-dkms also constrains kernel-uname-r (2.2.8 and later).
+// kernelByUnameR finds a kernel of the bed.
+func kernelByUnameR(kver string) (kernelDef, bool) {
+	for _, k := range kernels {
+		if k.unameR() == kver {
+			return k, true
+		}
+	}
+	return kernelDef{}, false
+}
+
+// zfsDef is one OpenZFS release as the bed builds it: the kernel range from its META
+// (catalog/data/releases.tsv), whether its zfs-dkms also constrains kernel-uname-r (2.2.8
+// and later), which packages are built and where the userland goes.
 type zfsDef struct {
 	version    string
+	release    string // "1" unless noted
 	kmin, kmax string
 	unameR     bool
+	dkms       bool   // build zfs-dkms
+	perKernel  bool   // zfs-dkms ships prebuilt modules per base kernel (vermagic, CRCs), not only generic ones
+	kmod       string // build kmod-zfs with this module layout ("2.2" or "2.1"); "" = none
+	userland   string // repos for the userland: "zfs+zfs-kmod", "zfs" or "zfs-kmod"
 }
 
 var zfsReleases = []zfsDef{
-	{version: ZFSOld, kmin: "4.18", kmax: "6.12"},
-	{version: ZFSNew, kmin: "4.18", kmax: "6.15", unameR: true},
+	{version: ZFSOld, release: "1", kmin: "4.18", kmax: "6.12", dkms: true, perKernel: true, kmod: "2.2", userland: "zfs+zfs-kmod"},
+	{version: ZFSNew, release: "1", kmin: "4.18", kmax: "6.15", unameR: true, dkms: true, perKernel: true, kmod: "2.2", userland: "zfs+zfs-kmod"},
+	// kmod-zfs-2.1.15-2.el9 is the kmod of openzfs/zfs#16219 (built for 427.13.1) with the
+	// requires of #16179; 2.1 installs its modules in subdirectories (zfs-kmod.spec.in at
+	// zfs-2.1.15: INSTALL_MOD_DIR=extra/zfs, chmod extra/*/*/*).
+	{version: ZFS21, release: "2", kmin: "3.10", kmax: "6.7", kmod: "2.1", userland: "zfs-kmod"},
+	{version: ZFS21DKMS, release: "1", kmin: "3.10", kmax: "6.7", dkms: true, userland: "zfs"},
+}
+
+// dkmsBuildFailure is a (zfs-dkms version, kernel) pair whose real build fails although the
+// kernel is inside the release's Linux-Minimum..Linux-Maximum: Red Hat backports changed an
+// interface configure checks. The bed's dkms fails those builds with exit 10 and the
+// configure error in make.log. Each row names the report it comes from.
+type dkmsBuildFailure struct {
+	version string   // zfs-dkms version
+	kernels string   // shell glob on `uname -r`
+	report  string   // where the failure is reported
+	log     []string // the configure error, as the report shows it
+}
+
+// dkmsBuildFailures lists the known failing builds. Note what is NOT here: 2.2.7 on 9.6.
+// Its configure treats a missing blk_queue_max_hw_sectors() as "no" (config/kernel-blk-queue.m4
+// at zfs-2.2.7), a 2.2.7 build on RHEL 9.6 is reported to work (openzfs/zfs#17332), and its
+// 9.6 problem was at module load ("Unpatched return thunk in use", #17364, fixed in 2.2.8 by
+// c1848f7261). 9.6 is supported from 2.2.8 (#17349).
+var dkmsBuildFailures = []dkmsBuildFailure{
+	{version: "2.1.16", kernels: "5.14.0-570.*.el9_6.*", report: "openzfs/zfs#17349, #17448", log: []string{
+		"checking whether blk_queue_write_cache() exists... no",
+		"checking whether blk_queue_max_hw_sectors() is available... configure: error: ",
+		"\t*** None of the expected \"blk_queue_max_hw_sectors\" interfaces were detected.",
+		"\t*** This may be because your kernel version is newer than what is",
+		"\t*** supported, or you are using a patched custom kernel with",
+		"\t*** incompatible modifications.",
+		"\t***",
+		"\t*** ZFS Version: zfs-2.1.16-1",
+		"\t*** Compatible Kernels: 3.10 - 6.7",
+	}},
+	{version: "2.1.15", kernels: "5.14.0-503.*.el9_5.*", report: "openzfs/zfs#16746", log: []string{
+		"checking whether blkdev_get_by_path() exists and takes 3 args... no",
+		"checking whether blkdev_get_by_path() exists and takes 4 args... no",
+		"checking whether bdev_open_by_path() exists... configure: error: ",
+		"\t*** None of the expected \"blkdev_get_by_path()\" interfaces were detected.",
+		"\t*** This may be because your kernel version is newer than what is",
+		"\t*** supported, or you are using a patched custom kernel with",
+		"\t*** incompatible modifications.",
+		"\t***",
+		"\t*** ZFS Version: zfs-2.1.15-3",
+		"\t*** Compatible Kernels: 3.10 - 6.7",
+	}},
+}
+
+// dkmsFailuresFile is the table of failing builds for one zfs-dkms version, as the bed's
+// dkms reads it from /usr/src/zfs-VERSION/testbed/build-failures: a "kernel GLOB REPORT"
+// line, then the make.log lines, then a line with a single ".".
+func dkmsFailuresFile(version string) string {
+	var b strings.Builder
+	b.WriteString("# Builds of this zfs-dkms that fail on stock EL kernels inside META's range (testbed/catalog.go).\n")
+	for _, f := range dkmsBuildFailures {
+		if f.version != version {
+			continue
+		}
+		fmt.Fprintf(&b, "kernel %s %s\n", f.kernels, f.report)
+		for _, l := range f.log {
+			b.WriteString(l + "\n")
+		}
+		b.WriteString(".\n")
+	}
+	return b.String()
 }
 
 // stubDef is a name-only stand-in for a distribution package the real ones require.
@@ -97,6 +246,29 @@ var repoDefs = []repoDef{
 	{ID: "zfs-legacy-kmod", Path: "zfsonlinux/legacy/epel/9/kmod/x86_64", TwinOf: "zfs-kmod", Vendor: "openzfs"},
 	{ID: "zfs-2.2", Path: "zfsonlinux/2.2/epel/9/x86_64", TwinOf: "zfs", Vendor: "openzfs"},
 	{ID: "zfs-2.2-kmod", Path: "zfsonlinux/2.2/epel/9/kmod/x86_64", TwinOf: "zfs-kmod", Vendor: "openzfs"},
+}
+
+// archRepos lists, per architecture other than x86_64, the repositories the mirror has for it:
+// Rocky, EPEL and ELRepo publish aarch64 trees; OpenZFS publishes EL packages for x86_64
+// only (openzfs/zfs#13266, #14511: .../epel/9/aarch64/repodata/repomd.xml is refused), so no
+// zfs* repository exists for aarch64 and dnf fails "Failed to download metadata for repo 'zfs'".
+var archRepos = map[string][]string{
+	"aarch64": {"baseos", "appstream", "extras", "epel", "elrepo", "elrepo-kernel"},
+}
+
+// repoPath is where a repository lives under the mirror for an architecture.
+func repoPath(id, arch string) (string, error) {
+	r, err := repoByID(id)
+	if err != nil {
+		return "", err
+	}
+	if arch == "x86_64" || arch == "" {
+		return r.Path, nil
+	}
+	if !slices.Contains(archRepos[arch], id) {
+		return "", fmt.Errorf("the test bed has no %s repository %q (have %s)", arch, id, strings.Join(archRepos[arch], ", "))
+	}
+	return strings.Replace(r.Path, "x86_64", arch, 1), nil
 }
 
 // RepoIDs lists the dnf ids of the bed's repositories.

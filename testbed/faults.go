@@ -125,7 +125,7 @@ var specDefaults = map[string][][2]string{
 	"zfs.spec":      {{"zfs_version", ZFSOld}, {"zfs_release", "1"}},
 	"zfs-dkms.spec": {{"zfs_version", ZFSOld}, {"zfs_release", "1"}, {"kmin", "4.18"}, {"kmax", "6.12"}, {"dkms_uname_r", "0"}},
 	"kmod-zfs.spec": {{"zfs_version", ZFSOld}, {"zfs_release", "1"}, {"kverrel", Kernel94},
-		{"kabi_alloc", kernels[0].kabiAlloc}, {"kabi_wcp", kernels[0].kabiWCP}},
+		{"kabi_alloc", kabi94.alloc}, {"kabi_wcp", kabi94.wcp}, {"kmod_files", "zfs.ko spl.ko"}},
 }
 
 func (p *Packages) add(t testing.TB, repo, vendor, spec string, defines []string) []string {
@@ -204,24 +204,28 @@ func (p *Packages) add(t testing.TB, repo, vendor, spec string, defines []string
 
 // prepareExtra writes the sources a spec needs for AddUnsigned/AddSigned.
 func (p *Packages) prepareExtra(spec string, set map[string]string, src string) error {
+	work := filepath.Join(p.Dir, "build", "modules")
+	empty := filepath.Join(work, "empty.o")
+	modver := set["zfs_version"] + "-" + set["zfs_release"]
 	switch spec {
 	case "zfs.spec":
 		return copyFile(p.specFile("files/zfs"), filepath.Join(src, "zfs"), 0o755)
-	case "zfs-dkms.spec", "kmod-zfs.spec":
-		work := filepath.Join(p.Dir, "build", "modules")
-		empty := filepath.Join(work, "empty.o")
-		modver := set["zfs_version"] + "-" + set["zfs_release"]
-		for _, m := range []string{"zfs", "spl"} {
-			var err error
-			if spec == "kmod-zfs.spec" {
-				err = p.makeModule(empty, filepath.Join(src, m+".ko"), m, modver, set["kverrel"], false)
-			} else {
-				err = p.makeModule(empty, filepath.Join(src, "testbed", "generic", m+".ko"), m, modver, "unknown", true)
-			}
-			if err != nil {
+	case "kmod-zfs.spec":
+		k := kabi{alloc: set["kabi_alloc"], wcp: set["kabi_wcp"]}
+		for _, f := range strings.Fields(set["kmod_files"]) {
+			if err := p.makeModule(empty, testModule{dst: filepath.Join(src, f), name: moduleName(f), version: modver,
+				kver: set["kverrel"], versions: &k, layout21: strings.Contains(f, "/")}); err != nil {
 				return err
 			}
 		}
+	case "zfs-dkms.spec":
+		for _, m := range []string{"zfs", "spl"} {
+			if err := p.makeModule(empty, testModule{dst: filepath.Join(src, "testbed", "generic", m+".ko"), name: m,
+				version: modver, kver: "unknown", xz: true}); err != nil {
+				return err
+			}
+		}
+		return os.WriteFile(filepath.Join(src, "testbed", "build-failures"), []byte(dkmsFailuresFile(set["zfs_version"])), 0o644)
 	}
 	return nil
 }

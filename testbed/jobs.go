@@ -14,6 +14,7 @@ import (
 type job struct {
 	id      string
 	spec    string
+	target  string // rpmbuild --target (an architecture); "" builds for the machine (x86_64)
 	defines [][2]string
 	prepare func(src string) error
 	vendor  string
@@ -53,19 +54,22 @@ func (p *Packages) jobs() ([]job, error) {
 		return nil, fmt.Errorf("zfs.repo still has remote baseurls after rewriting")
 	}
 
+	copyFiles := func(names ...string) func(src string) error {
+		return func(src string) error {
+			for _, f := range names {
+				if err := copyFile(p.specFile("files/"+f), filepath.Join(src, f), 0o755); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	kmodPrepare := copyFiles("depmod", "weak-modules", "dump-modversions", "kernel-install")
+	bashFiles := func(src string) error { return copyFile(p.tools.Busybox, filepath.Join(src, "busybox"), 0o755) }
 	js := []job{
 		{id: "filesystem", spec: "filesystem.spec", vendor: "rocky", route: to("baseos")},
-		{id: "bash", spec: "bash.spec", vendor: "rocky", route: to("baseos"),
-			prepare: func(src string) error { return copyFile(p.tools.Busybox, filepath.Join(src, "busybox"), 0o755) }},
-		{id: "kmod", spec: "kmod.spec", vendor: "rocky", route: to("baseos"),
-			prepare: func(src string) error {
-				for _, f := range []string{"depmod", "weak-modules"} {
-					if err := copyFile(p.specFile("files/"+f), filepath.Join(src, f), 0o755); err != nil {
-						return err
-					}
-				}
-				return nil
-			}},
+		{id: "bash", spec: "bash.spec", vendor: "rocky", route: to("baseos"), prepare: bashFiles},
+		{id: "kmod", spec: "kmod.spec", vendor: "rocky", route: to("baseos"), prepare: kmodPrepare},
 		{id: "rocky-release", spec: "rocky-release.spec", vendor: "rocky", route: to("baseos"),
 			defines: [][2]string{{"rocky_version", "9.4"}, {"rocky_release", "1.7"}, {"mirror", p.Mirror}},
 			prepare: func(src string) error {
@@ -75,15 +79,6 @@ func (p *Packages) jobs() ([]job, error) {
 			defines: [][2]string{{"mirror", p.Mirror}},
 			prepare: func(src string) error {
 				return copyFile(key("epel"), filepath.Join(src, "RPM-GPG-KEY-EPEL-9"), 0o644)
-			}},
-		{id: "dkms", spec: "dkms.spec", vendor: "epel", route: to("epel"),
-			prepare: func(src string) error {
-				for _, f := range []string{"dkms", "common.postinst"} {
-					if err := copyFile(p.specFile("files/"+f), filepath.Join(src, f), 0o755); err != nil {
-						return err
-					}
-				}
-				return nil
 			}},
 		{id: "zfs-release", spec: "zfs-release.spec", vendor: "openzfs", route: to(""),
 			prepare: func(src string) error {
@@ -97,17 +92,71 @@ func (p *Packages) jobs() ([]job, error) {
 				return os.WriteFile(filepath.Join(src, "zfs.repo"), []byte(zfsRepo), 0o644)
 			}},
 	}
-	for _, s := range stubs {
-		js = append(js, job{id: "stub-" + s.name, spec: "stub.spec", vendor: "rocky", route: to(s.repo),
-			defines: [][2]string{{"stub_name", s.name}, {"stub_version", s.version}, {"stub_release", s.release}}})
+	for _, v := range []string{DKMSOld, DKMSNew} {
+		js = append(js, job{id: "dkms-" + v, spec: "dkms.spec", vendor: "epel", route: to("epel"),
+			defines: [][2]string{{"dkms_version", v}},
+			prepare: copyFiles("dkms", "common.postinst", "40-dkms.install-3.0", "40-dkms.install-3.2", "postinst.d-dkms", "prerm.d-dkms")})
 	}
-	for _, k := range kernels {
-		k := k
-		defs := [][2]string{{"kversion", k.version}, {"krelease", k.release}}
-		if k.kabiAlloc != "" {
-			defs = append(defs, [2]string{"kabi_alloc", k.kabiAlloc}, [2]string{"kabi_wcp", k.kabiWCP})
+	var stubList []string
+	stubRepo := map[string]string{}
+	for _, s := range stubs {
+		stubList = append(stubList, s.name+":"+s.version+":"+s.release)
+		stubRepo[s.name] = s.repo
+	}
+	js = append(js, job{id: "stubs", spec: "stubs.spec", vendor: "rocky", route: func(name string) string { return stubRepo[name] },
+		defines: [][2]string{{"stub_list", strings.Join(stubList, " ")}}})
+	js = append(js, p.kernelJobs("")...)
+	for _, z := range zfsReleases {
+		z := z
+		base := [][2]string{{"zfs_version", z.version}, {"zfs_release", z.release}}
+		js = append(js, job{id: "zfs-" + z.version, spec: "zfs.spec", vendor: "openzfs", defines: base,
+			prepare: copyFiles("zfs"), route: to(z.userland)})
+		if z.dkms {
+			js = append(js, job{id: "zfs-dkms-" + z.version, spec: "zfs-dkms.spec", vendor: "openzfs", route: to("zfs"),
+				defines: append(append([][2]string{}, base...), [2]string{"kmin", z.kmin}, [2]string{"kmax", z.kmax},
+					[2]string{"dkms_uname_r", map[bool]string{true: "1", false: "0"}[z.unameR]}),
+				prepare: func(src string) error {
+					if err := os.Rename(filepath.Join(p.Dir, "src", "zfs-dkms-"+z.version, "testbed"), filepath.Join(src, "testbed")); err != nil {
+						return err
+					}
+					return os.WriteFile(filepath.Join(src, "testbed", "build-failures"), []byte(dkmsFailuresFile(z.version)), 0o644)
+				}})
 		}
-		js = append(js, job{id: "kernel-" + k.unameR(), spec: k.spec + ".spec", vendor: k.signingWith, defines: defs,
+		if z.kmod != "" {
+			files := kmodFiles(z.kmod)
+			js = append(js, job{id: "kmod-zfs-" + z.version, spec: "kmod-zfs.spec", vendor: "openzfs", route: to("zfs-kmod"),
+				defines: append(append([][2]string{}, base...), [2]string{"kverrel", Kernel94},
+					[2]string{"kabi_alloc", kabi94.alloc}, [2]string{"kabi_wcp", kabi94.wcp},
+					[2]string{"kmod_files", strings.Join(files, " ")}),
+				prepare: func(src string) error {
+					if err := os.Remove(src); err != nil {
+						return err
+					}
+					return os.Rename(filepath.Join(p.Dir, "src", "kmod-zfs-"+z.version), src)
+				}})
+		}
+	}
+	return js, nil
+}
+
+// kernelJobs lists the kernel builds of a group ("" for the base build).
+func (p *Packages) kernelJobs(group string) []job {
+	var js []job
+	for _, k := range kernels {
+		if k.group != group {
+			continue
+		}
+		k := k
+		defs := [][2]string{{"kversion", k.version}, {"krelease", k.release},
+			{"kabi_alloc", k.kabi.alloc}, {"kabi_wcp", k.kabi.wcp}}
+		if k.provides {
+			defs = append(defs, [2]string{"kabi_provides", "1"})
+		}
+		target := ""
+		if k.arch != "" {
+			target = k.arch
+		}
+		js = append(js, job{id: "kernel-" + k.unameR(), spec: k.spec + ".spec", target: target, vendor: k.signingWith, defines: defs,
 			prepare: func(src string) error {
 				return os.Rename(filepath.Join(p.Dir, "src", "kernel-"+k.unameR(), "depmod"), filepath.Join(src, "depmod"))
 			},
@@ -118,35 +167,29 @@ func (p *Packages) jobs() ([]job, error) {
 				return k.coreRepo
 			}})
 	}
-	for _, z := range zfsReleases {
-		z := z
-		base := [][2]string{{"zfs_version", z.version}, {"zfs_release", "1"}}
+	return js
+}
+
+// groupJobs lists the builds of a group built on demand (buildGroup).
+func (p *Packages) groupJobs(group string) []job {
+	js := p.kernelJobs(group)
+	if group == "aarch64" {
+		// The aarch64 mirror's arch-specific base packages (the busybox inside stays the
+		// machine's: scriptlets run on this machine).
 		js = append(js,
-			job{id: "zfs-" + z.version, spec: "zfs.spec", vendor: "openzfs", defines: base,
+			job{id: "bash-aarch64", spec: "bash.spec", target: "aarch64", vendor: "rocky", route: to("baseos"),
+				prepare: func(src string) error { return copyFile(p.tools.Busybox, filepath.Join(src, "busybox"), 0o755) }},
+			job{id: "kmod-aarch64", spec: "kmod.spec", target: "aarch64", vendor: "rocky", route: to("baseos"),
 				prepare: func(src string) error {
-					return copyFile(p.specFile("files/zfs"), filepath.Join(src, "zfs"), 0o755)
-				},
-				route: to("zfs+zfs-kmod")},
-			job{id: "zfs-dkms-" + z.version, spec: "zfs-dkms.spec", vendor: "openzfs", route: to("zfs"),
-				defines: append(append([][2]string{}, base...), [2]string{"kmin", z.kmin}, [2]string{"kmax", z.kmax},
-					[2]string{"dkms_uname_r", map[bool]string{true: "1", false: "0"}[z.unameR]}),
-				prepare: func(src string) error {
-					return os.Rename(filepath.Join(p.Dir, "src", "zfs-dkms-"+z.version, "testbed"), filepath.Join(src, "testbed"))
-				}},
-			job{id: "kmod-zfs-" + z.version, spec: "kmod-zfs.spec", vendor: "openzfs", route: to("zfs-kmod"),
-				defines: append(append([][2]string{}, base...), [2]string{"kverrel", Kernel94},
-					[2]string{"kabi_alloc", kernels[0].kabiAlloc}, [2]string{"kabi_wcp", kernels[0].kabiWCP}),
-				prepare: func(src string) error {
-					for _, m := range []string{"zfs.ko", "spl.ko"} {
-						if err := os.Rename(filepath.Join(p.Dir, "src", "kmod-zfs-"+z.version, m), filepath.Join(src, m)); err != nil {
+					for _, f := range []string{"depmod", "weak-modules", "dump-modversions", "kernel-install"} {
+						if err := copyFile(p.specFile("files/"+f), filepath.Join(src, f), 0o755); err != nil {
 							return err
 						}
 					}
 					return nil
-				}},
-		)
+				}})
 	}
-	return js, nil
+	return js
 }
 
 // runJobs runs the builds, a few at a time.
@@ -193,9 +236,13 @@ func (p *Packages) rpmbuild(j job) ([]string, error) {
 			return nil, err
 		}
 	}
-	argv := []string{p.tools.RPMBuild, "-bb", "--quiet",
-		"--define", "_topdir " + top,
-		"--define", "_rpmdir " + out,
+	argv := []string{p.tools.RPMBuild, "-bb", "--quiet"}
+	if j.target != "" {
+		argv = append(argv, "--target", j.target)
+	}
+	argv = append(argv,
+		"--define", "_topdir "+top,
+		"--define", "_rpmdir "+out,
 		"--define", "_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm",
 		// Debian's rpmbuild runs %install with dash (TESTBED.md trap 6).
 		"--define", "_buildshell /bin/bash",
@@ -204,8 +251,8 @@ func (p *Packages) rpmbuild(j job) ([]string, error) {
 		"--define", "debug_package %{nil}",
 		"--define", "_build_id_links none",
 		"--define", "_binary_payload w3.zstdio",
-		"--define", "srcdir " + src,
-	}
+		"--define", "srcdir "+src,
+	)
 	for _, d := range j.defines {
 		argv = append(argv, "--define", d[0]+" "+d[1])
 	}

@@ -64,7 +64,7 @@ func (p *Packages) makeKeys() error {
 	return nil
 }
 
-// sign signs every built RPM with its vendor's key, one rpmsign call per vendor.
+// sign signs every built RPM with its vendor's key.
 func (p *Packages) sign(built []jobResult) error {
 	byVendor := map[string][]string{}
 	for _, b := range built {
@@ -78,12 +78,18 @@ func (p *Packages) sign(built []jobResult) error {
 		names = append(names, v)
 	}
 	sort.Strings(names)
+	// rpmsign runs gpg once per package: sign in chunks, two at a time.
+	var jobs []func() error
 	for _, v := range names {
-		if err := p.signFiles(v, byVendor[v]); err != nil {
-			return err
+		files := byVendor[v]
+		for len(files) > 0 {
+			n := min(len(files), 12)
+			chunk := files[:n]
+			files = files[n:]
+			jobs = append(jobs, func() error { return p.signFiles(v, chunk) })
 		}
 	}
-	return nil
+	return runParallel(2, jobs)
 }
 
 func (p *Packages) signFiles(vendor string, files []string) error {

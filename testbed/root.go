@@ -21,6 +21,8 @@ type Root struct {
 	Home string
 	// Packages is the test bed the root's repositories point at.
 	Packages *Packages
+	// Arch is the architecture the root plays: "x86_64", or "aarch64" for NewRootArch.
+	Arch string
 }
 
 // dnfConf is EL9's /etc/dnf/dnf.conf (from dnf-data), which dnf reads from the install root.
@@ -47,6 +49,45 @@ func NewRoot(t testing.TB, p *Packages, install ...string) *Root {
 	return r
 }
 
+// NewRootArch makes a root of another architecture in t.TempDir(): "aarch64" is the only one.
+// It builds the aarch64 tree of the mirror the first time (Rocky's baseos, appstream and
+// extras, EPEL and ELRepo, with aarch64 builds of bash, kmod and Kernel94Aarch64 and every
+// noarch package; no OpenZFS repository, as upstream publishes EL packages for x86_64 only:
+// openzfs/zfs#13266, #14511, #11089, #12463) and writes arch=, basearch= and ignorearch=True
+// into the root's dnf.conf (what dnf --forcearch sets), so every dnf call on the root, the
+// tool's included, resolves $basearch to aarch64. rpm records the packages' architecture:
+// `rpm -q --qf %{ARCH} kernel-core` says aarch64. install names packages as for NewRoot, e.g.
+// "kernel-5.14.0-427.13.1.el9_4". Scriptlets still run this machine's busybox.
+func NewRootArch(t testing.TB, p *Packages, arch string, install ...string) *Root {
+	t.Helper()
+	base := t.TempDir()
+	r, err := newRootArchChecked(filepath.Join(base, "root"), filepath.Join(base, "home"), p, arch, install)
+	if err != nil {
+		t.Fatalf("testbed: %v", err)
+	}
+	t.Logf("testbed: %s tree %s", arch, p.groupTook(arch))
+	return r
+}
+
+// NewRootArchAt is NewRootArch for programs: the root at dir, HOME at dir+".home".
+func NewRootArchAt(dir string, p *Packages, arch string, install ...string) (*Root, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	return newRootArchChecked(dir, dir+".home", p, arch, install)
+}
+
+func newRootArchChecked(dir, home string, p *Packages, arch string, install []string) (*Root, error) {
+	if _, ok := archRepos[arch]; !ok {
+		return nil, fmt.Errorf("no %s tree in the test bed (have aarch64)", arch)
+	}
+	if _, err := p.buildGroup(arch); err != nil {
+		return nil, fmt.Errorf("building the %s tree: %w", arch, err)
+	}
+	return newRootArch(dir, home, p, arch, install)
+}
+
 // NewRootAt makes an install root at dir, with HOME at dir+".home": rpm --initdb, dnf.conf,
 // then one real dnf transaction installing rocky-release, bash and the given packages (names,
 // NEVRAs or RPM file paths, e.g. "kernel-core-5.14.0-427.13.1.el9_4") from the bed's
@@ -65,7 +106,22 @@ func NewRootAt(dir string, p *Packages, install ...string) (*Root, error) {
 }
 
 func newRoot(dir, home string, p *Packages, install []string) (*Root, error) {
-	r := &Root{Dir: dir, Home: home, Packages: p}
+	return newRootArch(dir, home, p, "x86_64", install)
+}
+
+// archConf is what a root of another architecture adds to dnf.conf: the dnf.conf(5) options
+// --forcearch sets, so that every dnf call on the root (the tool's too) resolves $basearch
+// to it and offers only its and noarch packages, and rpm installs them on this x86_64 machine.
+func archConf(arch string) string {
+	if arch == "x86_64" {
+		return ""
+	}
+	return "# test bed: a root of another architecture (what dnf --forcearch=" + arch + " sets)\narch=" + arch +
+		"\nbasearch=" + arch + "\nignorearch=True\n"
+}
+
+func newRootArch(dir, home string, p *Packages, arch string, install []string) (*Root, error) {
+	r := &Root{Dir: dir, Home: home, Packages: p, Arch: arch}
 	for _, d := range []string{filepath.Join(dir, "etc", "dnf"), filepath.Join(home, "bootstrap.repos.d")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, err
@@ -74,7 +130,7 @@ func newRoot(dir, home string, p *Packages, install []string) (*Root, error) {
 	if err := os.WriteFile(filepath.Join(home, ".rpmmacros"), []byte("%_dbpath /var/lib/rpm\n"), 0o644); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "etc", "dnf", "dnf.conf"), []byte(dnfConf), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "etc", "dnf", "dnf.conf"), []byte(dnfConf+archConf(arch)), 0o644); err != nil {
 		return nil, err
 	}
 	if _, err := r.TryRPM("--initdb"); err != nil {
@@ -94,8 +150,12 @@ func newRoot(dir, home string, p *Packages, install []string) (*Root, error) {
 		if d.TwinOf != "" || d.ID == skip {
 			continue
 		}
+		u, err := p.repoURLArch(d.ID, arch)
+		if err != nil {
+			continue // no such repository for this architecture (OpenZFS's)
+		}
 		fmt.Fprintf(&repo, "[%s]\nname=test bed bootstrap: %s\nbaseurl=%s\ngpgcheck=1\ngpgkey=file://%s\nenabled=1\n\n",
-			d.ID, d.ID, p.RepoURL(d.ID), p.Keys[d.Vendor].File)
+			d.ID, d.ID, u, p.Keys[d.Vendor].File)
 	}
 	reposd := filepath.Join(home, "bootstrap.repos.d")
 	if err := os.WriteFile(filepath.Join(reposd, "bootstrap.repo"), []byte(repo.String()), 0o644); err != nil {
@@ -350,4 +410,63 @@ func (r *Root) ExpireCache() error {
 		}
 	}
 	return nil
+}
+
+// runningKernelFile is what the bed's dkms reads as the root's running kernel (`uname -r` in a
+// root is the build machine's).
+const runningKernelFile = "/var/lib/zfs-test/running-kernel"
+
+// SetRunningKernel makes kver the root's running kernel as far as the bed's dkms is concerned:
+// a dkms call without -k (zfs-dkms's %post runs "dkms install --force -m zfs -v VERSION")
+// acts on it, and modprobe_on_install (dkms >= 3.1.4) records a load for it. Without it, such
+// calls only record what a host would do in /var/lib/zfs-test/dkms-running-kernel.log.
+// The machine's `uname -r` inside the root is unchanged.
+func (r *Root) SetRunningKernel(t testing.TB, kver string) {
+	t.Helper()
+	f := filepath.Join(r.Dir, runningKernelFile)
+	if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+		t.Fatalf("testbed: %v", err)
+	}
+	if err := os.WriteFile(f, []byte(kver+"\n"), 0o644); err != nil {
+		t.Fatalf("testbed: %v", err)
+	}
+}
+
+// UnpackRoot makes a root from a root filesystem tarball (tar -xJf/-xzf, as root, keeping
+// owners and modes) in t.TempDir(): for the real AlmaLinux container images in
+// testdata/upstream/rootfs/ (AlmaLinux 9.3 aarch64 with a sqlite rpm database, AlmaLinux 8.9
+// s390x with a BerkeleyDB one). rpm reads its database (Root.RPM, Env), files read as usual;
+// Arch is the architecture of its first arch-specific package. Its repo files and dnf.conf
+// are the image's own: dnf on it needs the real mirrors, which tests do not have, and nothing
+// in it runs on this machine (chroot fails: its binaries are of its architecture).
+func UnpackRoot(t testing.TB, p *Packages, tarball string) *Root {
+	t.Helper()
+	base := t.TempDir()
+	r := &Root{Dir: filepath.Join(base, "root"), Home: filepath.Join(base, "home"), Packages: p}
+	for _, d := range []string{r.Dir, r.Home} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatalf("testbed: %v", err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(r.Home, ".rpmmacros"), []byte("%_dbpath /var/lib/rpm\n"), 0o644); err != nil {
+		t.Fatalf("testbed: %v", err)
+	}
+	tar, err := lookSystem("tar")
+	if err != nil {
+		t.Fatalf("testbed: no tar: %v", err)
+	}
+	if _, err := run(runOpts{}, tar, "-xaf", tarball, "-C", r.Dir, "--numeric-owner"); err != nil {
+		t.Fatalf("testbed: unpacking %s: %v", tarball, err)
+	}
+	out, err := r.TryRPM("-qa", "--qf", "%{ARCH}\n")
+	if err != nil {
+		t.Fatalf("testbed: reading the rpm database of %s: %v", tarball, err)
+	}
+	for _, a := range strings.Fields(out) {
+		if a != "noarch" && a != "(none)" {
+			r.Arch = a
+			break
+		}
+	}
+	return r
 }

@@ -76,6 +76,11 @@ func TestPackagesAreSignedByTheirVendors(t *testing.T) {
 		"kmod-zfs-2.2.7-1.el9.x86_64":                "openzfs",
 		"zfs-release-3-0.el9.noarch":                 "openzfs",
 		"dkms-3.0.13-1.el9.noarch":                   "epel",
+		"dkms-3.2.0-1.el9.noarch":                    "epel",
+		"kmod-zfs-2.1.15-2.el9.x86_64":               "openzfs",
+		"zfs-dkms-2.1.16-1.el9.noarch":               "openzfs",
+		"kernel-core-5.14.0-570.17.1.el9_6.x86_64":   "rocky",
+		"gcc-11.4.1-3.el9.noarch":                    "rocky",
 		"kernel-lt-devel-6.1.80-1.el9.elrepo.x86_64": "elrepo",
 		"kernel-core-5.14.0-427.13.1.el9_4.x86_64":   "rocky",
 		"epel-release-9-8.el9.noarch":                "rocky",
@@ -247,23 +252,35 @@ func TestDKMSPath(t *testing.T) {
 	r.ImportKey(t, "/etc/pki/rpm-gpg/RPM-GPG-KEY-openzfs-el-9")
 	timed(t, "dnf install zfs-2.2.7 (DKMS section)", func() { r.DNF(t, "install", "zfs-2.2.7") })
 	got := r.Installed(t)
-	for _, w := range []string{"zfs-2.2.7-1.el9.x86_64", "zfs-dkms-2.2.7-1.el9.noarch", "dkms-3.0.13-1.el9.noarch",
+	for _, w := range []string{"zfs-2.2.7-1.el9.x86_64", "zfs-dkms-2.2.7-1.el9.noarch", "dkms-" + DKMSNew + "-1.el9.noarch",
 		"libzfs5-2.2.7-1.el9.x86_64", "libzpool5-2.2.7-1.el9.x86_64", "libnvpair3-2.2.7-1.el9.x86_64", "libuutil3-2.2.7-1.el9.x86_64"} {
 		if !contains(got, w) {
 			t.Errorf("installed %v lacks %s", got, w)
 		}
 	}
 	// dkms's "(kernel-devel-matched if kernel-core)" pulled the newest kernel and its headers.
-	if !contains(got, "kernel-devel-matched-5.14.0-503.14.1.el9_5.x86_64") {
-		t.Errorf("installed %v: dkms did not pull kernel-devel-matched 9.5", got)
+	if !contains(got, "kernel-devel-matched-5.14.0-570.17.1.el9_6.x86_64") {
+		t.Errorf("installed %v: dkms did not pull kernel-devel-matched 9.6", got)
 	}
-	mustContain(t, "dkms-post.log", r.ReadFile(t, "/var/lib/zfs-test/dkms-post.log"), "common.postinst zfs 2.2.7")
-	mustContain(t, "dkms status", r.Chroot(t, "dkms", "status"), "zfs/2.2.7: added")
+	// zfs-dkms's real %post: dkms add, then dkms install --force for the running kernel, which
+	// a root does not have: recorded, not done.
+	calls := r.ReadFile(t, "/var/lib/dkms-test/calls.log")
+	mustContain(t, "calls.log", calls, "dkms add -m zfs -v 2.2.7 --rpm_safe_upgrade\n", "dkms install --force -m zfs -v 2.2.7\n")
+	mustContain(t, "dkms-running-kernel.log", r.ReadFile(t, "/var/lib/zfs-test/dkms-running-kernel.log"),
+		"dkms install -m zfs -v 2.2.7: no -k; a host would act on its running kernel")
+	// The 9.6 kernel-core dkms dragged in ran kernel-install in its posttrans, after zfs-dkms's
+	// %post: DKMS's 40-dkms.install built zfs for it (its headers came along).
+	mustContain(t, "kernel-install.log", r.ReadFile(t, "/var/lib/zfs-test/kernel-install.log"),
+		"kernel-install add "+Kernel96+"\n  40-dkms.install: exit 0\n")
+	mustContain(t, "calls.log", r.ReadFile(t, "/var/lib/dkms-test/calls.log"), "dkms kernel_postinst --kernelver "+Kernel96)
+	if st := r.Chroot(t, "dkms", "status"); st != "zfs/2.2.7, "+Kernel96+", x86_64: installed\n" {
+		t.Errorf("dkms status = %q, want 2.2.7 installed for the 9.6 kernel only", st)
+	}
 
-	// No kernel-devel for 9.4: DKMS cannot find the headers.
+	// No kernel-devel for 9.4: DKMS cannot find the headers (exit 21 from dkms 3.1.5, 1 before).
 	out, err := r.TryChroot("dkms", "install", "-m", "zfs", "-v", "2.2.7", "-k", Kernel94)
-	if ExitCode(err) != 1 {
-		t.Errorf("dkms install without headers: exit %d, want 1:\n%s", ExitCode(err), out)
+	if ExitCode(err) != 21 {
+		t.Errorf("dkms install without headers: exit %d, want 21:\n%s", ExitCode(err), out)
 	}
 	mustContain(t, "dkms without headers", out, "Your kernel headers for kernel "+Kernel94+" cannot be found")
 	timed(t, "dnf install kernel-devel for 9.4 + dkms install", func() {
@@ -271,8 +288,7 @@ func TestDKMSPath(t *testing.T) {
 		r.Chroot(t, "dkms", "install", "-m", "zfs", "-v", "2.2.7", "-k", Kernel94)
 	})
 	mustContain(t, "dkms status", r.Chroot(t, "dkms", "status"), "zfs/2.2.7, "+Kernel94+", x86_64: installed")
-	mustContain(t, "calls.log", r.ReadFile(t, "/var/lib/dkms-test/calls.log"),
-		"dkms add -m zfs -v 2.2.7", "dkms install -m zfs -v 2.2.7 -k "+Kernel94)
+	mustContain(t, "calls.log", r.ReadFile(t, "/var/lib/dkms-test/calls.log"), "dkms install -m zfs -v 2.2.7 -k "+Kernel94)
 	timed(t, "modinfo -b ROOT -k 9.4 -F version zfs", func() {
 		v, err := r.TryModinfo(Kernel94, "version", "zfs")
 		if err != nil || v != "2.2.7-1" {
@@ -288,11 +304,12 @@ func TestDKMSPath(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(r.Dir, "var/lib/zfs-test/dkms-build-fail"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err = r.TryChroot("dkms", "install", "-m", "zfs", "-v", "2.2.7", "-k", Kernel95)
+	r.Chroot(t, "dkms", "remove", "-m", "zfs", "-v", "2.2.7", "-k", Kernel96)
+	out, err = r.TryChroot("dkms", "install", "-m", "zfs", "-v", "2.2.7", "-k", Kernel96)
 	if ExitCode(err) != 10 {
 		t.Errorf("failing dkms build: exit %d, want 10:\n%s", ExitCode(err), out)
 	}
-	mustContain(t, "dkms build failure", out, "Bad return status for module build on kernel: "+Kernel95+" (x86_64)")
+	mustContain(t, "dkms build failure", out, "Bad return status for module build on kernel: "+Kernel96+" (x86_64)")
 	mustContain(t, "make.log", r.ReadFile(t, "/var/lib/dkms/zfs/2.2.7/build/make.log"), "Compatible Kernels: 4.18 - 6.12")
 }
 
@@ -412,7 +429,7 @@ func TestKillMidTransaction(t *testing.T) {
 		t.Errorf("killed.log = %q, want zfs-dkms %d ($PPID of the scriptlet is dnf itself)", killed, cmd.Process.Pid)
 	}
 	half := r.Installed(t)
-	if !contains(half, "dkms-3.0.13-1.el9.noarch") || contains(half, "zfs-dkms-2.2.7-1.el9.noarch") ||
+	if !contains(half, "dkms-"+DKMSNew+"-1.el9.noarch") || contains(half, "zfs-dkms-2.2.7-1.el9.noarch") ||
 		contains(half, "zfs-2.2.7-1.el9.x86_64") {
 		t.Errorf("after the kill: installed %v, want dkms but neither zfs-dkms nor zfs", half)
 	}

@@ -1,6 +1,9 @@
 // Command mkbed builds the real package-manager test bed and one install
-// root that plays an EL9 host, for `make demo` and for trying zfsinstall by
-// hand. It prints shell assignments the caller sources:
+// root that plays an EL9 host (-host: elrepo-lt, stock, zstream, elrepo-only,
+// el96, fit, aarch64), optionally with filler for benchmarks (-filler N
+// packages in the rpm database, -kernels K extra kernels), for `make demo`,
+// benchmark scripts and trying zfsinstall by hand. It prints shell
+// assignments the caller sources:
 //
 //	ROOT, BED_HOME (the HOME dnf and rpm need), RELEASE_RPM, RELEASE_KEY, DNF_ARG.
 package main
@@ -10,27 +13,58 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/zfsinstall/zfsinstall/testbed"
 )
 
+// hosts are the roots mkbed can make: what is installed, and the architecture.
+var hosts = map[string]struct {
+	install []string
+	arch    string
+	about   string
+}{
+	"elrepo-lt":   {[]string{"kernel-" + trim(testbed.Kernel94), "kernel-lt-" + trim(testbed.KernelLT)}, "", "Rocky 9.4 booted into ELRepo kernel-lt 6.1.80 (the seed article's host)"},
+	"stock":       {[]string{"kernel-" + trim(testbed.Kernel94)}, "", "Rocky 9.4 with its stock kernel"},
+	"zstream":     {[]string{"kernel-" + trim(testbed.Kernel94Z)}, "", "Rocky 9.4 with only the z-stream kernel 427.16.1, which kmod-zfs (built for 427.13.1) does not fit (openzfs/zfs#16219, #17987)"},
+	"elrepo-only": {[]string{"kernel-lt-" + trim(testbed.KernelLT), "kernel-lt-devel-" + trim(testbed.KernelLT)}, "", "kernel-lt and its headers, no stock kernel: zfs-dkms 2.2.8 pulls a stock kernel-core"},
+	"el96":        {[]string{"kernel-" + trim(testbed.Kernel96), "kernel-devel-matched-" + trim(testbed.Kernel96)}, "", "the 9.6 kernel 570.17.1 and its headers: zfs-dkms 2.1.16 fails to build (openzfs/zfs#17349)"},
+	"fit":         {nil, "", "only the synthetic 9.5 kernel whose kABI fits 9.4's kmods (openzfs/zfs#16271 pattern)"},
+	"aarch64":     {[]string{"kernel-" + trim(testbed.Kernel94)}, "aarch64", "Rocky 9.4 aarch64: no OpenZFS repository for it (openzfs/zfs#13266)"},
+}
+
+func trim(kver string) string {
+	return strings.TrimSuffix(strings.TrimSuffix(kver, ".x86_64"), ".aarch64")
+}
+
 func main() {
 	dir := flag.String("dir", "", "directory for the packages and the root (required)")
-	hostKind := flag.String("host", "elrepo-lt", "elrepo-lt: Rocky 9.4 booted into ELRepo kernel-lt 6.1.80 (the seed article's host); stock: Rocky 9.4 with its stock kernel")
+	var names []string
+	for n := range hosts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var help strings.Builder
+	for _, n := range names {
+		fmt.Fprintf(&help, "\n%s: %s", n, hosts[n].about)
+	}
+	hostKind := flag.String("host", "elrepo-lt", "the host the root plays:"+help.String())
+	filler := flag.Int("filler", 0, "register this many filler packages in the root's rpm database (benchmarks)")
+	extraKernels := flag.Int("kernels", 0, "install this many extra kernels (kernel-core 5.14.0-427.0.N.el9_4) into the root (benchmarks)")
 	flag.Parse()
 	if *dir == "" {
 		fmt.Fprintln(os.Stderr, "mkbed: -dir is required")
 		os.Exit(2)
 	}
-	install := []string{"kernel-" + strings.TrimSuffix(testbed.Kernel94, ".x86_64")}
-	switch *hostKind {
-	case "elrepo-lt":
-		install = append(install, "kernel-lt-"+strings.TrimSuffix(testbed.KernelLT, ".x86_64"))
-	case "stock":
-	default:
-		fmt.Fprintf(os.Stderr, "mkbed: -host must be elrepo-lt or stock, not %q\n", *hostKind)
+	h, ok := hosts[*hostKind]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "mkbed: -host must be one of %s, not %q\n", strings.Join(names, ", "), *hostKind)
+		os.Exit(2)
+	}
+	if *filler < 0 || *extraKernels < 0 {
+		fmt.Fprintln(os.Stderr, "mkbed: -filler and -kernels must not be negative")
 		os.Exit(2)
 	}
 	start := time.Now()
@@ -41,9 +75,29 @@ func main() {
 	}
 	defer p.Close()
 	built := time.Since(start)
-	r, err := testbed.NewRootAt(filepath.Join(*dir, "root"), p, install...)
+	install := h.install
+	if *hostKind == "fit" {
+		if install, err = p.TryKernelRPMs(testbed.Kernel95Fit); err != nil {
+			fmt.Fprintf(os.Stderr, "mkbed: %v\n", err)
+			os.Exit(1)
+		}
+	}
+	var r *testbed.Root
+	if h.arch != "" {
+		r, err = testbed.NewRootArchAt(filepath.Join(*dir, "root"), p, h.arch, install...)
+	} else {
+		r, err = testbed.NewRootAt(filepath.Join(*dir, "root"), p, install...)
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "mkbed: making the root: %v\n", err)
+		os.Exit(1)
+	}
+	if err := r.TryAddFiller(*filler); err != nil {
+		fmt.Fprintf(os.Stderr, "mkbed: %v\n", err)
+		os.Exit(1)
+	}
+	if err := r.TryAddKernels(*extraKernels); err != nil {
+		fmt.Fprintf(os.Stderr, "mkbed: %v\n", err)
 		os.Exit(1)
 	}
 	fmt.Fprintf(os.Stderr, "mkbed: %d test RPMs built and signed in %s; root %s ready in %s\n",
