@@ -5,11 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -37,109 +35,6 @@ func NewReal(dir string, log logrus.FieldLogger) *Real {
 		log = l
 	}
 	return &Real{Dir: dir, Log: log}
-}
-
-// Root implements Host.
-func (r *Real) Root() string { return r.Dir }
-
-// Path maps a host path to a machine path.
-func (r *Real) Path(p string) string {
-	return filepath.Join(r.Dir, filepath.Clean("/"+p))
-}
-
-// ReadFile implements Host.
-func (r *Real) ReadFile(p string) ([]byte, error) { return os.ReadFile(r.Path(p)) }
-
-// Remove implements Host.
-func (r *Real) Remove(p string) error { return os.Remove(r.Path(p)) }
-
-// MkdirAll implements Host.
-func (r *Real) MkdirAll(p string, perm fs.FileMode) error { return os.MkdirAll(r.Path(p), perm) }
-
-// Stat implements Host.
-func (r *Real) Stat(p string) (fs.FileInfo, error) { return os.Stat(r.Path(p)) }
-
-// Lstat implements Host.
-func (r *Real) Lstat(p string) (fs.FileInfo, error) { return os.Lstat(r.Path(p)) }
-
-// Readlink implements Host.
-func (r *Real) Readlink(p string) (string, error) { return os.Readlink(r.Path(p)) }
-
-// Glob implements Host.
-func (r *Real) Glob(pattern string) ([]string, error) {
-	matches, err := filepath.Glob(r.Path(pattern))
-	if err != nil {
-		return nil, err
-	}
-	out := make([]string, 0, len(matches))
-	for _, m := range matches {
-		rel, err := filepath.Rel(r.Dir, m)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, "/"+rel)
-	}
-	return out, nil
-}
-
-// WriteFile implements Host: temp file beside the target, fsync, rename, so
-// a crash leaves either the old or the new file, never half of one.
-func (r *Real) WriteFile(p string, data []byte, perm fs.FileMode) error {
-	return WriteAtomic(r.Path(p), data, perm)
-}
-
-// WriteAtomic writes data to the machine path target atomically, keeping
-// the mode and ownership of an existing file.
-func WriteAtomic(target string, data []byte, perm fs.FileMode) error {
-	dir := filepath.Dir(target)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	uid, gid := -1, -1
-	if fi, err := os.Stat(target); err == nil {
-		perm = fi.Mode().Perm()
-		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-			uid, gid = int(st.Uid), int(st.Gid)
-		}
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(target)+".zfsinstall-*")
-	if err != nil {
-		return err
-	}
-	name := tmp.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(name)
-		}
-	}()
-	if _, err := tmp.Write(data); err != nil {
-		return err
-	}
-	if err := tmp.Chmod(perm); err != nil {
-		return err
-	}
-	if uid >= 0 {
-		if err := tmp.Chown(uid, gid); err != nil && !errors.Is(err, fs.ErrPermission) {
-			return err
-		}
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(name, target); err != nil {
-		return err
-	}
-	ok = true
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
 }
 
 // Run implements Host. Every command is logged the same way: started,
@@ -176,29 +71,4 @@ func (r *Real) Run(ctx context.Context, c Cmd) (Result, error) {
 	}
 	log.WithField("duration", dur).Debug("command finished")
 	return res, nil
-}
-
-// Lock implements Host with flock(2), which the kernel releases if the
-// process dies, so a crashed apply never leaves a stale lock behind.
-func (r *Real) Lock(p string) (func(), error) {
-	target := r.Path(p)
-	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-		return nil, err
-	}
-	fh, err := os.OpenFile(target, os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	if err := syscall.Flock(int(fh.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		fh.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("another zfsinstall apply holds %s: wait for it to finish", target)
-		}
-		return nil, fmt.Errorf("locking %s: %w", target, err)
-	}
-	fmt.Fprintf(fh, "%d\n", os.Getpid())
-	return func() {
-		syscall.Flock(int(fh.Fd()), syscall.LOCK_UN)
-		fh.Close()
-	}, nil
 }
