@@ -104,7 +104,8 @@ var payloadHashes = map[int64]func() hash.Hash{
 // is the check. It refuses any package on a host zfsinstall does not
 // support, then, in order, a package that:
 //
-//   - is not a readable rpm, is truncated or has trailing data;
+//   - is not a readable rpm, is truncated or has trailing data, or has a
+//     lead or header whose structure rpm itself would refuse (checkRPM);
 //   - is unsigned, or signed by a key that is not trusted;
 //   - has a signature, payload digest or header digest that does not match
 //     (the file was damaged or tampered with); a header-only signature must
@@ -140,6 +141,14 @@ func VerifyRelease(data []byte, d facts.Distro, trusted []Key) (ReleaseInfo, err
 		if !isPinned(k) || containsKey(v.pinnedOK, k) {
 			v.accepted = append(v.accepted, k)
 		}
+	}
+	// The library trusts the header's counts and offsets: check them first.
+	if _, _, err := checkRPM(data); err != nil {
+		var se *rpmStructureError
+		if errors.As(err, &se) && se.notRPM {
+			return info, fmt.Errorf("reading the zfs-release package: it is not an rpm file (%v): refusing; download it again from %s", err, v.site)
+		}
+		return info, fmt.Errorf("the zfs-release package is damaged or was tampered with: %v: refusing; download it again from %s", err, v.site)
 	}
 	var err error
 	if v.pkg, err = rpm.Read(bytes.NewReader(data)); err != nil {
