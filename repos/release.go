@@ -13,13 +13,10 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/cavaliergopher/rpm"
 	"github.com/zfsinstall/zfsinstall/facts"
-
-	//lint:ignore SA1019 cavaliergopher/rpm's GPGCheck takes an openpgp.KeyRing from this package.
-	"golang.org/x/crypto/openpgp"
-	//lint:ignore SA1019 see above.
-	"golang.org/x/crypto/openpgp/packet"
 )
 
 // ReleaseURL returns where the zfs-release package for d is published:
@@ -328,11 +325,15 @@ func (v *verification) signatures() (signer, bool, error) {
 			}
 			return who, false, fmt.Errorf("%s is signed by key %016x%s, not by %s: refusing; download the package again from %s or check your mirror", v.file, id, name, v.expected(), v.site)
 		}
+		// A header signature covers the main header; the others the main
+		// header and the payload, to the end of the file (what
+		// rpm.GPGCheck hashes, checked here with the maintained OpenPGP
+		// package rather than the frozen one GPGCheck takes).
+		signed := v.data[hs:]
 		if st.headerOnly {
-			_, err = openpgp.CheckDetachedSignature(ents, bytes.NewReader(v.data[hs:he]), bytes.NewReader(sig))
-		} else {
-			_, err = rpm.GPGCheck(bytes.NewReader(v.data), ents)
+			signed = v.data[hs:he]
 		}
+		_, err = openpgp.CheckDetachedSignature(ents, bytes.NewReader(signed), bytes.NewReader(sig), nil)
 		if err != nil {
 			what := "header and payload"
 			if st.headerOnly {
@@ -355,16 +356,14 @@ func issuer(sig []byte) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	switch s := p.(type) {
-	case *packet.Signature:
-		if s.IssuerKeyId == nil {
-			return 0, errors.New("the signature names no issuer key")
-		}
-		return *s.IssuerKeyId, nil
-	case *packet.SignatureV3:
-		return s.IssuerKeyId, nil
+	s, ok := p.(*packet.Signature)
+	if !ok {
+		return 0, fmt.Errorf("found an OpenPGP %T packet where a signature belongs", p)
 	}
-	return 0, fmt.Errorf("found an OpenPGP %T packet where a signature belongs", p)
+	if s.IssuerKeyId == nil {
+		return 0, errors.New("the signature names no issuer key")
+	}
+	return *s.IssuerKeyId, nil
 }
 
 // keyByID finds the key in keys whose primary key or subkey has id, and
