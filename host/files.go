@@ -22,8 +22,9 @@ import (
 // path is resolved inside Dir with chroot semantics (see inroot.go), so no
 // read, write, listing or lock ever reaches a file outside Dir, and:
 //
-//   - ReadFile reads regular files only (a FIFO or device planted in the
-//     root would block or never end);
+//   - ReadFile reads regular files of at most MaxReadSize only (a FIFO,
+//     device or huge sparse file planted in the root would block, never
+//     end, or exhaust memory);
 //   - WriteFile onto a symlink replaces the link itself with a regular file
 //     of mode perm, owned by zfsinstall (root): the link's target, wherever
 //     it points, is neither written nor consulted for mode or owner; an
@@ -74,21 +75,26 @@ func (r *Real) ReadFile(p string) ([]byte, error) {
 	case !fi.Mode().IsRegular():
 		return nil, &fs.PathError{Op: "read", Path: r.Path(p), Err: fmt.Errorf("%w (%s)", errNotRegular, fi.Mode().Type())}
 	}
-	data := make([]byte, 0, fi.Size()+1)
-	for {
-		n, err := f.Read(data[len(data):cap(data)])
-		data = data[:len(data)+n]
-		if err == io.EOF {
-			return data, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		if len(data) == cap(data) {
-			data = append(data, 0)[:len(data)]
-		}
+	if fi.Size() > MaxReadSize {
+		return nil, &fs.PathError{Op: "read", Path: r.Path(p), Err: errTooLarge}
 	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxReadSize+1))
+	if err != nil {
+		return nil, &fs.PathError{Op: "read", Path: r.Path(p), Err: err}
+	}
+	if len(data) > MaxReadSize {
+		return nil, &fs.PathError{Op: "read", Path: r.Path(p), Err: errTooLarge}
+	}
+	return data, nil
 }
+
+// MaxReadSize bounds ReadFile in a managed root: a sparse file of any size
+// planted there must not make zfsinstall allocate it. The largest files
+// zfsinstall reads are a shell binary (to tell the root's architecture) and
+// a DKMS make.log, a few MiB each.
+const MaxReadSize = 64 << 20
+
+var errTooLarge = fmt.Errorf("larger than %d MiB, which no file zfsinstall reads is", MaxReadSize>>20)
 
 // stat returns what fd (an O_PATH or ordinary descriptor) refers to, named
 // name, and closes fd.

@@ -216,6 +216,16 @@ var symlinkCases = map[string]symlinkCase{
 		op:      read("/etc/os-release"),
 		wantErr: "not a regular file",
 	},
+	"read: a huge sparse file is refused, not allocated": {
+		setup: func(t *testing.T, root, out string) {
+			mkfile(t, root, "etc/yum.repos.d/huge.repo", "", 0o644)
+			if err := os.Truncate(filepath.Join(root, "etc/yum.repos.d/huge.repo"), 100<<30); err != nil {
+				t.Fatal(err)
+			}
+		},
+		op:      read("/etc/yum.repos.d/huge.repo"),
+		wantErr: "larger than 64 MiB",
+	},
 	"read: a directory is refused": {
 		setup: func(t *testing.T, root, out string) {
 			os.MkdirAll(filepath.Join(root, "etc/os-release"), 0o755)
