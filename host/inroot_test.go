@@ -1,6 +1,7 @@
 package host
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -261,16 +263,57 @@ func TestKilledWriteCleanedNextTime(t *testing.T) {
 	}
 }
 
-// TestWriterChild is the child of TestKilledWriteCleanedNextTime.
+// TestInterruptedWriteCompletes: with the CLI's signal handling
+// (NotifyContext) a SIGINT in the middle of a write does not kill the
+// process; the write completes and leaves no temporary file.
+func TestInterruptedWriteCompletes(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "root"), 0o755)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestWriterChild$")
+	cmd.Env = append(os.Environ(), "ZFSINSTALL_TEST_WRITER="+dir, "ZFSINSTALL_TEST_WRITER_MODE=notify")
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && len(left) == 0; time.Sleep(10 * time.Millisecond) {
+		left, _ = filepath.Glob(filepath.Join(dir, "root/etc/modprobe.d/.zfs.conf.zfsinstall-*"))
+	}
+	if len(left) != 1 {
+		cmd.Process.Kill()
+		t.Fatalf("the writer never reached the middle of its write: %v", left)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("the writer died on SIGINT (%v):\n%s", err, out.String())
+	}
+	fileIs("root/etc/modprobe.d/zfs.conf", "options zfs\n")(t, dir, "")
+	if again, _ := filepath.Glob(filepath.Join(dir, "root/etc/modprobe.d/.zfs.conf.zfsinstall-*")); len(again) != 0 {
+		t.Errorf("temp files after the interrupted write: %v", again)
+	}
+}
+
+// TestWriterChild is the child of TestKilledWriteCleanedNextTime (it
+// blocks in the middle of a write until killed) and of
+// TestInterruptedWriteCompletes (it handles signals as the CLI does and
+// waits in the middle of a write for SIGINT).
 func TestWriterChild(t *testing.T) {
 	dir := os.Getenv("ZFSINSTALL_TEST_WRITER")
 	if dir == "" {
-		t.Skip("run by TestKilledWriteCleanedNextTime")
+		t.Skip("run by TestKilledWriteCleanedNextTime and TestInterruptedWriteCompletes")
 	}
 	h := NewReal(filepath.Join(dir, "root"), nil)
 	testHookWrite = func() {
 		f, _ := os.Open(filepath.Join(dir, "data")) // blocks: no writer
 		f.Close()
 	}
-	h.WriteFile("/etc/modprobe.d/zfs.conf", []byte("options zfs\n"), 0o644)
+	if os.Getenv("ZFSINSTALL_TEST_WRITER_MODE") == "notify" {
+		ctx, stop := NotifyContext(context.Background())
+		defer stop()
+		testHookWrite = func() { <-ctx.Done() }
+	}
+	if err := h.WriteFile("/etc/modprobe.d/zfs.conf", []byte("options zfs\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
