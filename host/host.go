@@ -14,14 +14,22 @@ import (
 
 // Host is the machine (or install root) zfsinstall reads and changes.
 // Paths are absolute paths on the managed host ("/etc/yum.repos.d/zfs.repo");
-// implementations map them under their root.
+// implementations map them under their root. In a managed root (Root() not
+// "/") every path, and every symlink met on the way, is resolved inside the
+// root as chroot(2) would resolve it: no method reads, writes, lists or
+// locks a file outside the root (see Real).
 type Host interface {
 	// Root is the directory the host's "/" lives at on the machine ("/" normally).
 	Root() string
+	// ReadFile reads a file; in a managed root only a regular file.
 	ReadFile(path string) ([]byte, error)
 	// WriteFile replaces path atomically: temp file in the same directory,
-	// fsync, rename. An existing file keeps its mode and ownership; perm is
-	// used for new files.
+	// fsync, rename; the temp file never outlives the write (a killed
+	// run's is removed by the next write of the same file). An existing
+	// regular file keeps its mode and ownership; perm is used for new
+	// files. In a managed root a symlink at path is replaced by a regular
+	// file of mode perm (its target is neither written nor copied), and a
+	// directory symlink leading out of the root is refused (*LinkError).
 	WriteFile(path string, data []byte, perm fs.FileMode) error
 	Remove(path string) error
 	MkdirAll(path string, perm fs.FileMode) error
@@ -35,7 +43,9 @@ type Host interface {
 	// start failure; Result is filled either way.
 	Run(ctx context.Context, cmd Cmd) (Result, error)
 	// Lock takes an exclusive, non-blocking lock on path (created if
-	// needed); release undoes it. A lock held by another process is an error.
+	// needed, never through a symlink, and only a regular file with one
+	// link) and writes the PID into it; release undoes it. A lock held by
+	// another process is an error.
 	Lock(path string) (release func(), err error)
 }
 

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +18,9 @@ import (
 type Real struct {
 	Dir string
 	Log logrus.FieldLogger
+	// KillAfter bounds the wait for an interrupted command (see Run);
+	// DefaultKillAfter when zero.
+	KillAfter time.Duration
 }
 
 // NewReal returns a Host for the machine rooted at dir.
@@ -39,118 +41,38 @@ func NewReal(dir string, log logrus.FieldLogger) *Real {
 	return &Real{Dir: dir, Log: log}
 }
 
-// Root implements Host.
-func (r *Real) Root() string { return r.Dir }
-
-// Path maps a host path to a machine path.
-func (r *Real) Path(p string) string {
-	return filepath.Join(r.Dir, filepath.Clean("/"+p))
-}
-
-// ReadFile implements Host.
-func (r *Real) ReadFile(p string) ([]byte, error) { return os.ReadFile(r.Path(p)) }
-
-// Remove implements Host.
-func (r *Real) Remove(p string) error { return os.Remove(r.Path(p)) }
-
-// MkdirAll implements Host.
-func (r *Real) MkdirAll(p string, perm fs.FileMode) error { return os.MkdirAll(r.Path(p), perm) }
-
-// Stat implements Host.
-func (r *Real) Stat(p string) (fs.FileInfo, error) { return os.Stat(r.Path(p)) }
-
-// Lstat implements Host.
-func (r *Real) Lstat(p string) (fs.FileInfo, error) { return os.Lstat(r.Path(p)) }
-
-// Readlink implements Host.
-func (r *Real) Readlink(p string) (string, error) { return os.Readlink(r.Path(p)) }
-
-// Glob implements Host.
-func (r *Real) Glob(pattern string) ([]string, error) {
-	matches, err := filepath.Glob(r.Path(pattern))
-	if err != nil {
-		return nil, err
-	}
-	out := make([]string, 0, len(matches))
-	for _, m := range matches {
-		rel, err := filepath.Rel(r.Dir, m)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, "/"+rel)
-	}
-	return out, nil
-}
-
-// WriteFile implements Host: temp file beside the target, fsync, rename, so
-// a crash leaves either the old or the new file, never half of one.
-func (r *Real) WriteFile(p string, data []byte, perm fs.FileMode) error {
-	return WriteAtomic(r.Path(p), data, perm)
-}
-
-// WriteAtomic writes data to the machine path target atomically, keeping
-// the mode and ownership of an existing file.
-func WriteAtomic(target string, data []byte, perm fs.FileMode) error {
-	dir := filepath.Dir(target)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	uid, gid := -1, -1
-	if fi, err := os.Stat(target); err == nil {
-		perm = fi.Mode().Perm()
-		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-			uid, gid = int(st.Uid), int(st.Gid)
-		}
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(target)+".zfsinstall-*")
-	if err != nil {
-		return err
-	}
-	name := tmp.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(name)
-		}
-	}()
-	if _, err := tmp.Write(data); err != nil {
-		return err
-	}
-	if err := tmp.Chmod(perm); err != nil {
-		return err
-	}
-	if uid >= 0 {
-		if err := tmp.Chown(uid, gid); err != nil && !errors.Is(err, fs.ErrPermission) {
-			return err
-		}
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(name, target); err != nil {
-		return err
-	}
-	ok = true
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
-}
+// DefaultKillAfter is how long Run waits, after passing an interrupt on,
+// for a command to exit by itself before killing it: long enough for a
+// transaction that builds a DKMS module in a scriptlet to finish.
+const DefaultKillAfter = 30 * time.Minute
 
 // Run implements Host. Every command is logged the same way: started,
 // finished or failed, with argv and duration, and stderr on failure.
+//
+// When ctx ends while the command runs (zfsinstall got SIGINT or SIGTERM,
+// see NotifyContext), the command is sent the same signal once (SIGTERM
+// for a deadline) and waited for; it is killed, with its process group,
+// only by a second interrupt or when r.KillAfter (DefaultKillAfter if 0)
+// has passed. A command stopped that way returns an *InterruptedError
+// (errors.Is(err, ErrInterrupted)); one that exits 0 after the signal did
+// its work and returns no error. Once ctx has ended Run starts nothing and
+// returns an *InterruptedError with NotStarted set, so a caller stops
+// before its next step.
 func (r *Real) Run(ctx context.Context, c Cmd) (Result, error) {
 	if len(c.Argv) == 0 {
 		return Result{}, errors.New("running command: empty argv")
 	}
 	log := r.Log.WithField("cmd", c.String())
+	if ctx.Err() != nil {
+		log.Debug("command not started: interrupted")
+		return Result{ExitCode: -1}, &InterruptedError{Cmd: c, NotStarted: true, ExitCode: -1, Cause: context.Cause(ctx)}
+	}
 	log.Debug("command started")
 	start := time.Now()
+	killAfter := r.KillAfter
+	if killAfter <= 0 {
+		killAfter = DefaultKillAfter
+	}
 	cmd := exec.CommandContext(ctx, c.Argv[0], c.Argv[1:]...)
 	cmd.Env = append(os.Environ(), c.Env...)
 	// LC_ALL=C keeps rpm, dnf and dkms output parseable.
@@ -160,9 +82,73 @@ func (r *Real) Run(ctx context.Context, c Cmd) (Result, error) {
 	if c.Stdin != nil {
 		cmd.Stdin = bytes.NewReader(c.Stdin)
 	}
-	err := cmd.Run()
+	// Its own process group: a Ctrl-C on the terminal reaches zfsinstall
+	// only, which passes it on once (below).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var sent os.Signal
+	cmd.Cancel = func() error {
+		sent = interruptSignal(ctx)
+		log.WithField("signal", signalName(sent)).Warn("interrupted: passing the signal on to the running command and waiting for it to stop by itself (rpm finishes a transaction it has begun); interrupt again to kill it")
+		return cmd.Process.Signal(sent)
+	}
+	// Backstop only: the watcher below kills the process group first; this
+	// also closes the output pipes should a grandchild keep them open.
+	cmd.WaitDelay = killAfter + 10*time.Second
+	if err := cmd.Start(); err != nil {
+		log.WithError(err).Debug("command could not start")
+		return Result{ExitCode: -1}, fmt.Errorf("running `%s`: %w", c, err)
+	}
+	var killedWhy string
+	done := make(chan struct{})
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		ctxDone, kill := ctx.Done(), killRequested(ctx)
+		var timeout <-chan time.Time
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctxDone:
+				ctxDone = nil
+				t := time.NewTimer(killAfter)
+				defer t.Stop()
+				timeout = t.C
+			case <-timeout:
+				killedWhy = fmt.Sprintf("it did not stop within %s", killAfter)
+			case <-kill:
+				killedWhy = "a second interrupt"
+			}
+			if killedWhy != "" {
+				log.WithField("reason", killedWhy).Warn("killing the command and its process group")
+				syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+				return
+			}
+		}
+	}()
+	err := cmd.Wait()
+	close(done)
+	<-watched
+	if err != nil && cmd.ProcessState != nil && cmd.ProcessState.Success() {
+		// Exited 0 after the signal: Wait reports the cancelled context,
+		// but the command did its work.
+		err = nil
+	}
 	res := Result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}
 	dur := time.Since(start).Round(time.Millisecond)
+	if err != nil && (sent != nil || killedWhy != "") {
+		ie := &InterruptedError{Cmd: c, Signal: sent, Killed: killedWhy != "", Why: killedWhy, ExitCode: -1, Stdout: res.Stdout, Stderr: res.Stderr, Cause: context.Cause(ctx)}
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			ie.ExitCode = ee.ExitCode()
+			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+				ie.ExitSignal = ws.Signal()
+			}
+		}
+		res.ExitCode = ie.ExitCode
+		log.WithFields(logrus.Fields{"exit": res.ExitCode, "duration": dur, "killed": ie.Killed}).Warn("command interrupted")
+		return res, ie
+	}
 	if err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
@@ -171,36 +157,11 @@ func (r *Real) Run(ctx context.Context, c Cmd) (Result, error) {
 			return res, &CmdError{Cmd: c, ExitCode: res.ExitCode, Stderr: res.Stderr, Stdout: res.Stdout}
 		}
 		res.ExitCode = -1
-		log.WithError(err).Debug("command could not start")
+		log.WithError(err).Debug("command failed")
 		return res, fmt.Errorf("running `%s`: %w", c, err)
 	}
 	log.WithField("duration", dur).Debug("command finished")
 	return res, nil
-}
-
-// Lock implements Host with flock(2), which the kernel releases if the
-// process dies, so a crashed apply never leaves a stale lock behind.
-func (r *Real) Lock(p string) (func(), error) {
-	target := r.Path(p)
-	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-		return nil, err
-	}
-	fh, err := os.OpenFile(target, os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	if err := syscall.Flock(int(fh.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		fh.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("another zfsinstall apply holds %s: wait for it to finish", target)
-		}
-		return nil, fmt.Errorf("locking %s: %w", target, err)
-	}
-	fmt.Fprintf(fh, "%d\n", os.Getpid())
-	return func() {
-		syscall.Flock(int(fh.Fd()), syscall.LOCK_UN)
-		fh.Close()
-	}, nil
 }
 
 // KernelRelease is the running kernel's release (uname -r), from uname(2).

@@ -5,13 +5,12 @@ import (
 	_ "embed"
 	"fmt"
 	"strings"
+	"sync"
 
-	"github.com/cavaliergopher/rpm"
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/zfsinstall/zfsinstall/catalog"
 	"github.com/zfsinstall/zfsinstall/facts"
-
-	//lint:ignore SA1019 cavaliergopher/rpm's GPGCheck takes an openpgp.KeyRing from this package.
-	"golang.org/x/crypto/openpgp"
 )
 
 // Key is an OpenPGP public key that may sign zfs-release packages.
@@ -89,12 +88,11 @@ func ParseKey(name string, armored []byte) (Key, error) {
 	if n := bytes.Count(armored, []byte("-----BEGIN PGP PUBLIC KEY BLOCK-----")); n > 1 {
 		return Key{}, fmt.Errorf("reading key %s: want exactly one public key, found %d key blocks", name, n)
 	}
-	ring, err := rpm.ReadKeyRing(bytes.NewReader(armored))
+	list, err := readKeyRing(armored)
 	if err != nil {
 		return Key{}, fmt.Errorf("reading key %s: %w", name, err)
 	}
-	list, ok := ring.(openpgp.EntityList)
-	if !ok || len(list) != 1 {
+	if len(list) != 1 {
 		return Key{}, fmt.Errorf("reading key %s: want exactly one public key, found %d", name, len(list))
 	}
 	return Key{Name: name, Fingerprint: formatFingerprint(list[0].PrimaryKey.Fingerprint[:]), Armored: armored}, nil
@@ -109,14 +107,42 @@ func formatFingerprint(fp []byte) string {
 	return strings.Join(groups, " ")
 }
 
+// readKeyRing parses the first ASCII-armored block of armored.
+//
+// Keys and signatures are handled by github.com/ProtonMail/go-crypto, the
+// maintained fork of golang.org/x/crypto/openpgp: the latter "is
+// unmaintained, unsafe at any speed, and does not receive security fixes"
+// and points at this fork (golang/crypto commit d9474cc, June 2026, in
+// x/crypto v0.54.0). Its v1 API, used here, is the drop-in replacement: it
+// applies no hash-algorithm reject lists (those are its v2 API's), so the
+// SHA-1 signatures of the retired zfs-release 1.x packages still verify and
+// are refused as 1.x, as before; it parses v4 to v6 signature packets only,
+// and every zfs-release signature is v4.
+func readKeyRing(armored []byte) (openpgp.EntityList, error) {
+	block, err := armor.Decode(bytes.NewReader(armored))
+	if err != nil {
+		return nil, err
+	}
+	return openpgp.ReadKeyRing(block.Body)
+}
+
+// parsedKeys caches readKeyRing by armored text: parsing checks the key's
+// self-signatures, an RSA verification each, which was more than half of
+// the cost of VerifyRelease. The entities are only read after parsing.
+var parsedKeys sync.Map // string -> openpgp.EntityList
+
 // entities parses keys into one keyring. Keys made by ParseKey or
 // PinnedKeys always parse.
 func entities(keys []Key) (openpgp.EntityList, error) {
 	var all openpgp.EntityList
 	for _, k := range keys {
-		ring, err := rpm.ReadKeyRing(bytes.NewReader(k.Armored))
-		if err != nil {
-			return nil, fmt.Errorf("reading key %s: %w", k.Name, err)
+		ring, ok := parsedKeys.Load(string(k.Armored))
+		if !ok {
+			parsed, err := readKeyRing(k.Armored)
+			if err != nil {
+				return nil, fmt.Errorf("reading key %s: %w", k.Name, err)
+			}
+			ring, _ = parsedKeys.LoadOrStore(string(k.Armored), parsed)
 		}
 		all = append(all, ring.(openpgp.EntityList)...)
 	}

@@ -14,14 +14,11 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/cavaliergopher/rpm"
 	"github.com/zfsinstall/zfsinstall/catalog"
 	"github.com/zfsinstall/zfsinstall/facts"
-
-	//lint:ignore SA1019 cavaliergopher/rpm's GPGCheck takes an openpgp.KeyRing from this package.
-	"golang.org/x/crypto/openpgp"
-	//lint:ignore SA1019 see above.
-	"golang.org/x/crypto/openpgp/packet"
 )
 
 // ReleaseURL returns where the zfs-release package for d is published,
@@ -119,7 +116,8 @@ var payloadHashes = map[int64]func() hash.Hash{
 // is the check. It refuses any package on a host zfsinstall does not
 // support, then, in order, a package that:
 //
-//   - is not a readable rpm, is truncated or has trailing data;
+//   - is not a readable rpm, is truncated or has trailing data, or has a
+//     lead or header whose structure rpm itself would refuse (checkRPM);
 //   - is unsigned, or signed by a key that is not trusted;
 //   - has a signature, payload digest or header digest that does not match
 //     (the file was damaged or tampered with); a header-only signature must
@@ -155,6 +153,14 @@ func VerifyRelease(data []byte, d facts.Distro, trusted []Key) (ReleaseInfo, err
 		if !isPinned(k) || containsKey(v.pinnedOK, k) {
 			v.accepted = append(v.accepted, k)
 		}
+	}
+	// The library trusts the header's counts and offsets: check them first.
+	if _, _, err := checkRPM(data); err != nil {
+		var se *rpmStructureError
+		if errors.As(err, &se) && se.notRPM {
+			return info, fmt.Errorf("reading the zfs-release package: it is not an rpm file (%v): refusing; download it again from %s", err, v.site)
+		}
+		return info, fmt.Errorf("the zfs-release package is damaged or was tampered with: %v: refusing; download it again from %s", err, v.site)
 	}
 	var err error
 	if v.pkg, err = rpm.Read(bytes.NewReader(data)); err != nil {
@@ -334,11 +340,15 @@ func (v *verification) signatures() (signer, bool, error) {
 			}
 			return who, false, fmt.Errorf("%s is signed by key %016x%s, not by %s: refusing; download the package again from %s or check your mirror", v.file, id, name, v.expected(), v.site)
 		}
+		// A header signature covers the main header; the others the main
+		// header and the payload, to the end of the file (what
+		// rpm.GPGCheck hashes, checked here with the maintained OpenPGP
+		// package rather than the frozen one GPGCheck takes).
+		signed := v.data[hs:]
 		if st.headerOnly {
-			_, err = openpgp.CheckDetachedSignature(ents, bytes.NewReader(v.data[hs:he]), bytes.NewReader(sig))
-		} else {
-			_, err = rpm.GPGCheck(bytes.NewReader(v.data), ents)
+			signed = v.data[hs:he]
 		}
+		_, err = openpgp.CheckDetachedSignature(ents, bytes.NewReader(signed), bytes.NewReader(sig), nil)
 		if err != nil {
 			what := "header and payload"
 			if st.headerOnly {
@@ -361,16 +371,14 @@ func issuer(sig []byte) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	switch s := p.(type) {
-	case *packet.Signature:
-		if s.IssuerKeyId == nil {
-			return 0, errors.New("the signature names no issuer key")
-		}
-		return *s.IssuerKeyId, nil
-	case *packet.SignatureV3:
-		return s.IssuerKeyId, nil
+	s, ok := p.(*packet.Signature)
+	if !ok {
+		return 0, fmt.Errorf("found an OpenPGP %T packet where a signature belongs", p)
 	}
-	return 0, fmt.Errorf("found an OpenPGP %T packet where a signature belongs", p)
+	if s.IssuerKeyId == nil {
+		return 0, errors.New("the signature names no issuer key")
+	}
+	return *s.IssuerKeyId, nil
 }
 
 // keyByID finds the key in keys whose primary key or subkey has id, and

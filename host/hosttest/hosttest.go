@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/zfsinstall/zfsinstall/host"
@@ -34,6 +35,12 @@ type FixtureResult struct {
 	Stdout   string
 	Stderr   string
 	ExitCode int
+	// Interrupted makes the command end as host.Real.Run ends one that
+	// zfsinstall passed SIGINT on to: with a *host.InterruptedError
+	// (errors.Is(err, host.ErrInterrupted)) carrying ExitCode (dnf exits 1
+	// on KeyboardInterrupt, rpm 130 after its transaction). It is a fake of
+	// the signal: nothing is signalled.
+	Interrupted bool
 }
 
 // New returns a fixture host whose tree starts as a copy of srcDir
@@ -78,8 +85,13 @@ func (f *Fixture) Handle(prefix string, fn func(host.Cmd) FixtureResult) *Fixtur
 	return f
 }
 
-// Run implements Host from the command table.
-func (f *Fixture) Run(_ context.Context, c host.Cmd) (host.Result, error) {
+// Run implements Host from the command table. As host.Real.Run, it starts
+// nothing once ctx has ended: the command is not recorded in Calls and the
+// error is a *host.InterruptedError with NotStarted set.
+func (f *Fixture) Run(ctx context.Context, c host.Cmd) (host.Result, error) {
+	if ctx.Err() != nil {
+		return host.Result{ExitCode: -1}, &host.InterruptedError{Cmd: c, NotStarted: true, ExitCode: -1, Cause: context.Cause(ctx)}
+	}
 	f.mu.Lock()
 	f.Calls = append(f.Calls, c)
 	f.mu.Unlock()
@@ -99,6 +111,10 @@ func (f *Fixture) Run(_ context.Context, c host.Cmd) (host.Result, error) {
 		r = f.handlers[best](c)
 	}
 	res := host.Result{Stdout: []byte(r.Stdout), Stderr: []byte(r.Stderr), ExitCode: r.ExitCode}
+	if r.Interrupted {
+		in := &host.Interrupt{Signal: syscall.SIGINT}
+		return res, &host.InterruptedError{Cmd: c, Signal: in.Signal, ExitCode: r.ExitCode, Stdout: res.Stdout, Stderr: res.Stderr, Cause: in}
+	}
 	if r.ExitCode == 127 {
 		return res, fmt.Errorf("running `%s`: %w", c, fs.ErrNotExist)
 	}
