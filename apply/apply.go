@@ -11,6 +11,7 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -155,6 +156,9 @@ func Apply(ctx context.Context, h host.Host, f *facts.Facts, p *planner.Plan, op
 	ready := map[int]*prepared{}
 	first, preparedRest := 0, false
 	for _, st := range p.Steps {
+		if err := ctx.Err(); err != nil {
+			return a.res, interrupted(st, false)
+		}
 		if first == 0 && st.Txn != 0 {
 			first = st.Txn
 		}
@@ -164,7 +168,7 @@ func Apply(ctx context.Context, h host.Host, f *facts.Facts, p *planner.Plan, op
 				if later.Txn != 0 && later.Txn != first && ready[later.Txn] == nil {
 					pr, err := a.prepare(txnSteps(p, later.Txn))
 					if err != nil {
-						return a.res, err
+						return a.res, stopped(err)
 					}
 					ready[later.Txn] = pr
 				}
@@ -176,18 +180,38 @@ func Apply(ctx context.Context, h host.Host, f *facts.Facts, p *planner.Plan, op
 			}
 			started[st.Txn] = true
 			if err := a.transaction(txnSteps(p, st.Txn), ready[st.Txn]); err != nil {
-				return a.res, err
+				return a.res, stopped(err)
 			}
 			continue
 		}
 		if err := a.step(st); err != nil {
-			return a.res, err
+			return a.res, stopped(err)
 		}
 	}
 	if err := a.verifyModules(); err != nil {
 		return a.res, err
 	}
 	return a.res, nil
+}
+
+// stopped turns a step failure caused by an interrupt (Ctrl-C, SIGTERM)
+// into the message that says where apply stopped.
+func stopped(err error) error {
+	var se *StepError
+	if errors.As(err, &se) && errors.Is(err, host.ErrInterrupted) {
+		return interrupted(se.Step, true)
+	}
+	return err
+}
+
+// interrupted says where an interrupted apply stopped and that a re-run
+// continues from there.
+func interrupted(st planner.Step, during bool) error {
+	where := "before step " + st.ID + ": nothing of it was done"
+	if during {
+		where = "during step " + st.ID + " (" + st.Summary + "): the command it ran was asked to stop and allowed to finish cleanly (rpm blocks signals during its transaction, so packages are whole)"
+	}
+	return fmt.Errorf("%w: apply stopped %s. Steps finished before it stay done; run zfsinstall apply again: every step re-checks the host, so it continues from where the host is", host.ErrInterrupted, where)
 }
 
 func txnSteps(p *planner.Plan, txn int) []planner.Step {

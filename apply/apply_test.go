@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -156,4 +157,35 @@ func lineDiff(a, b string) []string {
 		out = append(out, "line count changed")
 	}
 	return out
+}
+
+// TestApplyInterrupted: an interrupt (Ctrl-C, SIGTERM) stops apply where it
+// is, saying so and that a re-run continues; a cancelled context starts
+// nothing more.
+func TestApplyInterrupted(t *testing.T) {
+	h := liveHost(t)
+	h.Handle("systemctl enable zfs-import-cache.service", func(host.Cmd) hosttest.FixtureResult {
+		return hosttest.FixtureResult{Interrupted: true, ExitCode: 130}
+	})
+	s := spec.Default()
+	ctx := context.Background()
+	f, err := gather.Gather(ctx, h, gather.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := planner.Make(s, f, planner.Options{})
+	_, err = Apply(ctx, h, f, p, Options{})
+	if !errors.Is(err, host.ErrInterrupted) || !strings.Contains(err.Error(), "apply stopped during step service.zfs-import-cache.service") || !strings.Contains(err.Error(), "run zfsinstall apply again") {
+		t.Errorf("interrupted step: err = %v", err)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	h.Calls = nil
+	_, err = Apply(cancelled, h, f, p, Options{})
+	if !errors.Is(err, host.ErrInterrupted) || !strings.Contains(err.Error(), "apply stopped before step") {
+		t.Errorf("cancelled before: err = %v", err)
+	}
+	if len(h.CallKeys()) != 0 {
+		t.Errorf("apply ran %v after the interrupt", h.CallKeys())
+	}
 }

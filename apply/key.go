@@ -2,11 +2,9 @@ package apply
 
 import (
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 
-	"github.com/zfsinstall/zfsinstall/host"
 	"github.com/zfsinstall/zfsinstall/pkgmgr"
 	"github.com/zfsinstall/zfsinstall/planner"
 	"github.com/zfsinstall/zfsinstall/repos"
@@ -83,17 +81,29 @@ func (a *applier) importRepoKeys(enable []string) error {
 		return err
 	}
 	vars := strings.NewReplacer("$releasever", a.f.Distro.Releasever, "$basearch", a.f.Arch)
-	var files []string
+	var files, seen []string
 	for _, r := range list {
 		if !r.Enabled && !slices.Contains(enable, r.ID) {
 			continue
 		}
 		for _, url := range strings.FieldsFunc(r.GPGKey, func(c rune) bool { return c == ' ' || c == ',' || c == '\n' || c == '\t' }) {
 			path, ok := strings.CutPrefix(vars.Replace(url), "file://")
-			file := filepath.Join(a.h.Root(), path)
-			if !ok || slices.Contains(files, file) || !host.Exists(a.h, path) {
+			if !ok || slices.Contains(seen, path) {
 				continue
 			}
+			seen = append(seen, path)
+			// Read through the host, which resolves the path inside the
+			// root: a link planted in the root cannot make rpm read a key
+			// from outside it.
+			data, err := a.h.ReadFile(path)
+			if err != nil {
+				continue
+			}
+			file, done, err := pkgmgr.TempFile("zfsinstall-repokey-*", string(data))
+			if err != nil {
+				return err
+			}
+			defer done()
 			files = append(files, file)
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	neturl "net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -124,7 +123,7 @@ func Load(ctx context.Context, h host.Host, src string, insecure bool, timeout t
 		}
 		return Fetch(ctx, src, insecure, timeout, proxy)
 	}
-	data, err := os.ReadFile(src)
+	data, err := ReadLocalRelease(src)
 	if err != nil {
 		return nil, fmt.Errorf("reading release_rpm: %w", err)
 	}
