@@ -189,3 +189,31 @@ func TestApplyInterrupted(t *testing.T) {
 		t.Errorf("apply ran %v after the interrupt", h.CallKeys())
 	}
 }
+
+// TestLibrariesStay: a branch switch that renames the libraries (libzfs5 ->
+// libzfs6 for 2.3) is refused while another package requires the old ones.
+func TestLibrariesStay(t *testing.T) {
+	for name, tc := range map[string]struct {
+		users string
+		want  string
+	}{
+		"another package needs libzfs5": {users: "@\tsamba-vfs-zfs\t(none)\t4.19\t1.el9\tx86_64\n@\tzfs\t(none)\t2.2.7\t1.el9\tx86_64\n", want: "samba-vfs-zfs-4.19-1.el9.x86_64"},
+		"only OpenZFS's own packages":   {users: "@\tzfs\t(none)\t2.2.7\t1.el9\tx86_64\n@\tlibzfs5-devel\t(none)\t2.2.7\t1.el9\tx86_64\n"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := hosttest.New(t, "").Live()
+			h.Handle("rpm -q --qf "+pkgmgr.QueryFormat+" libnvpair1", func(host.Cmd) hosttest.FixtureResult {
+				return hosttest.FixtureResult{Stdout: "@\tlibzfs5\t(none)\t2.2.7\t1.el9\tx86_64\n@\tlibnvpair3\t(none)\t2.2.7\t1.el9\tx86_64\n", ExitCode: 17}
+			})
+			h.On("rpm -q --qf "+pkgmgr.QueryFormat+" --whatrequires libzfs5", hosttest.FixtureResult{Stdout: tc.users})
+			a := &applier{ctx: context.Background(), h: h, c: pkgmgr.New(h, nil)}
+			err := a.librariesStay("2.3.4")
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("unexpected refusal: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "replaces libzfs5 with libzfs6")):
+				t.Errorf("err = %v, want a refusal naming %s", err, tc.want)
+			}
+		})
+	}
+}

@@ -16,6 +16,9 @@ func (commandKind) satisfied(a *applier, st planner.Step) (bool, error) {
 	if c == nil {
 		return false, missingPayload(st)
 	}
+	if c.Creates != "" {
+		return host.Exists(a.h, c.Creates), nil
+	}
 	if len(c.CheckArgv) > 0 && !a.done[st.ID] {
 		res, _ := a.run(host.InRoot(a.h, c.CheckArgv...)...)
 		return strings.Contains(string(res.Stdout)+string(res.Stderr), c.CheckOutput), nil

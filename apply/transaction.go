@@ -278,6 +278,9 @@ func (a *applier) resolve(zfs []planner.Step, installed installedSet, offered []
 	if err != nil {
 		return "", fmt.Errorf("refusing before installing ZFS: %w", err)
 	}
+	if err := a.librariesStay(best); err != nil {
+		return "", fmt.Errorf("refusing before installing ZFS: %w", err)
+	}
 	a.log.WithFields(logrus.Fields{"version": best, "constraint": constraint}).Info("resolved OpenZFS version")
 	return best, nil
 }
@@ -387,4 +390,55 @@ func (a *applier) noKernelChosen(q pkgmgr.Query, pr *prepared) error {
 	return fmt.Errorf("refusing before installing anything: to carry out this transaction dnf would %s, a kernel the plan does not name; zfsinstall never lets dnf choose a kernel (it would become the next boot, or remove the one in use). "+
 		"Usual causes: a kmod-zfs whose kABI symbols only an older kernel-core provides (openzfs/zfs#17987: use DKMS or wait for a rebuilt kmod); zfs-dkms 2.2.8/2.3.2 and later requiring kernel-uname-r on a host with only ELRepo kernels (pin an earlier release); EPEL dkms's (kernel-devel-matched if kernel-core) reaching for a newer kernel. See `dnf --assumeno install %s`",
 		strings.Join(chosen, ", "), strings.Join(pr.t.Install, " "))
+}
+
+// openZFSPackage reports whether a package is one of OpenZFS's own, which
+// move with the release.
+func openZFSPackage(name string) bool {
+	for _, p := range []string{"zfs", "libzfs", "libzpool", "libnvpair", "libuutil", "kmod-zfs", "python3-pyzfs"} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// librariesStay refuses a release whose library packages have other names
+// than the installed ones (libzfs5 on 2.1/2.2, libzfs6 on 2.3, libzfs7 on
+// 2.4: the new ones obsolete the old, rpm/generic/zfs.spec.in) while
+// packages that are not OpenZFS's own require the old ones: dnf would
+// refuse the transaction, or remove them.
+func (a *applier) librariesStay(v string) error {
+	libs, ok := catalog.LibrariesFor(v)
+	if !ok {
+		return nil
+	}
+	have, err := a.c.Installed(a.ctx, catalog.LibraryPackageNames()...)
+	if err != nil {
+		return err
+	}
+	var old []string
+	for _, p := range have {
+		if !slices.Contains(append(libs.Runtime(), libs.LibZFSDevel), p.Name) && !slices.Contains(old, p.Name) {
+			old = append(old, p.Name)
+		}
+	}
+	if len(old) == 0 {
+		return nil
+	}
+	users, err := a.c.WhatRequires(a.ctx, old...)
+	if err != nil {
+		return err
+	}
+	var blocking []string
+	for _, u := range users {
+		if !openZFSPackage(u.Name) {
+			blocking = append(blocking, u.NVRA())
+		}
+	}
+	if len(blocking) == 0 {
+		return nil
+	}
+	return fmt.Errorf("OpenZFS %s replaces %s with %s (their Obsoletes), and these packages require the old ones: %s; dnf would refuse the transaction or remove them. Rebuild or remove them first, or stay on the installed release's branch (zfs.repo = \"x.y\", zfs.version = \"~> x.y.0\")",
+		v, strings.Join(old, ", "), strings.Join(libs.Runtime(), ", "), strings.Join(blocking, ", "))
 }

@@ -225,6 +225,13 @@ type ZFS struct {
 	ModuleLoaded string `json:"module_loaded"`  // /sys/module/zfs/version
 	// InInitramfs is true when the target's initramfs carries zfs.
 	InInitramfs bool `json:"in_initramfs,omitempty"`
+	// RootOnZFS is true when / is on ZFS: mounted from ZFS (live) or booted
+	// with root=ZFS= on the kernel command line.
+	RootOnZFS bool `json:"root_on_zfs,omitempty"`
+	// HostID is true when /etc/hostid exists: the pools record the host id
+	// that imported them, and an initramfs without it cannot import the
+	// root pool cleanly.
+	HostID bool `json:"hostid,omitempty"`
 }
 
 // DKMSEntry is one line of `dkms status`.

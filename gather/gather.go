@@ -321,7 +321,30 @@ func zfsVersions(ctx context.Context, h host.Host, f *facts.Facts) facts.ZFS {
 	if _, ok := f.Installed("zfs-dracut"); ok {
 		z.InInitramfs = inInitramfs(ctx, h, f.Kernel.Target)
 	}
+	z.RootOnZFS = rootOnZFS(h)
+	z.HostID = host.Exists(h, "/etc/hostid")
 	return z
+}
+
+// rootOnZFS says whether / is on ZFS: on a live host from the mount table,
+// else (a chroot, an install root) from the kernel command line the boot
+// entries use (root=ZFS=pool/dataset, zfs-dracut's syntax).
+func rootOnZFS(h host.Host) bool {
+	if h.Root() == "/" {
+		if m, err := h.ReadFile("/proc/self/mounts"); err == nil {
+			for _, line := range strings.Split(string(m), "\n") {
+				if f := strings.Fields(line); len(f) >= 3 && f[1] == "/" && f[2] == "zfs" {
+					return true
+				}
+			}
+		}
+	}
+	for _, p := range []string{"/etc/kernel/cmdline", "/etc/default/grub"} {
+		if b, err := h.ReadFile(p); err == nil && strings.Contains(string(b), "root=ZFS=") {
+			return true
+		}
+	}
+	return false
 }
 
 const secureBootVar = "/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"

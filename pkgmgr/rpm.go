@@ -180,3 +180,17 @@ func (c *Client) ImportKeys(ctx context.Context, files ...string) error {
 	}
 	return nil
 }
+
+// WhatRequires returns the installed packages that require any of the
+// given capabilities (package names provide themselves), in one rpm call.
+func (c *Client) WhatRequires(ctx context.Context, caps ...string) ([]facts.Package, error) {
+	res, err := c.run(ctx, c.rpmArgv(append([]string{"-q", "--qf", QueryFormat, "--whatrequires"}, caps...)...))
+	var ce *host.CmdError
+	if err != nil && !errors.As(err, &ce) {
+		return nil, fmt.Errorf("asking rpm what requires %s: %w", strings.Join(caps, ", "), err)
+	}
+	// "no package requires X" lines are skipped by ParsePackages.
+	pkgs := ParsePackages(res.Stdout)
+	facts.SortPackages(pkgs)
+	return pkgs, nil
+}

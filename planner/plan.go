@@ -178,6 +178,9 @@ type CommandStep struct {
 	// when CheckArgv prints CheckOutput.
 	CheckArgv   []string `json:"check_argv,omitempty"`
 	CheckOutput string   `json:"check_output,omitempty"`
+	// Creates, when set, is a file on the host the command creates: the
+	// step is done once it exists.
+	Creates string `json:"creates,omitempty"`
 }
 
 // Severity tells a refusal from a caution.

@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/zfsinstall/zfsinstall/backends"
@@ -83,22 +84,54 @@ func (pl *planner) mok() bool {
 	return true
 }
 
-// initramfs rebuilds the initramfs of each target kernel when it carries
-// zfs and this plan changes the module: a stale initramfs would load the
-// old module at boot, before the root filesystem is even mounted.
+// initramfs keeps a ZFS initramfs working. When the initramfs carries zfs
+// (zfs-dracut) or / is on ZFS, /etc/hostid must exist (zgenhostid, from the
+// zfs package): the pools record the host id that imported them, and an
+// initramfs without one cannot import the root pool cleanly. And when this
+// plan changes the module, the initramfs of every kernel that keeps a
+// module is rebuilt (dracut -f --kver), or the old module loads at boot,
+// before the root filesystem is even mounted.
 func (pl *planner) initramfs() bool {
-	if !pl.f.ZFS.InInitramfs || !(pl.replacesModule || pl.buildPlanned) {
+	z := pl.f.ZFS
+	_, dracutPlanned := pl.f.Installed("zfs-dracut")
+	if !z.InInitramfs && !z.RootOnZFS && !dracutPlanned {
 		return true
 	}
-	for _, k := range pl.kernels {
-		pl.add(Step{ID: "initramfs." + k.Release, Action: Update, Kind: KindCommand,
-			Summary: "rebuild the initramfs of " + k.Release + " (dracut -f --kver " + k.Release + ")",
-			Reason:  "the initramfs of " + k.Release + " carries the zfs module (zfs-dracut); after the module changes it must be rebuilt, or the old module loads at boot",
-			Command: &CommandStep{Argv: []string{"dracut", "-f", "--kver", k.Release}}})
+	if !z.HostID {
+		pl.add(Step{ID: "hostid", Action: Create, Kind: KindCommand,
+			Summary: "create /etc/hostid (zgenhostid)",
+			Reason:  "the initramfs carries zfs (or / is on ZFS), and pools record the host id that imported them: without /etc/hostid in the initramfs the root pool looks imported by another host at boot; zgenhostid (from the zfs package) writes one",
+			Command: &CommandStep{Argv: []string{"zgenhostid"}, Creates: "/etc/hostid"}})
+	}
+	if !(pl.replacesModule || pl.buildPlanned) || !(z.InInitramfs || z.RootOnZFS) {
+		return true
+	}
+	for _, k := range pl.initramfsKernels() {
+		pl.add(Step{ID: "initramfs." + k, Action: Update, Kind: KindCommand,
+			Summary: "rebuild the initramfs of " + k + " (dracut -f --kver " + k + ")",
+			Reason:  "the initramfs of " + k + " carries the zfs module (zfs-dracut); after the module changes it must be rebuilt, or the old module loads at boot",
+			Command: &CommandStep{Argv: []string{"dracut", "-f", "--kver", k}}})
 	}
 	return true
 }
 
+// initramfsKernels are the target kernels and, with / on ZFS, every other
+// kernel with a boot entry that keeps a zfs module after this plan.
+func (pl *planner) initramfsKernels() []string {
+	var out []string
+	for _, k := range pl.kernels {
+		out = append(out, k.Release)
+	}
+	if !pl.f.ZFS.RootOnZFS {
+		return out
+	}
+	for _, ik := range pl.f.Kernel.Installed {
+		if ik.BootEntry && !slices.Contains(out, ik.Release) && pl.worksAfter(ik) {
+			out = append(out, ik.Release)
+		}
+	}
+	return out
+}
 // otherKernels says which installed kernels with a boot entry, other than
 // the targets, will have no working zfs module after this plan: booting
 // one leaves the pools unimported. With DKMS, zfs-dkms's own scriptlets

@@ -23,7 +23,24 @@ import (
 func (pl *planner) versions() bool {
 	pl.candidate = pl.resolveCandidate()
 	pl.advisories()
+	pl.libraries()
 	return true
+}
+
+// libraries says when the release moves to libraries of other names
+// (libzfs5 -> libzfs6): apply checks what else requires the old ones
+// before it installs anything.
+func (pl *planner) libraries() {
+	p, ok := pl.f.Installed("zfs")
+	if !ok || pl.candidate == "" {
+		return
+	}
+	from, ok1 := catalog.LibrariesFor(p.Version)
+	to, ok2 := catalog.LibrariesFor(pl.candidate)
+	if ok1 && ok2 && from.LibZFS != to.LibZFS {
+		pl.note("OpenZFS %s replaces %s with %s (and the other libraries with theirs, through Obsoletes): apply first checks that no other package requires the old ones and refuses, naming them, if one does.",
+			pl.candidate, strings.Join(from.Runtime(), ", "), strings.Join(to.Runtime(), ", "))
+	}
 }
 
 // versionAttr is the spec attribute a version refusal points at.
