@@ -132,6 +132,7 @@ func (pl *planner) initramfsKernels() []string {
 	}
 	return out
 }
+
 // otherKernels says which installed kernels with a boot entry, other than
 // the targets, will have no working zfs module after this plan: booting
 // one leaves the pools unimported. With DKMS, zfs-dkms's own scriptlets
