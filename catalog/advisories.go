@@ -76,7 +76,7 @@ func (r AffectedRange) contains(v *version.Version) bool {
 // Advisories returns every advisory in file order. The slice is the
 // caller's to keep.
 func Advisories() []Advisory {
-	return append([]Advisory(nil), data.advisories...)
+	return append([]Advisory(nil), data().advisories...)
 }
 
 // Affecting returns every advisory, of any severity, whose affected ranges
@@ -90,7 +90,7 @@ func Affecting(v string) []Advisory {
 		return nil
 	}
 	var out []Advisory
-	for _, a := range data.advisories {
+	for _, a := range data().advisories {
 		if a.affects(ver) {
 			out = append(out, a)
 		}
@@ -184,7 +184,7 @@ func (a Advisory) FixFor(v string) (Release, bool) {
 	if err != nil || !a.affects(ver) {
 		return Release{}, false
 	}
-	for _, r := range data.releases {
+	for _, r := range data().releases {
 		if r.Kind == KindRelease && ver.LessThan(r.Version) && !a.affects(r.Version) {
 			return r, true
 		}
@@ -223,7 +223,7 @@ func NearestSafe(v string) (Release, bool) {
 	if err != nil {
 		return Release{}, false
 	}
-	for _, r := range data.releases {
+	for _, r := range data().releases {
 		if r.Kind != KindRelease || r.Version.LessThan(ver) {
 			continue
 		}

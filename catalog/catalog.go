@@ -18,6 +18,7 @@ import (
 	_ "embed"
 	"fmt"
 	"strings"
+	"sync"
 )
 
 //go:embed data/kernels.tsv
@@ -80,7 +81,7 @@ var embedded = files{
 	dkmsBreaks:         dkmsBreaksTSV,
 }
 
-// tables holds the parsed data files. It is built once at init and never
+// tables holds the parsed data files. It is built once, on first use, and never
 // changed afterwards, so it is safe for concurrent readers.
 type tables struct {
 	el          elTable
@@ -95,7 +96,9 @@ type tables struct {
 	dkmsBreaks              []BuildBreak
 }
 
-var data = mustLoad(embedded)
+// data parses the data files on first use, not at start-up: a command
+// that needs none of them (recipes, version) pays nothing.
+var data = sync.OnceValue(func() *tables { return mustLoad(embedded) })
 
 // mustLoad parses the data files or panics: they are embedded, so a bad one
 // is a defect of the build, caught by this package's tests.

@@ -103,7 +103,7 @@ func (b BuildBreak) Matches(k KernelInfo) bool {
 // DKMSBreaks returns every row of dkms-breaks.tsv in file order. The slice
 // is the caller's to keep.
 func DKMSBreaks() []BuildBreak {
-	return append([]BuildBreak(nil), data.dkmsBreaks...)
+	return append([]BuildBreak(nil), data().dkmsBreaks...)
 }
 
 // DKMSBreaksFor returns the rows saying that OpenZFS version v ("2.2.7",
@@ -119,7 +119,7 @@ func DKMSBreaksFor(v string, k KernelInfo) []BuildBreak {
 	}
 	branch := branchOf(ver)
 	var out []BuildBreak
-	for _, b := range data.dkmsBreaks {
+	for _, b := range data().dkmsBreaks {
 		if b.Branch == branch && b.Affected.Check(ver) && b.Matches(k) {
 			out = append(out, b)
 		}
@@ -161,7 +161,7 @@ type BranchFix struct {
 func DKMSFirstBuilding(branch string, k KernelInfo) (fix BranchFix, ok bool) {
 	fix = BranchFix{Branch: branch}
 	var first *version.Version
-	for _, b := range data.dkmsBreaks {
+	for _, b := range data().dkmsBreaks {
 		if b.Branch != branch || !b.Matches(k) {
 			continue
 		}
@@ -184,7 +184,7 @@ func DKMSFirstBuilding(branch string, k KernelInfo) (fix BranchFix, ok bool) {
 	// Start from the newest fix among the rows; should a row covering k
 	// still hold that release (a fix that came with a new break), step on
 	// to the next release that no row holds.
-	for _, r := range data.releases {
+	for _, r := range data().releases {
 		if r.Kind != KindRelease || branchOf(r.Version) != branch || r.Version.LessThan(first) {
 			continue
 		}
@@ -202,7 +202,7 @@ func DKMSFirstBuilding(branch string, k KernelInfo) (fix BranchFix, ok bool) {
 // oldest branch first: the way out a plan names ("use 2.2.8 or later").
 func DKMSFirstBuildingAll(k KernelInfo) []BranchFix {
 	var branches []string
-	for _, b := range data.dkmsBreaks {
+	for _, b := range data().dkmsBreaks {
 		if b.Matches(k) && !slices.Contains(branches, b.Branch) {
 			branches = append(branches, b.Branch)
 		}
@@ -223,8 +223,8 @@ func DKMSFirstBuildingAll(k KernelInfo) []BranchFix {
 // says fails on k, load failures included: the release a version range
 // resolves to for a DKMS install on k.
 func NewestDKMSBuilding(k KernelInfo, constraint version.Constraints) (Release, bool) {
-	for i := len(data.releases) - 1; i >= 0; i-- {
-		r := data.releases[i]
+	for i := len(data().releases) - 1; i >= 0; i-- {
+		r := data().releases[i]
 		if r.Kind == KindRelease && constraint.Check(r.Version) && r.SupportsKernel(k.Upstream) &&
 			len(DKMSBreaksFor(r.Version.String(), k)) == 0 {
 			return r, true

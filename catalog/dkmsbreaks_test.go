@@ -341,7 +341,7 @@ func TestKernelSelector(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			sels, err := parseKernelSelectors(tc.text, data.el)
+			sels, err := parseKernelSelectors(tc.text, data().el)
 			if err != nil || len(sels) != 1 {
 				t.Fatalf("parseKernelSelectors(%q) = %v, %v", tc.text, sels, err)
 			}
@@ -395,13 +395,13 @@ func TestParseDKMSBreaksMalformed(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			_, err := parseDKMSBreaks([]byte(tc.text), data.el)
+			_, err := parseDKMSBreaks([]byte(tc.text), data().el)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("parseDKMSBreaks error = %v, want one mentioning %q", err, tc.want)
 			}
 		})
 	}
-	if _, err := parseDKMSBreaks([]byte(ok(func([]string) {})), data.el); err != nil {
+	if _, err := parseDKMSBreaks([]byte(ok(func([]string) {})), data().el); err != nil {
 		t.Errorf("valid row: %v", err)
 	}
 }

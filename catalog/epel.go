@@ -37,7 +37,7 @@ type EPEL struct {
 // in EnableRepo replaced by arch ("x86_64"). ok is false for a distribution
 // release epel.tsv does not list (Oracle Linux 10, unknown IDs).
 func EPELFor(distro string, major int, arch string) (EPEL, bool) {
-	for _, e := range data.epel {
+	for _, e := range data().epel {
 		if e.Distro == distro && e.Major == major {
 			e.Repos = append([]string(nil), e.Repos...)
 			if arch != "" {

@@ -179,7 +179,7 @@ func ClassifyKernel(release, owner string) KernelInfo {
 		}
 	case tail != "" && !allDigitFields(tail[1:]):
 		// Something we do not know follows the dist tag.
-	case data.el.kernel[d.major] != ver:
+	case data().el.kernel[d.major] != ver:
 		// Not the kernel of this EL major: a rebuild or a custom kernel.
 	case d.minor >= 0:
 		k.Flavor, k.ELMinor = FlavorStock, fmt.Sprintf("%d.%d", d.major, d.minor)
@@ -365,7 +365,7 @@ type elTable struct {
 // the given build number (the first field of the kernel release, 427 in
 // 5.14.0-427.13.1.el9_4) on EL major, from kernels.tsv.
 func ELMinorForBuild(major int, build int) (minor string, ok bool) {
-	minor, ok = data.el.byBuild[[2]int{major, build}]
+	minor, ok = data().el.byBuild[[2]int{major, build}]
 	return minor, ok
 }
 

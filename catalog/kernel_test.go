@@ -112,7 +112,7 @@ func TestClassifyKernel(t *testing.T) {
 // kernels.tsv: each must be a stock kernel of its own row's minor.
 func TestClassifyKernelTableExamples(t *testing.T) {
 	n := 0
-	for _, r := range data.el.rows {
+	for _, r := range data().el.rows {
 		if r.example == "" {
 			continue
 		}

@@ -64,7 +64,7 @@ var kernelVariants = []Variant{VariantNone, VariantDebug, VariantRT, VariantRTDe
 // when kernel-packages.tsv has no row for it (FlavorOther, an unknown
 // distribution, a variant the flavor does not build).
 func KernelPackagesFor(k KernelInfo) (KernelPackages, bool) {
-	row, ok := data.kernelPkgs[kernelPkgKey{k.Flavor, k.Variant, kernelDist(k)}]
+	row, ok := data().kernelPkgs[kernelPkgKey{k.Flavor, k.Variant, kernelDist(k)}]
 	if !ok {
 		return KernelPackages{}, false
 	}
@@ -284,7 +284,7 @@ func parseKernelPackages(b []byte) (map[kernelPkgKey]kernelPkgRow, error) {
 // names fact gathering asks rpm for.
 func KernelPackageNames() []string {
 	var names []string
-	for _, row := range data.kernelPkgs {
+	for _, row := range data().kernelPkgs {
 		p := row.pkgs
 		for _, n := range []string{p.Core, strings.TrimSuffix(p.Core, "-core"), p.Devel, p.DevelMatched} {
 			if n != "" && !slices.Contains(names, n) {

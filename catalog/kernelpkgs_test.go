@@ -131,7 +131,7 @@ func TestKernelPackagesCoverEveryVariant(t *testing.T) {
 	} {
 		for _, d := range w.dists {
 			for _, v := range w.vars {
-				row, ok := data.kernelPkgs[kernelPkgKey{w.flavor, v, d}]
+				row, ok := data().kernelPkgs[kernelPkgKey{w.flavor, v, d}]
 				if !ok {
 					t.Errorf("no row for %s %q on %s", w.flavor, v, d)
 					continue
@@ -142,7 +142,7 @@ func TestKernelPackagesCoverEveryVariant(t *testing.T) {
 			}
 		}
 	}
-	if _, ok := data.kernelPkgs[kernelPkgKey{FlavorELRepoLT, "", "el10"}]; ok {
+	if _, ok := data().kernelPkgs[kernelPkgKey{FlavorELRepoLT, "", "el10"}]; ok {
 		t.Error("ELRepo has no kernel-lt for EL10")
 	}
 }

@@ -56,7 +56,7 @@ func LibrariesFor(v string) (LibraryPackages, bool) {
 	if r, ok := LookupRelease(ver.String()); !ok || r.Kind != KindRelease {
 		return LibraryPackages{}, false
 	}
-	for _, l := range data.libraries {
+	for _, l := range data().libraries {
 		if !ver.LessThan(l.first) && !l.last.LessThan(ver) {
 			l.Obsoletes = append([]Obsolete(nil), l.Obsoletes...)
 			return l, true
@@ -136,7 +136,7 @@ func findRelease(rels []Release, v string) (Release, bool) {
 // in libraries.tsv (runtime and -devel), sorted.
 func LibraryPackageNames() []string {
 	var names []string
-	for _, l := range data.libraries {
+	for _, l := range data().libraries {
 		for _, n := range append(l.Runtime(), l.LibZFSDevel) {
 			if !slices.Contains(names, n) {
 				names = append(names, n)

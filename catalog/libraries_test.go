@@ -77,7 +77,7 @@ func TestLibrariesCoverEveryRelease(t *testing.T) {
 			continue
 		}
 		n := 0
-		for _, l := range data.libraries {
+		for _, l := range data().libraries {
 			if !r.Version.LessThan(l.first) && !l.last.LessThan(r.Version) {
 				n++
 			}

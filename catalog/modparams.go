@@ -31,20 +31,20 @@ type ModuleParam struct {
 // a real parameter of another OpenZFS release, so callers should warn about
 // it, not refuse it.
 func LookupModuleParam(name string) (ModuleParam, bool) {
-	return findParam(data.moduleParams, canonicalParamName(name))
+	return findParam(data().moduleParams, canonicalParamName(name))
 }
 
 // ModuleParams returns every known zfs module parameter, sorted by name. The
 // slice is the caller's to keep.
 func ModuleParams() []ModuleParam {
-	return slices.Clone(data.moduleParams)
+	return slices.Clone(data().moduleParams)
 }
 
 // LookupSPLParam looks up a parameter of the spl module (spl(4)), the way
 // LookupModuleParam does for zfs. A name found here but not by
 // LookupModuleParam belongs in "options spl", not "options zfs".
 func LookupSPLParam(name string) (ModuleParam, bool) {
-	return findParam(data.splParams, canonicalParamName(name))
+	return findParam(data().splParams, canonicalParamName(name))
 }
 
 // IsSwitch reports whether p is a 0|1 switch: the man page gives its
@@ -129,7 +129,7 @@ func SuggestModuleParam(name string) []string {
 	if canon == "" {
 		return nil
 	}
-	if _, ok := findParam(data.moduleParams, canon); ok {
+	if _, ok := findParam(data().moduleParams, canon); ok {
 		return nil
 	}
 	want := strings.ToLower(canon)
@@ -138,12 +138,12 @@ func SuggestModuleParam(name string) []string {
 		dist int
 	}
 	var found []candidate
-	for _, p := range data.moduleParams {
+	for _, p := range data().moduleParams {
 		if d := editDistance(want, p.Name, maxSuggestDistance); d <= maxSuggestDistance {
 			found = append(found, candidate{p.Name, d})
 		}
 	}
-	// data.moduleParams is sorted by name, so a stable sort by distance
+	// data().moduleParams is sorted by name, so a stable sort by distance
 	// leaves ties in name order.
 	slices.SortStableFunc(found, func(a, b candidate) int { return a.dist - b.dist })
 	var out []string

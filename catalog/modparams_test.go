@@ -169,7 +169,7 @@ func TestLookupSPLParam(t *testing.T) {
 			}
 		})
 	}
-	if n := len(data.splParams); n != 16 {
+	if n := len(data().splParams); n != 16 {
 		t.Errorf("spl-params.tsv has %d rows, want 16", n)
 	}
 }

@@ -34,7 +34,7 @@ type Release struct {
 // Releases returns every OpenZFS tag in releases.tsv, development tags
 // included, oldest version first. The slice is the caller's to keep.
 func Releases() []Release {
-	return append([]Release(nil), data.releases...)
+	return append([]Release(nil), data().releases...)
 }
 
 // LookupRelease finds a tag by version: "2.2.7", or with an rpm release
@@ -45,7 +45,7 @@ func LookupRelease(v string) (Release, bool) {
 	if err != nil {
 		return Release{}, false
 	}
-	for _, r := range data.releases {
+	for _, r := range data().releases {
 		if r.Version.Equal(want) {
 			return r, true
 		}
@@ -81,8 +81,8 @@ func (r Release) SupportsKernel(upstream string) bool {
 // that supports the upstream kernel and satisfies constraint; a nil or empty
 // constraint allows any version. To stay on one branch pass "~> 2.2.0".
 func NewestSupporting(upstream string, constraint version.Constraints) (Release, bool) {
-	for i := len(data.releases) - 1; i >= 0; i-- {
-		r := data.releases[i]
+	for i := len(data().releases) - 1; i >= 0; i-- {
+		r := data().releases[i]
 		if r.Kind == KindRelease && r.SupportsKernel(upstream) && constraint.Check(r.Version) {
 			return r, true
 		}
@@ -94,7 +94,7 @@ func NewestSupporting(upstream string, constraint version.Constraints) (Release,
 // that supports the upstream kernel: with NewestSupporting it gives the
 // range a plan can name ("kernel 6.15 needs 2.2.8 or newer").
 func OldestSupporting(upstream string) (Release, bool) {
-	for _, r := range data.releases {
+	for _, r := range data().releases {
 		if r.Kind == KindRelease && r.SupportsKernel(upstream) {
 			return r, true
 		}

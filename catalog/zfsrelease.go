@@ -57,8 +57,8 @@ type ReleaseSection struct {
 // ZFSReleases returns every row of zfs-release.tsv in file order. The slice
 // is the caller's to keep.
 func ZFSReleases() []ZFSRelease {
-	out := make([]ZFSRelease, len(data.zfsReleases))
-	for i, r := range data.zfsReleases {
+	out := make([]ZFSRelease, len(data().zfsReleases))
+	for i, r := range data().zfsReleases {
 		out[i] = r.copy()
 	}
 	return out
@@ -69,7 +69,7 @@ func ZFSReleases() []ZFSRelease {
 // major zfsinstall does not know, or a Fedora release older than 35 (only
 // the retired 1.x series) or newer than the table.
 func LookupZFSRelease(family string, major int) (ZFSRelease, bool) {
-	for _, r := range data.zfsReleases {
+	for _, r := range data().zfsReleases {
 		if r.Family == family && r.Major == major {
 			return r.copy(), true
 		}
@@ -86,8 +86,8 @@ func LookupZFSRelease(family string, major int) (ZFSRelease, bool) {
 // an unknown family.
 func ZFSReleaseKeys(family string, major int) (repoKey string, accepted []string, ok bool) {
 	var best *ZFSRelease
-	for i := range data.zfsReleases {
-		r := &data.zfsReleases[i]
+	for i := range data().zfsReleases {
+		r := &data().zfsReleases[i]
 		if r.Family != family {
 			continue
 		}
@@ -105,7 +105,7 @@ func ZFSReleaseKeys(family string, major int) (repoKey string, accepted []string
 // packages in: "https://zfsonlinux.org/epel/", "https://zfsonlinux.org/fedora/".
 // "" for an unknown family.
 func ZFSReleaseSite(family string) string {
-	for _, r := range data.zfsReleases {
+	for _, r := range data().zfsReleases {
 		if r.Family == family {
 			return r.URL[:strings.LastIndexByte(r.URL, '/')+1]
 		}

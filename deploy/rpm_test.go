@@ -110,11 +110,12 @@ func TestRPM(t *testing.T) {
 }
 
 // licenseMarks tell the licenses in a license text apart by phrases each one contains
-// (whitespace-normalised). A text may carry several (go-textseg: MIT, Apache-2.0 for its
+// (whitespace-normalised); BSD-3-Clause's third clause is worded "Neither the name ..." in most
+// texts and "My name ... may not be used ..." in ulikunitz/xz's. A text may carry several (go-textseg: MIT, Apache-2.0 for its
 // generators, and the Unicode data notice).
 var licenseMarks = map[string][]string{
 	"Apache-2.0":       {"Apache License", "Version 2.0"},
-	"BSD-3-Clause":     {"Redistribution and use in source and binary forms", "Neither the name"},
+	"BSD-3-Clause":     {"Redistribution and use in source and binary forms", "to endorse or promote products derived from this software"},
 	"MIT":              {"Permission is hereby granted, free of charge, to any person obtaining a copy of this software and associated documentation files"},
 	"MPL-2.0":          {"Mozilla Public License", "2.0"},
 	"Unicode-DFS-2016": {"Unicode Data Files", "COPYRIGHT AND PERMISSION NOTICE"},

@@ -122,10 +122,14 @@ func keepKernelRequires(pkgs []facts.Package) {
 	}
 }
 
-// kernelSymbols reads, for every installed kernel, the kABI symbols that a
+// kernelSymbols reads, for the installed kernels, the kABI symbols that a
 // kmod-zfs in the facts (installed or offered) requires, so the planner can
 // tell which kernels each kmod fits. One rpm call, and none when no kmod is
-// in sight.
+// in sight or when the installed kmod already reaches every kernel: a
+// kernel whose zfs module is the installed kmod's version got it from the
+// kmod itself or from weak-modules, which links a kmod into a kernel only
+// when the kernel's symbol versions match (the same kABI test; weak-modules
+// --add-kernel in the kernel's %posttrans).
 func kernelSymbols(ctx context.Context, c *pkgmgr.Client, f *facts.Facts) error {
 	want := map[string]bool{}
 	for _, pkgs := range [][]facts.Package{f.Packages, f.Available.Packages} {
@@ -137,15 +141,25 @@ func kernelSymbols(ctx context.Context, c *pkgmgr.Client, f *facts.Facts) error 
 			}
 		}
 	}
-	if len(want) == 0 || len(f.Kernel.Installed) == 0 {
+	kmod, hasKmod := f.Installed("kmod-zfs")
+	var read []facts.InstalledKernel
+	for _, k := range f.Kernel.Installed {
+		reached := hasKmod && k.Module != "" && backends.SameVersion(k.Module, kmod.Version)
+		if f.Available.Known || !reached {
+			read = append(read, k)
+		}
+	}
+	if len(want) == 0 || len(read) == 0 {
 		return nil
 	}
-	syms, err := c.KernelSymbols(ctx, f.Kernel.Installed, want)
+	syms, err := c.KernelSymbols(ctx, read, want)
 	if err != nil {
 		return err
 	}
 	for i, k := range f.Kernel.Installed {
-		f.Kernel.Installed[i].Symbols, f.Kernel.Installed[i].SymbolsRead = syms[k.Release], true
+		if s, ok := syms[k.Release]; ok {
+			f.Kernel.Installed[i].Symbols, f.Kernel.Installed[i].SymbolsRead = s, true
+		}
 	}
 	return nil
 }

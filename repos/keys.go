@@ -46,11 +46,14 @@ var (
 	//go:embed keys/RPM-GPG-KEY-openzfs-2022
 	armored2022 []byte
 
-	// pinned holds the OpenZFS keys; building it checks their fingerprints.
-	pinned = []Key{
-		mustKey(Key2013, armored2013, "C93A FFFD 9F3F 7B03 C310 CEB6 A9D5 A1C0 F14A B620"),
-		mustKey(Key2022, armored2022, "7DC7 299D CF7C 7FD9 CD87 701B A599 FD5E 9DB8 4141"),
-	}
+	// pinned holds the OpenZFS keys, parsed on first use; building it
+	// checks their fingerprints.
+	pinned = sync.OnceValue(func() []Key {
+		return []Key{
+			mustKey(Key2013, armored2013, "C93A FFFD 9F3F 7B03 C310 CEB6 A9D5 A1C0 F14A B620"),
+			mustKey(Key2022, armored2022, "7DC7 299D CF7C 7FD9 CD87 701B A599 FD5E 9DB8 4141"),
+		}
+	})
 )
 
 // mustKey parses an embedded key and panics unless it has the pinned
@@ -69,11 +72,11 @@ func mustKey(name string, armored []byte, fingerprint string) Key {
 // PinnedKeys returns the OpenZFS signing keys built into zfsinstall:
 // RPM-GPG-KEY-openzfs-2013, then RPM-GPG-KEY-openzfs-2022.
 func PinnedKeys() []Key {
-	return append([]Key(nil), pinned...)
+	return append([]Key(nil), pinned()...)
 }
 
 func pinnedKey(name string) Key {
-	for _, k := range pinned {
+	for _, k := range pinned() {
 		if k.Name == name {
 			return k
 		}

@@ -147,7 +147,7 @@ func VerifyRelease(data []byte, d facts.Distro, trusted []Key) (ReleaseInfo, err
 	v := verification{data: data, site: releaseSite(d), ring: trusted}
 	v.pinnedOK, _ = acceptedKeys(d) // d is supported
 	if trusted == nil {
-		v.ring = pinned
+		v.ring = pinned()
 	}
 	for _, k := range v.ring {
 		if !isPinned(k) || containsKey(v.pinnedOK, k) {
@@ -281,7 +281,7 @@ func (v *verification) expected() string {
 }
 
 // isPinned reports whether k is one of the OpenZFS keys built in.
-func isPinned(k Key) bool { return containsKey(pinned, k) }
+func isPinned(k Key) bool { return containsKey(pinned(), k) }
 
 // containsKey compares keys by fingerprint: names are the caller's.
 func containsKey(keys []Key, k Key) bool {
@@ -335,7 +335,7 @@ func (v *verification) signatures() (signer, bool, error) {
 		key, ents, ok := keyByID(v.ring, id)
 		if !ok {
 			name := ""
-			if k, _, known := keyByID(pinned, id); known {
+			if k, _, known := keyByID(pinned(), id); known {
 				name = " (" + k.Name + ")"
 			}
 			return who, false, fmt.Errorf("%s is signed by key %016x%s, not by %s: refusing; download the package again from %s or check your mirror", v.file, id, name, v.expected(), v.site)

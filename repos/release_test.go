@@ -259,7 +259,7 @@ func TestKeyFits(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			v := verification{file: "zfs-release-3-0.el9.noarch.rpm", site: releaseSite(d), ring: pinned, accepted: accepted, pinnedOK: accepted}
+			v := verification{file: "zfs-release-3-0.el9.noarch.rpm", site: releaseSite(d), ring: pinned(), accepted: accepted, pinnedOK: accepted}
 			err = v.fits(d, signer{key: pinnedKey(tt.signer), keyID: tt.keyID})
 			if diff := cmp.Diff(tt.want, errString(err)); diff != "" {
 				t.Errorf("error (-want +got):\n%s", diff)
