@@ -97,6 +97,7 @@ type applier struct {
 	hooks Hooks
 	b     backends.Backend
 	done  map[string]bool // command steps that ran
+	zfs   string          // the installed zfs version, once read; a transaction reads it again
 }
 
 // kind is how apply checks and carries out one kind of step.
@@ -155,7 +156,8 @@ func Apply(ctx context.Context, h host.Host, f *facts.Facts, p *planner.Plan, op
 	started := map[int]bool{}
 	ready := map[int]*prepared{}
 	first, preparedRest := 0, false
-	for _, st := range p.Steps {
+	for i := 0; i < len(p.Steps); i++ {
+		st := p.Steps[i]
 		if err := ctx.Err(); err != nil {
 			return a.res, interrupted(st, false)
 		}
@@ -182,6 +184,17 @@ func Apply(ctx context.Context, h host.Host, f *facts.Facts, p *planner.Plan, op
 			if err := a.transaction(txnSteps(p, st.Txn), ready[st.Txn]); err != nil {
 				return a.res, stopped(err)
 			}
+			continue
+		}
+		if st.Kind == planner.KindService {
+			j := i + 1
+			for j < len(p.Steps) && p.Steps[j].Kind == planner.KindService && p.Steps[j].Txn == 0 {
+				j++
+			}
+			if err := a.services(p.Steps[i:j]); err != nil {
+				return a.res, stopped(err)
+			}
+			i = j - 1
 			continue
 		}
 		if err := a.step(st); err != nil {
@@ -274,12 +287,18 @@ func (a *applier) run(argv ...string) (host.Result, error) {
 }
 
 // userland is the installed zfs version (2.2.7), "" when not installed.
+// Only transactions change it, and each reads it back, so rpm is asked at
+// most once more.
 func (a *applier) userland() (string, error) {
+	if a.zfs != "" {
+		return a.zfs, nil
+	}
 	pkgs, err := a.c.Installed(a.ctx, "zfs")
 	if err != nil || len(pkgs) == 0 {
 		return "", err
 	}
-	return pkgmgr.Newest(pkgs)["zfs"].Version, nil
+	a.zfs = pkgmgr.Newest(pkgs)["zfs"].Version
+	return a.zfs, nil
 }
 
 // verifyModules proves, after everything else, that each target kernel has

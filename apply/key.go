@@ -21,7 +21,8 @@ func (keyKind) satisfied(a *applier, st planner.Step) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return a.c.KeyImported(a.ctx, k.ShortID())
+	have, err := a.c.ImportedKeys(a.ctx)
+	return have[k.ShortID()], err
 }
 
 func (keyKind) do(a *applier, st planner.Step) error {
@@ -29,7 +30,7 @@ func (keyKind) do(a *applier, st planner.Step) error {
 	if err != nil {
 		return err
 	}
-	return a.importKeys(k)
+	return a.importKeys(nil, k)
 }
 
 // trustedKey finds a trusted key by name; with one --release-key it is
@@ -46,13 +47,23 @@ func (a *applier) trustedKey(name string) (repos.Key, error) {
 	return repos.Key{}, fmt.Errorf("no trusted key named %s", name)
 }
 
-// importKeys imports the embedded (pinned or --release-key) key bytes, not
-// the copies a package drops under /etc/pki, so the trust anchor is what
-// was verified; keys the database has are left alone. One rpm call.
-func (a *applier) importKeys(keys ...repos.Key) error {
-	var files []string
+// importKeys imports keys into the rpm database in one rpm call, leaving
+// alone those whose short IDs are in have (nil: ask rpm once). Keys the
+// database has are skipped only to save the call: importing one again is a
+// no-op for rpm, so a stale have costs time, never trust.
+func (a *applier) importKeys(have map[string]bool, keys ...repos.Key) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	if have == nil {
+		var err error
+		if have, err = a.c.ImportedKeys(a.ctx); err != nil {
+			return err
+		}
+	}
+	var files, names []string
 	for _, k := range keys {
-		if ok, err := a.c.KeyImported(a.ctx, k.ShortID()); err == nil && ok {
+		if id := k.ShortID(); id != "" && have[id] {
 			continue
 		}
 		file, done, err := pkgmgr.TempFile("zfsinstall-key-*", string(k.Armored))
@@ -60,28 +71,33 @@ func (a *applier) importKeys(keys ...repos.Key) error {
 			return err
 		}
 		defer done()
-		files = append(files, file)
+		files, names = append(files, file), append(names, k.Name)
 	}
-	return a.c.ImportKeys(a.ctx, files...)
+	if err := a.c.ImportKeys(a.ctx, files...); err != nil {
+		return fmt.Errorf("importing %s: %w", strings.Join(names, ", "), err)
+	}
+	return nil
 }
 
-// importRepoKeys imports, for an install root, the keys named by the
-// gpgkey=file:// lines of the repos a transaction uses. dnf --installroot
-// reads those paths from the machine, not the root, so without this every
-// signed package fails with "Curl error (37): Couldn't open file". The keys
-// come from release packages already in the root (the zfs-release among
-// them was verified before it was installed); on a live host dnf imports
-// them itself. Importing a key the database already has is a no-op.
-func (a *applier) importRepoKeys(enable []string) error {
+// repoKeys are, for an install root, the keys named by the gpgkey=file://
+// lines of the repos a transaction uses. dnf --installroot reads those
+// paths from the machine, not the root, so unless they are imported first
+// every signed package fails with "Curl error (37): Couldn't open file".
+// The keys come from release packages already in the root (the zfs-release
+// among them was verified before it was installed); on a live host dnf
+// imports them itself. The trusted keys apply imports are the embedded
+// (pinned or --release-key) bytes, never these copies.
+func (a *applier) repoKeys(enable []string) ([]repos.Key, error) {
 	if a.h.Root() == "/" {
-		return nil
+		return nil, nil
 	}
 	list, err := repos.ReadAll(a.h)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	vars := strings.NewReplacer("$releasever", a.f.Distro.Releasever, "$basearch", a.f.Arch)
-	var files, seen []string
+	var keys []repos.Key
+	var seen []string
 	for _, r := range list {
 		if !r.Enabled && !slices.Contains(enable, r.ID) {
 			continue
@@ -99,16 +115,14 @@ func (a *applier) importRepoKeys(enable []string) error {
 			if err != nil {
 				continue
 			}
-			file, done, err := pkgmgr.TempFile("zfsinstall-repokey-*", string(data))
+			// A file holding one key is skipped when rpm has it; any other
+			// (several keys, or one this parser refuses) is handed to rpm.
+			k, err := repos.ParseKey(path, data)
 			if err != nil {
-				return err
+				k = repos.Key{Name: path, Armored: data}
 			}
-			defer done()
-			files = append(files, file)
+			keys = append(keys, k)
 		}
 	}
-	if err := a.c.ImportKeys(a.ctx, files...); err != nil {
-		return fmt.Errorf("importing the gpgkey files of the repositories this transaction uses into the root's rpm database: %w", err)
-	}
-	return nil
+	return keys, nil
 }

@@ -1,6 +1,9 @@
 package apply
 
 import (
+	"fmt"
+	"time"
+
 	"github.com/zfsinstall/zfsinstall/planner"
 )
 
@@ -18,14 +21,68 @@ func (serviceKind) satisfied(a *applier, st planner.Step) (bool, error) {
 }
 
 func (serviceKind) do(a *applier, st planner.Step) error {
-	verb := "disable"
-	if st.Service.Enabled {
-		verb = "enable"
-	}
+	return a.systemctl(st.Service.Enabled, st.Service.Unit)
+}
+
+// systemctl enables or disables units in one call.
+func (a *applier) systemctl(enable bool, units ...string) error {
 	argv := []string{"systemctl"}
 	if a.h.Root() != "/" {
 		argv = append(argv, "--root", a.h.Root())
 	}
-	_, err := a.run(append(argv, verb, st.Service.Unit)...)
+	verb := "disable"
+	if enable {
+		verb = "enable"
+	}
+	_, err := a.run(append(append(argv, verb), units...)...)
 	return err
+}
+
+// services carries out consecutive service steps with one systemctl call
+// per verb instead of one per unit: each step is still checked before
+// (and skipped when the links are there) and verified after, and a failed
+// call is blamed on the first step the host does not show done.
+func (a *applier) services(steps []planner.Step) error {
+	var todo []planner.Step
+	units := map[bool][]string{}
+	for _, st := range steps {
+		ok, err := serviceKind{}.satisfied(a, st)
+		if err != nil {
+			return &StepError{st, fmt.Errorf("checking: %w", err)}
+		}
+		if ok {
+			a.skipped(st)
+			continue
+		}
+		todo = append(todo, st)
+		units[st.Service.Enabled] = append(units[st.Service.Enabled], st.Service.Unit)
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	for _, st := range todo {
+		a.hooks.Started(st)
+	}
+	start := time.Now()
+	var runErr error
+	for _, enable := range []bool{false, true} {
+		if len(units[enable]) > 0 && runErr == nil {
+			runErr = a.systemctl(enable, units[enable]...)
+		}
+	}
+	took := time.Since(start).Round(time.Millisecond)
+	for _, st := range todo {
+		ok, err := serviceKind{}.satisfied(a, st)
+		switch {
+		case runErr != nil && !ok:
+			return &StepError{st, runErr}
+		case err != nil || !ok:
+			if err == nil {
+				err = fmt.Errorf("the change was made but the host still does not show it")
+			}
+			return &StepError{st, fmt.Errorf("verifying: %w", err)}
+		}
+		a.finished(st, took)
+	}
+	return runErr
 }

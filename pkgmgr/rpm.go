@@ -158,14 +158,18 @@ func kernelVRA(release string) (vr, arch string, ok bool) {
 	return release[:i], release[i+1:], true
 }
 
-// KeyImported reports whether the rpm database holds the OpenPGP key with
-// this short ID (rpm names an imported key gpg-pubkey-<short id>).
-func (c *Client) KeyImported(ctx context.Context, shortID string) (bool, error) {
-	pkgs, err := c.Installed(ctx, "gpg-pubkey-"+shortID)
+// ImportedKeys returns the short IDs of the OpenPGP keys in the rpm
+// database (rpm names an imported key gpg-pubkey-<short id>), in one call.
+func (c *Client) ImportedKeys(ctx context.Context) (map[string]bool, error) {
+	pkgs, err := c.Installed(ctx, "gpg-pubkey")
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	return len(pkgs) > 0, nil
+	ids := map[string]bool{}
+	for _, p := range pkgs {
+		ids[strings.ToLower(p.Version)] = true
+	}
+	return ids, nil
 }
 
 // ImportKeys imports armored key files (machine paths) into the rpm
@@ -193,4 +197,13 @@ func (c *Client) WhatRequires(ctx context.Context, caps ...string) ([]facts.Pack
 	pkgs := ParsePackages(res.Stdout)
 	facts.SortPackages(pkgs)
 	return pkgs, nil
+}
+
+// InstallFile installs or upgrades one local package file with rpm -U
+// (obsoleted packages go with it), in one rpm transaction.
+func (c *Client) InstallFile(ctx context.Context, file string) error {
+	if _, err := c.run(ctx, c.rpmArgv("-U", file)); err != nil {
+		return fmt.Errorf("installing %s with rpm: %w", file, err)
+	}
+	return nil
 }
