@@ -1,29 +1,80 @@
-// Package views renders plans, apply progress and verify reports for
-// people (Terraform's habits) and for machines (JSON). The planner never
-// prints; only views do.
 package views
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/zfsinstall/zfsinstall/apply"
 	"github.com/zfsinstall/zfsinstall/facts"
 	"github.com/zfsinstall/zfsinstall/planner"
 	"github.com/zfsinstall/zfsinstall/spec"
-	"github.com/zfsinstall/zfsinstall/verify"
 )
 
 // NoChanges is what a converged host's plan says.
 const NoChanges = "No changes. This host already matches the spec."
 
-// Plan prints p for people. files are the parsed spec files, for
-// diagnostic snippets (may be nil).
-func Plan(w io.Writer, p *planner.Plan, f *facts.Facts, files map[string]*hcl.File) error {
+// Plan shows one host's plan.
+type Plan interface {
+	// Plan shows p, made from f (nil when unknown); files are the parsed
+	// spec files, for diagnostic snippets (may be nil).
+	Plan(p *planner.Plan, f *facts.Facts, files map[string]*hcl.File) error
+	// Saved says where the plan was saved and the command that applies it.
+	Saved(path, applyCommand string)
+}
+
+// NewPlan returns the JSON or the human plan view.
+func NewPlan(json bool, s Streams) Plan {
+	if json {
+		return &PlanJSON{s}
+	}
+	return &PlanHuman{s}
+}
+
+// PlanHuman shows a plan as Terraform does: a legend, one block per step
+// with its reason, file contents (a unified diff for a changed file), and
+// "Plan: N to add, N to change, N to remove."
+type PlanHuman struct{ Streams }
+
+// Plan implements Plan.
+func (v *PlanHuman) Plan(p *planner.Plan, f *facts.Facts, files map[string]*hcl.File) error {
+	return HumanPlan(v.Out, p, f, files)
+}
+
+// Saved implements Plan.
+func (v *PlanHuman) Saved(path, applyCommand string) {
+	fmt.Fprintf(v.Out, "\nSaved the plan to %s. To carry out exactly these steps, run:\n  %s\n", path, applyCommand)
+}
+
+// PlanJSON prints the plan as one JSON document (planner.Plan with a
+// summary of its counts).
+type PlanJSON struct{ Streams }
+
+// Plan implements Plan.
+func (v *PlanJSON) Plan(p *planner.Plan, _ *facts.Facts, _ map[string]*hcl.File) error {
+	out := planJSON{Plan: p}
+	out.Summary.Add, out.Summary.Change, out.Summary.Remove = p.Counts()
+	return writeJSON(v.Out, out)
+}
+
+// Saved implements Plan: standard output holds only the plan, so the hint
+// goes to standard error.
+func (v *PlanJSON) Saved(path, applyCommand string) {
+	fmt.Fprintf(v.Err, "Saved the plan to %s; apply it with: %s\n", path, applyCommand)
+}
+
+// planJSON is the machine-readable plan.
+type planJSON struct {
+	*planner.Plan
+	Summary struct {
+		Add    int `json:"add"`
+		Change int `json:"change"`
+		Remove int `json:"remove"`
+	} `json:"summary"`
+}
+
+// HumanPlan prints p for people to w.
+func HumanPlan(w io.Writer, p *planner.Plan, f *facts.Facts, files map[string]*hcl.File) error {
 	if err := Diagnostics(w, p.Diagnostics, files); err != nil {
 		return err
 	}
@@ -51,10 +102,8 @@ func Plan(w io.Writer, p *planner.Plan, f *facts.Facts, files map[string]*hcl.Fi
 		fmt.Fprintf(w, "  %s %s\n", s.Action, s.Summary)
 		fmt.Fprintf(w, "      # %s\n", s.ID)
 		fmt.Fprintf(w, "      because: %s\n", s.Reason)
-		if s.Kind == planner.KindFile && s.After != "" {
-			for _, l := range strings.Split(strings.TrimRight(s.After, "\n"), "\n") {
-				fmt.Fprintf(w, "      | %s\n", l)
-			}
+		if s.Kind == planner.KindFile && s.File != nil {
+			fileContent(w, s)
 		}
 		fmt.Fprintln(w)
 	}
@@ -62,6 +111,28 @@ func Plan(w io.Writer, p *planner.Plan, f *facts.Facts, files map[string]*hcl.Fi
 	add, change, remove := p.Counts()
 	fmt.Fprintf(w, "Plan: %d to add, %d to change, %d to remove.\n", add, change, remove)
 	return nil
+}
+
+// fileContent shows what a file step writes: a new file's content, or the
+// unified diff from the file on the host to what apply writes (its
+// FileStep.Content, which is what apply uses, not the step's After).
+func fileContent(w io.Writer, s planner.Step) {
+	switch s.Action {
+	case planner.Create:
+		for _, l := range splitLines(s.File.Content) {
+			fmt.Fprintf(w, "      | %s\n", l)
+		}
+	case planner.Update, planner.Delete:
+		after := s.File.Content
+		label := s.File.Path + " (planned)"
+		if s.Action == planner.Delete {
+			after, label = "", "/dev/null"
+		}
+		fmt.Fprintf(w, "      --- %s\n      +++ %s\n", s.File.Path, label)
+		for _, l := range unifiedDiff(s.Before, after) {
+			fmt.Fprintf(w, "      %s\n", l)
+		}
+	}
 }
 
 func notes(w io.Writer, p *planner.Plan) {
@@ -100,108 +171,4 @@ func Diagnostics(w io.Writer, ds []planner.Diagnostic, files map[string]*hcl.Fil
 		hd = append(hd, d.HCL())
 	}
 	return spec.WriteDiagnostics(w, files, hd)
-}
-
-// planJSON is the machine-readable plan.
-type planJSON struct {
-	*planner.Plan
-	Summary struct {
-		Add    int `json:"add"`
-		Change int `json:"change"`
-		Remove int `json:"remove"`
-	} `json:"summary"`
-}
-
-// PlanJSON prints p as JSON.
-func PlanJSON(w io.Writer, p *planner.Plan) error {
-	out := planJSON{Plan: p}
-	out.Summary.Add, out.Summary.Change, out.Summary.Remove = p.Counts()
-	return writeJSON(w, out)
-}
-
-// Facts prints facts for people.
-func Facts(w io.Writer, f *facts.Facts) {
-	fmt.Fprintf(w, "distro:        %s (id %s, version %s, family %s)\n", f.Distro.Name, f.Distro.ID, f.Distro.VersionID, f.Distro.Family)
-	fmt.Fprintf(w, "kernel:        running %s, target %s (%s%s, EL minor %s)\n", f.Kernel.Running, f.Kernel.Target, f.Kernel.Flavor, variant(string(f.Kernel.Variant)), orDash(f.Kernel.ELMinor))
-	for _, k := range f.Kernel.Installed {
-		fmt.Fprintf(w, "  installed:   %s (%s, %s)\n", k.Release, k.Package, k.Flavor)
-	}
-	fmt.Fprintf(w, "zfs:           userland %s, module on disk %s, loaded %s\n", orDash(f.ZFS.Userland), orDash(f.ZFS.ModuleOnDisk), orDash(f.ZFS.ModuleLoaded))
-	fmt.Fprintf(w, "secure boot:   %s\nchroot:        %v\n", f.SecureBoot, f.Chroot)
-	fmt.Fprintln(w, "packages:")
-	for _, p := range f.Packages {
-		fmt.Fprintf(w, "  %s\n", p.NVRA())
-	}
-	fmt.Fprintln(w, "repos:")
-	for _, r := range f.Repos {
-		fmt.Fprintf(w, "  %-24s enabled=%s  %s\n", r.ID, map[bool]string{true: "1", false: "0"}[r.Enabled], r.File)
-	}
-	if !f.Available.Known {
-		fmt.Fprintf(w, "available:     unknown (%s)\n", f.Available.Reason)
-	} else {
-		fmt.Fprintln(w, "available:")
-		for _, p := range f.Available.Packages {
-			fmt.Fprintf(w, "  %s (%s)\n", p.NVRA(), p.Repo)
-		}
-	}
-}
-
-func variant(v string) string {
-	if v == "" {
-		return ""
-	}
-	return "+" + v
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-// Report prints a verify or guard report for people; title names which.
-func Report(w io.Writer, title string, r verify.Report) {
-	for _, c := range r.Checks {
-		mark := "ok  "
-		switch {
-		case c.Skipped:
-			mark = "skip"
-		case !c.OK:
-			mark = "FAIL"
-		}
-		fmt.Fprintf(w, "[%s] %-34s %s\n", mark, c.Name, c.Detail)
-	}
-	if r.OK {
-		fmt.Fprintf(w, "\n%s: OK.\n", title)
-	} else {
-		fmt.Fprintf(w, "\n%s: FAILED.\n", title)
-	}
-}
-
-// JSON prints any value as indented JSON.
-func JSON(w io.Writer, v any) error { return writeJSON(w, v) }
-
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
-
-// ApplyProgress shows apply's progress for people, one line per event:
-// "ID: already in place, skipped", "ID: SUMMARY...", "ID: done [1.2s]".
-func ApplyProgress(w io.Writer) apply.Hooks { return applyProgress{w} }
-
-type applyProgress struct{ w io.Writer }
-
-func (v applyProgress) Skipped(st planner.Step) {
-	fmt.Fprintf(v.w, "%s: already in place, skipped\n", st.ID)
-}
-
-func (v applyProgress) Started(st planner.Step) {
-	fmt.Fprintf(v.w, "%s: %s...\n", st.ID, st.Summary)
-}
-
-func (v applyProgress) Done(st planner.Step, took time.Duration) {
-	fmt.Fprintf(v.w, "%s: done [%s]\n", st.ID, took)
 }

@@ -65,9 +65,11 @@ func (b *bedRoot) zi(args ...string) (string, int) {
 	if args[0] == "plan" || args[0] == "apply" {
 		full = append(full, "--release-key", b.p.KeyFile)
 	}
-	for _, a := range b.r.DNFArgs() {
-		if strings.HasPrefix(a, "--disableplugin") {
-			full = append(full, "--dnf-arg", a)
+	if args[0] == "plan" || args[0] == "apply" || args[0] == "facts" {
+		for _, a := range b.r.DNFArgs() {
+			if strings.HasPrefix(a, "--disableplugin") {
+				full = append(full, "--dnf-arg", a)
+			}
 		}
 	}
 	out, code := runCLI(b.t, full...)
