@@ -49,6 +49,7 @@ func TestCLI(t *testing.T) {
 		"no command":                  {nil, 1, []string{"Usage: zfsinstall <command>"}},
 		"top-level help":              {[]string{"--help"}, 0, []string{"Usage: zfsinstall <command>", "version"}},
 		"help for a command":          {[]string{"help", "plan"}, 0, []string{"Usage: zfsinstall plan", "-detailed-exitcode"}},
+		"help for no command":         {[]string{"help", "instal"}, 1, []string{`Error: unknown command "instal"`}},
 		"--version":                   {[]string{"--version"}, 0, []string{"zfsinstall ", "module github.com/zfsinstall/zfsinstall", "built with go"}},
 	}
 	for name, tc := range cases {

@@ -77,11 +77,11 @@ func (e *env) run(args []string) int {
 		fmt.Fprint(e.stdout, arguments.Usage())
 		return exitOK
 	case "help":
-		if len(args) > 1 && commands[args[1]] != nil {
-			return e.run([]string{args[1], "-h"})
+		if len(args) == 1 {
+			fmt.Fprint(e.stdout, arguments.Usage())
+			return exitOK
 		}
-		fmt.Fprint(e.stdout, arguments.Usage())
-		return exitOK
+		args = []string{args[1], "-h"}
 	case "-version", "--version":
 		args = append([]string{"version"}, args[1:]...)
 	}
