@@ -39,9 +39,11 @@ func (a *applier) systemctl(enable bool, units ...string) error {
 }
 
 // services carries out consecutive service steps with one systemctl call
-// per verb instead of one per unit: each step is still checked before
-// (and skipped when the links are there) and verified after, and a failed
-// call is blamed on the first step the host does not show done.
+// per verb instead of one per unit. Each step is still checked before (and
+// skipped when its links are there) and verified after. systemctl changes
+// nothing when one unit of a call fails (a unit file missing), so after a
+// failed call each unit still to do gets a call of its own, and the error
+// is the failing unit's.
 func (a *applier) services(steps []planner.Step) error {
 	var todo []planner.Step
 	units := map[bool][]string{}
@@ -64,25 +66,27 @@ func (a *applier) services(steps []planner.Step) error {
 		a.hooks.Started(st)
 	}
 	start := time.Now()
-	var runErr error
+	var batchErr error
 	for _, enable := range []bool{false, true} {
-		if len(units[enable]) > 0 && runErr == nil {
-			runErr = a.systemctl(enable, units[enable]...)
+		if len(units[enable]) > 0 && batchErr == nil {
+			batchErr = a.systemctl(enable, units[enable]...)
 		}
 	}
-	took := time.Since(start).Round(time.Millisecond)
 	for _, st := range todo {
 		ok, err := serviceKind{}.satisfied(a, st)
-		switch {
-		case runErr != nil && !ok:
-			return &StepError{st, runErr}
-		case err != nil || !ok:
+		if err == nil && !ok && batchErr != nil {
+			if err := (serviceKind{}).do(a, st); err != nil {
+				return &StepError{st, err}
+			}
+			ok, err = serviceKind{}.satisfied(a, st)
+		}
+		if err != nil || !ok {
 			if err == nil {
 				err = fmt.Errorf("the change was made but the host still does not show it")
 			}
 			return &StepError{st, fmt.Errorf("verifying: %w", err)}
 		}
-		a.finished(st, took)
+		a.finished(st, time.Since(start).Round(time.Millisecond))
 	}
-	return runErr
+	return nil
 }

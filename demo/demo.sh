@@ -27,7 +27,8 @@ HCL
 
 zi() {
 	printf '\n\033[1m$ zfsinstall %s\033[0m\n' "$*"
-	HOME="$BED_HOME" bin/zfsinstall "$@" --root "$ROOT" --dnf-arg "$DNF_ARG"
+	# The bed's dnf argument through the environment: verify takes no --dnf-arg (it runs no dnf).
+	HOME="$BED_HOME" ZFSINSTALL_DNF_ARGS="$DNF_ARG" bin/zfsinstall "$@" --root "$ROOT"
 }
 zi plan -f "$work/zfsinstall.hcl" --release-key "$RELEASE_KEY"
 zi apply -f "$work/zfsinstall.hcl" --release-key "$RELEASE_KEY" --auto-approve

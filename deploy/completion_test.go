@@ -39,7 +39,7 @@ func TestBashCompletion(t *testing.T) {
 		subset bool
 	}{
 		"commands":       {words: []string{""}, want: commands(t, bin)},
-		"command prefix": {words: []string{"ve"}, want: []string{"verify"}},
+		"command prefix": {words: []string{"ve"}, want: []string{"verify", "version"}},
 		"plan options": {words: []string{"plan", "--"}, subset: true, want: []string{
 			"--detailed-exitcode", "--dnf-arg", "--facts", "--json", "--kernel", "--log-format",
 			"--log-level", "--out", "--refresh", "--release-key", "--root"}},
@@ -53,6 +53,12 @@ func TestBashCompletion(t *testing.T) {
 		"recipes":     {words: []string{"recipes", ""}, want: recipes.Names()},
 		"plan file":   {words: []string{"apply", dir + "/pl"}, want: []string{dir + "/plan.json"}},
 		"no dnf args": {words: []string{"plan", "--dnf-arg", ""}, want: []string{}},
+		// Each command offers only its own options.
+		"version options":    {words: []string{"version", "--"}, want: []string{"--json"}},
+		"guard --h":          {words: []string{"guard", "--h"}, want: []string{"--hold-default"}},
+		"apply has no --out": {words: []string{"apply", "--o"}, want: []string{}},
+		"verify --textfile":  {words: []string{"verify", "--t"}, want: []string{"--textfile"}},
+		"textfile path":      {words: []string{"verify", "--textfile", dir + "/sp"}, want: []string{dir + "/spec.hcl"}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -48,7 +48,7 @@ func zfsinstallRPM(t *testing.T) string {
 
 // TestRPM builds zfsinstall's own package with `make rpm` (rpmbuild), checks its name,
 // tags and files, installs it into a test-bed root with rpm and runs the binary from there
-// with chroot. The root has no C library, so the binary running there also proves it is
+// with chroot (`zfsinstall version` must report the VERSION file's version). The root has no C library, so the binary running there also proves it is
 // static.
 func TestRPM(t *testing.T) {
 	man := need(t, "man", "apt-get install man-db")
@@ -82,6 +82,12 @@ func TestRPM(t *testing.T) {
 	out := h.r.Chroot(t, "/usr/sbin/zfsinstall", "recipes")
 	if diff := cmp.Diff(recipes.Names(), strings.Fields(out)); diff != "" {
 		t.Errorf("chroot ROOT /usr/sbin/zfsinstall recipes (-want +got):\n%s", diff)
+	}
+	// make rpm sets the version the binary reports from the VERSION file (-X main.version).
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		if out := h.r.Chroot(t, append([]string{"/usr/sbin/zfsinstall"}, args...)...); !strings.HasPrefix(out, "zfsinstall "+v+"\nmodule github.com/zfsinstall/zfsinstall ") {
+			t.Errorf("chroot ROOT /usr/sbin/zfsinstall %s does not report version %s:\n%s", args[0], v, out)
+		}
 	}
 	for _, n := range recipes.Names() {
 		printed := h.r.Chroot(t, "/usr/sbin/zfsinstall", "recipes", n)

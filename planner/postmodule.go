@@ -103,13 +103,26 @@ func (pl *planner) initramfs() bool {
 			Reason:  "the initramfs carries zfs (or / is on ZFS), and pools record the host id that imported them: without /etc/hostid in the initramfs the root pool looks imported by another host at boot; zgenhostid (from the zfs package) writes one",
 			Command: &CommandStep{Argv: []string{"zgenhostid"}, Creates: "/etc/hostid"}})
 	}
-	if !(pl.replacesModule || pl.buildPlanned) || !(z.InInitramfs || z.RootOnZFS) {
+	moduleChanges := pl.replacesModule || pl.buildPlanned
+	if !(moduleChanges || !z.HostID) || !(z.InInitramfs || z.RootOnZFS) {
 		return true
+	}
+	var why []string
+	if moduleChanges {
+		why = append(why, "after the module changes it must be rebuilt, or the old module loads at boot")
+	}
+	if !z.HostID {
+		// zfs-dracut's module-setup.sh (contrib/dracut/90zfs) copies
+		// /etc/hostid into the image when the image is built, and without
+		// one makes one from `hostid` (gethostid(3): without /etc/hostid,
+		// derived from the host's address): the image keeps its id until
+		// it is rebuilt.
+		why = append(why, "it must be rebuilt to carry the new /etc/hostid, which is copied in only when the image is built")
 	}
 	for _, k := range pl.initramfsKernels() {
 		pl.add(Step{ID: "initramfs." + k, Action: Update, Kind: KindCommand,
 			Summary: "rebuild the initramfs of " + k + " (dracut -f --kver " + k + ")",
-			Reason:  "the initramfs of " + k + " carries the zfs module (zfs-dracut); after the module changes it must be rebuilt, or the old module loads at boot",
+			Reason:  "the initramfs of " + k + " carries the zfs module (zfs-dracut); " + strings.Join(why, "; and "),
 			Command: &CommandStep{Argv: []string{"dracut", "-f", "--kver", k}}})
 	}
 	return true

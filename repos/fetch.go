@@ -138,6 +138,9 @@ const DNFConf = "/etc/dnf/dnf.conf"
 // zfs-release download goes where dnf's own downloads go; nil when there
 // is none (then $HTTPS_PROXY applies, as for any Go program).
 func DNFProxy(h host.Host) (*neturl.URL, error) {
+	if h == nil {
+		return nil, nil
+	}
 	data, err := h.ReadFile(DNFConf)
 	if err != nil {
 		return nil, nil

@@ -23,30 +23,30 @@ import (
 // the userland's version and, for DKMS, built for kver itself.
 func Guard(ctx context.Context, h host.Host, f *facts.Facts, kver string) Report {
 	r := Report{OK: true}
-	add := func(name string, ok bool, detail string) {
+	add := func(id, name string, ok bool, detail string) {
 		r.OK = r.OK && ok
-		r.Checks = append(r.Checks, Check{Name: name, OK: ok, Detail: detail})
+		r.Checks = append(r.Checks, Check{ID: id, Name: name, OK: ok, Detail: detail})
 	}
 	k := catalog.ClassifyKernel(kver, f.Kernel.Owner(kver))
 	zfsPkg, hasZFS := f.Installed("zfs")
 	if !hasZFS {
-		add("zfs installed", false, "zfs is not installed: nothing to guard (run zfsinstall apply first)")
+		add("zfs-installed", "zfs installed", false, "zfs is not installed: nothing to guard (run zfsinstall apply first)")
 		return r
 	}
 	kmodPkg, hasKmod := f.Installed("kmod-zfs")
 	dkmsPkg, hasDKMS := f.Installed("zfs-dkms")
 	if !hasKmod && !hasDKMS {
-		add("module package installed", false, "zfs "+zfsPkg.Version+" is installed but neither kmod-zfs nor zfs-dkms: no package provides the kernel module; run zfsinstall apply")
+		add("module-package-installed", "module package installed", false, "zfs "+zfsPkg.Version+" is installed but neither kmod-zfs nor zfs-dkms: no package provides the kernel module; run zfsinstall apply")
 		return r
 	}
 	ik, installed := installedKernel(f, kver)
 	if !installed {
-		add("kernel installed", false, fmt.Sprintf("kernel %s is not in the rpm database, so what it provides cannot be read; guard it once it is installed (its kernel-install plugin does that)", kver))
+		add("kernel-installed", "kernel installed", false, fmt.Sprintf("kernel %s is not in the rpm database, so what it provides cannot be read; guard it once it is installed (its kernel-install plugin does that)", kver))
 		return r
 	}
 	if hasKmod {
 		ok, why := kmod.Backend{}.Supports(f.Distro, k)
-		add("kmod packaging fits "+kver, ok, why)
+		add("kmod-packaging-fits", "kmod packaging fits "+kver, ok, why)
 		if !ok {
 			return r
 		}
@@ -58,7 +58,7 @@ func Guard(ctx context.Context, h host.Host, f *facts.Facts, kver string) Report
 		case !fit.Fits():
 			detail = fit.Describe(kmodPkg, kver) + "; keep booting a kernel it fits until OpenZFS publishes a rebuilt kmod-zfs, or switch to packaging = \"dkms\""
 		}
-		add("kmod-zfs "+kmodPkg.Version+" fits the kABI of "+kver, fit.Fits(), detail)
+		add("kmod-kabi-fits", "kmod-zfs "+kmodPkg.Version+" fits the kABI of "+kver, fit.Fits(), detail)
 	}
 	if hasDKMS {
 		warn, err := backends.CheckDKMS(dkmsPkg.Version, k, nil)
@@ -69,13 +69,13 @@ func Guard(ctx context.Context, h host.Host, f *facts.Facts, kver string) Report
 		case warn != "":
 			detail = warn
 		}
-		add("OpenZFS "+dkmsPkg.Version+" builds for "+kver, err == nil, detail)
+		add("dkms-builds", "OpenZFS "+dkmsPkg.Version+" builds for "+kver, err == nil, detail)
 		want := catalog.DevelNVRA(k)
 		devel := false
 		for _, q := range f.Packages {
 			devel = devel || q.NVRA() == want
 		}
-		add("kernel-devel for "+kver, devel, map[bool]string{true: want + " installed: dkms can build at kernel install", false: want + " is not installed: dkms cannot build the module for this kernel; install it (it provides kernel-devel-uname-r = " + kver + ")"}[devel])
+		add("kernel-devel-installed", "kernel-devel for "+kver, devel, map[bool]string{true: want + " installed: dkms can build at kernel install", false: want + " is not installed: dkms cannot build the module for this kernel; install it (it provides kernel-devel-uname-r = " + kver + ")"}[devel])
 	}
 	if host.Exists(h, "/lib/modules/"+kver) {
 		m := backends.ModuleInfo(ctx, h, kver)
@@ -88,7 +88,7 @@ func Guard(ctx context.Context, h host.Host, f *facts.Facts, kver string) Report
 			ok = false
 			detail += fmt.Sprintf(": %s was built for %s, not %s (a weak-modules link from another kernel's DKMS build): dkms did not build for this kernel; run dkms autoinstall -k %s and read its make.log", m.Filename, m.Vermagic, kver, kver)
 		}
-		add("module on disk for "+kver, ok, detail)
+		add("module-on-disk", "module on disk for "+kver, ok, detail)
 	}
 	return r
 }
@@ -111,7 +111,7 @@ func installedKernel(f *facts.Facts, rel string) (facts.InstalledKernel, bool) {
 // unset too). kver stays installed and can be chosen at the boot menu.
 // The check it returns says what it did.
 func HoldDefault(ctx context.Context, h host.Host, f *facts.Facts, kver string) Check {
-	c := Check{Name: "default boot entry"}
+	c := Check{ID: "hold-default", Name: "default boot entry"}
 	if f.Kernel.Default != kver {
 		c.OK, c.Detail = true, fmt.Sprintf("the default boot entry is %s, not %s: nothing to hold back", orNoneS(f.Kernel.Default), kver)
 		return c

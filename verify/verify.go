@@ -15,8 +15,12 @@ import (
 	"github.com/zfsinstall/zfsinstall/spec"
 )
 
-// Check is one post-install check.
+// Check is one post-install or guard check.
 type Check struct {
+	// ID names the check for machines, stable across releases and free of
+	// versions and kernel releases ("userland-installed", "module-on-disk",
+	// "service:zfs-zed.service"); Name and Detail are for people.
+	ID     string `json:"id"`
 	Name   string `json:"name"`
 	OK     bool   `json:"ok"`
 	Detail string `json:"detail"`
@@ -24,7 +28,7 @@ type Check struct {
 	Skipped bool `json:"skipped,omitempty"`
 }
 
-// Report is the outcome of verify.
+// Report is the outcome of verify or guard.
 type Report struct {
 	OK     bool    `json:"ok"`
 	Checks []Check `json:"checks"`
@@ -42,24 +46,24 @@ func Verify(f *facts.Facts, s *spec.Spec) Report {
 		r.Checks = append(r.Checks, c)
 	}
 	z := f.ZFS
-	add(Check{Name: "userland installed", OK: z.Userland != "", Detail: orNone("zfs package", z.Userland)})
+	add(Check{ID: "userland-installed", Name: "userland installed", OK: z.Userland != "", Detail: orNone("zfs package", z.Userland)})
 	if p, ok := f.Installed("zfs"); ok {
 		var bad []string
 		for _, a := range catalog.Unaccepted(p.Version, s.ZFS.AllowKnownBad) {
 			bad = append(bad, fmt.Sprintf("%s: %s (%s). %s", a.ID, a.Impact, a.Source, a.Advice(p.Version)))
 		}
-		add(Check{Name: "no known-bad release", OK: len(bad) == 0, Detail: map[bool]string{true: "OpenZFS " + p.Version + " has no known serious defect", false: "OpenZFS " + p.Version + " is affected by " + strings.Join(bad, "; ")}[len(bad) == 0]})
+		add(Check{ID: "no-known-bad-release", Name: "no known-bad release", OK: len(bad) == 0, Detail: map[bool]string{true: "OpenZFS " + p.Version + " has no known serious defect", false: "OpenZFS " + p.Version + " is affected by " + strings.Join(bad, "; ")}[len(bad) == 0]})
 	}
 	_, dk := f.Installed("zfs-dkms")
 	_, km := f.Installed("kmod-zfs")
-	add(Check{Name: "one packaging", OK: !(dk && km), Detail: map[bool]string{true: "zfs-dkms and kmod-zfs are both installed: kmod-zfs declares Conflicts: zfs-dkms; run zfsinstall apply to remove the one the spec does not use", false: "not both zfs-dkms and kmod-zfs"}[dk && km]})
-	onDisk := Check{Name: "module on disk", OK: z.ModuleOnDisk != "" && backends.SameVersion(z.ModuleOnDisk, z.Userland),
+	add(Check{ID: "one-packaging", Name: "one packaging", OK: !(dk && km), Detail: map[bool]string{true: "zfs-dkms and kmod-zfs are both installed: kmod-zfs declares Conflicts: zfs-dkms; run zfsinstall apply to remove the one the spec does not use", false: "not both zfs-dkms and kmod-zfs"}[dk && km]})
+	onDisk := Check{ID: "module-on-disk", Name: "module on disk", OK: z.ModuleOnDisk != "" && backends.SameVersion(z.ModuleOnDisk, z.Userland),
 		Detail: fmt.Sprintf("modinfo -k %s: %s; userland %s", f.Kernel.Target, orNoneS(z.ModuleOnDisk), orNoneS(z.Userland))}
 	if z.ModuleOnDisk == "" {
 		onDisk.Detail = fmt.Sprintf("no zfs module for kernel %s (modprobe would say \"Module zfs not found in directory /lib/modules/%s\")", f.Kernel.Target, f.Kernel.Target)
 	}
 	add(onDisk)
-	loaded := Check{Name: "module loaded", OK: z.ModuleLoaded != "" && backends.SameVersion(z.ModuleLoaded, z.Userland)}
+	loaded := Check{ID: "module-loaded", Name: "module loaded", OK: z.ModuleLoaded != "" && backends.SameVersion(z.ModuleLoaded, z.Userland)}
 	switch {
 	case f.Chroot:
 		loaded.Skipped, loaded.Detail = true, "not checked in a chroot or --root: the module loads at first boot"
@@ -73,21 +77,12 @@ func Verify(f *facts.Facts, s *spec.Spec) Report {
 		loaded.Detail = "loaded " + z.ModuleLoaded
 	}
 	add(loaded)
-	for _, ik := range f.Kernel.Installed {
-		if !f.Kernel.BootEntriesRead || !ik.BootEntry || ik.Release == f.Kernel.Target || z.Userland == "" {
-			continue
-		}
-		ok := ik.Module != "" && backends.SameVersion(ik.Module, z.Userland)
-		detail := fmt.Sprintf("kernel %s has a boot entry and zfs module %s (userland %s)", ik.Release, ik.Module, z.Userland)
-		if !ok {
-			detail = fmt.Sprintf("kernel %s has a boot entry but %s: booting it leaves the pools unimported. Apply with kernel.target = \"all\" (DKMS builds for every installed kernel), or remove the kernel if it is not booted", ik.Release,
-				map[bool]string{true: "no zfs module", false: "zfs module " + ik.Module + ", not the userland's " + z.Userland}[ik.Module == ""])
-		}
-		add(Check{Name: "module for bootable kernel " + ik.Release, OK: ok, Detail: detail})
+	if c, ok := bootableKernels(f); ok {
+		add(c)
 	}
 	if s.Module.Autoload {
 		_, ok := f.Files[facts.ModulesLoadFile]
-		add(Check{Name: "autoload", OK: ok, Detail: orMissing(facts.ModulesLoadFile, ok)})
+		add(Check{ID: "autoload", Name: "autoload", OK: ok, Detail: orMissing(facts.ModulesLoadFile, ok)})
 	}
 	wanted := planner.WantedUnits(s.Services)
 	units := make([]string, 0, len(wanted))
@@ -99,7 +94,7 @@ func Verify(f *facts.Facts, s *spec.Spec) Report {
 	sort.Strings(units)
 	for _, unit := range units {
 		st := f.Services[unit]
-		add(Check{Name: "service " + unit, OK: st == facts.UnitEnabled, Detail: unit + " is " + orNoneS(string(st))})
+		add(Check{ID: "service:" + unit, Name: "service " + unit, OK: st == facts.UnitEnabled, Detail: unit + " is " + orNoneS(string(st))})
 	}
 	return r
 }
@@ -137,4 +132,39 @@ func orMissing(path string, ok bool) string {
 		return path + " present"
 	}
 	return path + " missing"
+}
+
+// bootableKernels checks, in one check with a stable ID, that every other
+// kernel with a boot entry has a zfs module of the userland's version:
+// booting one without leaves the pools unimported. false when there is
+// nothing to check (boot entries not read, no other bootable kernel).
+func bootableKernels(f *facts.Facts) (Check, bool) {
+	z := f.ZFS
+	if !f.Kernel.BootEntriesRead || z.Userland == "" {
+		return Check{}, false
+	}
+	c := Check{ID: "module-bootable-kernels", Name: "module for the other bootable kernels", OK: true}
+	var good, bad []string
+	for _, ik := range f.Kernel.Installed {
+		if !ik.BootEntry || ik.Release == f.Kernel.Target {
+			continue
+		}
+		switch {
+		case ik.Module == "":
+			bad = append(bad, ik.Release+": no zfs module")
+		case !backends.SameVersion(ik.Module, z.Userland):
+			bad = append(bad, ik.Release+": zfs module "+ik.Module+", not the userland's "+z.Userland)
+		default:
+			good = append(good, ik.Release+": zfs module "+ik.Module)
+		}
+	}
+	if len(good)+len(bad) == 0 {
+		return Check{}, false
+	}
+	c.Detail = strings.Join(good, "; ")
+	if len(bad) > 0 {
+		c.OK = false
+		c.Detail = "kernels with a boot entry but " + strings.Join(bad, "; ") + ": booting one leaves the pools unimported. Apply with kernel.target = \"all\" (DKMS builds for every installed kernel), or remove a kernel that is not booted"
+	}
+	return c, true
 }

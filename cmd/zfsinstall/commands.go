@@ -1,21 +1,22 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/zfsinstall/zfsinstall/apply"
+	"github.com/zfsinstall/zfsinstall/cmd/zfsinstall/internal/arguments"
 	"github.com/zfsinstall/zfsinstall/facts"
 	"github.com/zfsinstall/zfsinstall/gather"
 	"github.com/zfsinstall/zfsinstall/host"
@@ -23,50 +24,45 @@ import (
 	"github.com/zfsinstall/zfsinstall/recipes"
 	"github.com/zfsinstall/zfsinstall/repos"
 	"github.com/zfsinstall/zfsinstall/spec"
-	"github.com/zfsinstall/zfsinstall/verify"
 	"github.com/zfsinstall/zfsinstall/views"
 )
 
 func cmdValidate(_ context.Context, e *env, args []string) int {
-	var c common
-	fs := newFlagSet(e, "validate", "validate [-f SPEC]")
-	c.register(fs, true)
-	if _, err := parse(fs, args); err != nil {
+	a, err := arguments.ParseValidate(args)
+	if err != nil {
+		return e.argsError(err, exitError)
+	}
+	if _, _, ok := e.loadSpec(a.Spec, true); !ok {
 		return exitError
 	}
-	if err := c.setup(e, fs); err != nil {
-		return fail(e, "%v", err)
-	}
-	if _, _, ok := loadSpec(e, &c, true); !ok {
-		return exitError
-	}
-	fmt.Fprintf(e.stdout, "%s: the spec is valid.\n", c.specFile)
+	fmt.Fprintf(e.stdout, "%s: the spec is valid.\n", a.Spec.File)
 	return exitOK
 }
 
-// loadSpec reads the spec, printing diagnostics. A missing default spec file
-// is an empty spec only when must is false (verify, facts).
-func loadSpec(e *env, c *common, must bool) (*spec.Spec, map[string]*hcl.File, bool) {
-	if _, err := os.Stat(c.specFile); errors.Is(err, fs.ErrNotExist) && !c.specSet && !must {
-		s := spec.Default()
-		return s, nil, true
+// loadSpec reads the spec, printing its diagnostics on standard error. A
+// missing default spec file is an empty spec only when must is false
+// (verify).
+func (e *env) loadSpec(a arguments.Spec, must bool) (*spec.Spec, map[string]*hcl.File, bool) {
+	_, statErr := os.Stat(a.File)
+	if errors.Is(statErr, fs.ErrNotExist) && !a.Set && !must {
+		return spec.Default(), nil, true
 	}
-	s, files, diags := spec.ParseFile(c.specFile)
+	s, files, diags := spec.ParseFile(a.File)
 	if len(diags) > 0 {
 		spec.WriteDiagnostics(e.stderr, files, diags)
 	}
 	if diags.HasErrors() {
-		if _, err := os.Stat(c.specFile); errors.Is(err, fs.ErrNotExist) && !c.specSet {
-			fmt.Fprintf(e.stderr, "Write a host spec at ./zfsinstall.hcl or pass -f SPEC; `zfsinstall recipes` prints examples to start from.\n")
+		if errors.Is(statErr, fs.ErrNotExist) && !a.Set {
+			fmt.Fprintf(e.stderr, "Write a host spec at ./%s or pass -f SPEC; `zfsinstall recipes` prints examples to start from.\n", arguments.DefaultSpec)
 		}
 		return nil, files, false
 	}
 	return s, files, true
 }
 
-// gatherOptions maps the spec and flags to fact-gathering options.
-func gatherOptions(c *common, s *spec.Spec) gather.Options {
-	o := gather.Options{Kernel: c.kernel, DNFArgs: c.dnfArgs}
+// gatherOptions maps the spec and options to fact-gathering options.
+func gatherOptions(s *spec.Spec, kernel string, refresh bool, dnfArgs []string) gather.Options {
+	o := gather.Options{Kernel: kernel, QueryRepos: refresh, DNFArgs: dnfArgs}
 	if s != nil {
 		o.Stream = s.ZFS.Repo
 	}
@@ -82,29 +78,17 @@ func gatherOptions(c *common, s *spec.Spec) gather.Options {
 	return o
 }
 
-func (c *common) host(e *env) host.Host {
-	return host.NewReal(c.root, e.log)
-}
-
 func cmdFacts(ctx context.Context, e *env, args []string) int {
-	var c common
-	var refresh bool
-	fs := newFlagSet(e, "facts", "facts [--root DIR] [--kernel RELEASE] [--json] [--refresh]")
-	c.register(fs, false)
-	fs.BoolVar(&refresh, "refresh", false, "also ask the enabled repositories what they offer (dnf repoquery)")
-	if _, err := parse(fs, args); err != nil {
-		return exitError
-	}
-	if err := c.setup(e, fs); err != nil {
-		return fail(e, "%v", err)
-	}
-	o := gatherOptions(&c, nil)
-	o.QueryRepos = refresh
-	f, err := gather.Gather(ctx, c.host(e), o)
+	a, err := arguments.ParseFacts(args)
 	if err != nil {
-		return fail(e, "gathering facts: %v", err)
+		return e.argsError(err, exitError)
 	}
-	if c.jsonOut {
+	e.setupLog(a.Logging)
+	f, err := gather.Gather(ctx, e.newHost(a.Root, e.log), gatherOptions(nil, a.Kernel, a.Refresh, e.dnfArgs(a.DNFArgs)))
+	if err != nil {
+		return e.fail("gathering facts: %v", err)
+	}
+	if a.JSON {
 		views.JSON(e.stdout, f)
 	} else {
 		views.Facts(e.stdout, f)
@@ -112,217 +96,66 @@ func cmdFacts(ctx context.Context, e *env, args []string) int {
 	return exitOK
 }
 
-// savedPlan is what plan --out writes and apply PLANFILE reads.
-type savedPlan struct {
-	FormatVersion string         `json:"format_version"`
-	Root          string         `json:"root"`
-	Gather        gather.Options `json:"gather"`
-	SpecFile      string         `json:"spec_file"`
-	Plan          *planner.Plan  `json:"plan"`
-}
-
-type planFlags struct {
-	common
-	out        string
-	factsFile  string
-	detailed   bool
-	releaseKey string
-	refresh    bool
-	// key is --release-key, read once by setup.
-	key *repos.Key
-}
-
-// setup does the common setup and reads --release-key.
-func (p *planFlags) setup(e *env, fs *flag.FlagSet) error {
-	if err := p.common.setup(e, fs); err != nil {
-		return err
-	}
-	if p.releaseKey == "" {
-		return nil
-	}
-	data, err := os.ReadFile(p.releaseKey)
+func cmdRecipes(_ context.Context, e *env, args []string) int {
+	a, err := arguments.ParseRecipes(args)
 	if err != nil {
-		return fmt.Errorf("reading --release-key: %w", err)
+		return e.argsError(err, exitError)
 	}
-	k, err := repos.ParseKey(p.releaseKey, data)
-	if err != nil {
-		return err
-	}
-	p.key = &k
-	return nil
-}
-
-func (p *planFlags) register(fs *flag.FlagSet) {
-	p.common.register(fs, true)
-	fs.StringVar(&p.out, "out", "", "save the plan to FILE for `zfsinstall apply FILE`")
-	fs.StringVar(&p.factsFile, "facts", "", "plan from facts saved with `zfsinstall facts --json` instead of probing the host")
-	fs.BoolVar(&p.detailed, "detailed-exitcode", false, "exit 0 when there are no changes, 1 on error, 2 when there are changes")
-	fs.StringVar(&p.releaseKey, "release-key", "", "armored public key that replaces the pinned OpenZFS keys for zfs-release (private mirrors that re-sign; test beds)")
-	fs.BoolVar(&p.refresh, "refresh", false, "ask the enabled repositories what they offer while planning")
-}
-
-// makePlan loads spec and facts and plans. It prints diagnostics of the
-// spec itself; plan diagnostics are the caller's to render.
-func makePlan(ctx context.Context, e *env, p *planFlags) (*spec.Spec, map[string]*hcl.File, *facts.Facts, *planner.Plan, bool) {
-	s, files, ok := loadSpec(e, &p.common, true)
-	if !ok {
-		return nil, nil, nil, nil, false
-	}
-	var f *facts.Facts
-	if p.factsFile != "" {
-		data, err := os.ReadFile(p.factsFile)
-		if err != nil {
-			fail(e, "reading facts: %v", err)
-			return nil, nil, nil, nil, false
+	if a.Name == "" {
+		for _, n := range recipes.Names() {
+			fmt.Fprintln(e.stdout, n)
 		}
-		f = &facts.Facts{}
-		if err := json.Unmarshal(data, f); err != nil {
-			fail(e, "%s is not facts JSON from `zfsinstall facts --json`: %v", p.factsFile, err)
-			return nil, nil, nil, nil, false
-		}
-	} else {
-		o := gatherOptions(&p.common, s)
-		o.QueryRepos = p.refresh
-		var err error
-		if f, err = gather.Gather(ctx, p.host(e), o); err != nil {
-			fail(e, "gathering facts: %v", err)
-			return nil, nil, nil, nil, false
-		}
-	}
-	opts := planner.Options{Kernel: p.kernel, ReleaseKey: p.key}
-	if p.factsFile == "" {
-		opts.Binary = binaryIn(p.host(e))
-	}
-	opts.ReleaseCheck = checkRelease(ctx, e, p.host(e), s, f, opts.ReleaseKey, p.factsFile == "")
-	plan := planner.Make(s, f, opts)
-	return s, files, f, plan, true
-}
-
-func cmdPlan(ctx context.Context, e *env, args []string) int {
-	var p planFlags
-	fs := newFlagSet(e, "plan", "plan [-f SPEC] [--root DIR] [--kernel RELEASE] [--facts FILE] [--out FILE] [--json] [-detailed-exitcode]")
-	p.register(fs)
-	if _, err := parse(fs, args); err != nil {
-		return exitError
-	}
-	if err := p.setup(e, fs); err != nil {
-		return fail(e, "%v", err)
-	}
-	_, files, f, plan, ok := makePlan(ctx, e, &p)
-	if !ok {
-		return exitError
-	}
-	if p.jsonOut {
-		views.PlanJSON(e.stdout, plan)
-	} else {
-		views.Plan(e.stdout, plan, f, files)
-	}
-	if plan.HasErrors() {
-		return exitError
-	}
-	if p.out != "" {
-		sp := savedPlan{FormatVersion: planner.FormatVersion, Root: f.Root, Gather: gatherOptions(&p.common, nil), SpecFile: p.specFile, Plan: plan}
-		if p.factsFile != "" {
-			return fail(e, "--out with --facts: a plan made from saved facts cannot be applied here; plan on the host itself")
-		}
-		data, _ := json.MarshalIndent(sp, "", "  ")
-		if err := host.WriteAtomic(p.out, append(data, '\n'), 0o600); err != nil {
-			return fail(e, "saving the plan: %v", err)
-		}
-		if !p.jsonOut {
-			fmt.Fprintf(e.stdout, "\nSaved the plan to %s. To carry out exactly these steps, run:\n  zfsinstall apply %s\n", p.out, p.out)
-		}
-	}
-	if p.detailed && len(plan.Steps) > 0 {
-		return exitChanges
-	}
-	return exitOK
-}
-
-func cmdApply(ctx context.Context, e *env, args []string) int {
-	var p planFlags
-	var autoApprove bool
-	fs := newFlagSet(e, "apply", "apply [-f SPEC | PLANFILE] [--root DIR] [--auto-approve]")
-	p.register(fs)
-	fs.BoolVar(&autoApprove, "auto-approve", false, "skip the interactive approval")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return exitError
-	}
-	if err := p.setup(e, fs); err != nil {
-		return fail(e, "%v", err)
-	}
-	if p.factsFile != "" {
-		return fail(e, "apply cannot use --facts: it must read the host it changes")
-	}
-	if err := checkPrivileges(p.root); err != nil {
-		return fail(e, "%v", err)
-	}
-	h := p.host(e)
-	var plan *planner.Plan
-	var f *facts.Facts
-	var files map[string]*hcl.File
-	var s *spec.Spec
-	if len(pos) > 0 {
-		// apply PLANFILE: exactly the saved steps, on the host they were planned for.
-		data, err := os.ReadFile(pos[0])
-		if err != nil {
-			return fail(e, "reading saved plan: %v", err)
-		}
-		var sp savedPlan
-		if err := json.Unmarshal(data, &sp); err != nil || sp.Plan == nil {
-			return fail(e, "%s is not a plan saved by `zfsinstall plan --out`", pos[0])
-		}
-		if sp.Root != h.Root() {
-			return fail(e, "saved plan is for root %s, not %s: pass --root %s", sp.Root, h.Root(), sp.Root)
-		}
-		sp.Gather.DNFArgs = p.dnfArgs
-		if f, err = gather.Gather(ctx, h, sp.Gather); err != nil {
-			return fail(e, "gathering facts: %v", err)
-		}
-		if planner.Digest(f) != sp.Plan.FactsDigest {
-			return fail(e, "saved plan is stale: the host changed since %s was made (packages, repos, kernels or files differ). Run zfsinstall plan again.", pos[0])
-		}
-		plan = sp.Plan
-		autoApprove = true // the saved plan was the approval
-	} else {
-		var ok bool
-		if s, files, f, plan, ok = makePlan(ctx, e, &p); !ok {
-			return exitError
-		}
-	}
-	views.Plan(e.stdout, plan, f, files)
-	if plan.HasErrors() {
-		return exitError
-	}
-	if len(plan.Steps) == 0 {
 		return exitOK
 	}
-	if !autoApprove {
-		fmt.Fprint(e.stdout, "\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ")
-		line, _ := bufio.NewReader(e.stdin).ReadString('\n')
-		if strings.TrimSpace(line) != "yes" {
-			fmt.Fprintln(e.stdout, "\nApply cancelled.")
-			return exitError
+	data, err := recipes.Get(a.Name)
+	if err != nil {
+		return e.fail("%v (zfsinstall recipes lists them)", err)
+	}
+	e.stdout.Write(data)
+	return exitOK
+}
+
+// version is the release, set by make rpm from the VERSION file:
+// go build -ldflags "-X main.version=$(cat VERSION)". Empty in other
+// builds, which report the module version instead.
+var version string
+
+func cmdVersion(_ context.Context, e *env, args []string) int {
+	a, err := arguments.ParseVersion(args)
+	if err != nil {
+		return e.argsError(err, exitError)
+	}
+	views.Version(e.stdout, versionInfo(), a.JSON)
+	return exitOK
+}
+
+// versionInfo reads the version from main.version and the build info
+// runtime/debug keeps in the binary.
+func versionInfo() views.VersionInfo {
+	v := views.VersionInfo{FormatVersion: views.FormatVersion, Version: version, Module: "github.com/zfsinstall/zfsinstall",
+		ModuleVersion: "(unknown)", Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Path != "" {
+			v.Module = bi.Main.Path
+		}
+		if bi.Main.Version != "" {
+			v.ModuleVersion = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				v.Commit = s.Value
+			case "vcs.time":
+				v.CommitTime = s.Value
+			case "vcs.modified":
+				v.Modified = s.Value == "true"
+			}
 		}
 	}
-	fmt.Fprintln(e.stdout)
-	opts := apply.Options{DNFArgs: p.dnfArgs, Log: e.log, Hooks: views.ApplyProgress(e.stdout)}
-	if s != nil {
-		opts.InsecureReleaseURL = s.ZFS.InsecureReleaseURL
+	if v.Version == "" {
+		v.Version = v.ModuleVersion
 	}
-	if p.key != nil {
-		opts.TrustedKeys = []repos.Key{*p.key}
-	}
-	res, err := apply.Apply(ctx, h, f, plan, opts)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "\nError: %v\n\nSteps finished before the failure stay done and files are only ever replaced whole. Fix the cause and run zfsinstall apply again: every step re-checks the host first, so it continues from where the host is.\n", err)
-		return exitError
-	}
-	add, change, remove := plan.Counts()
-	fmt.Fprintf(e.stdout, "\nApply complete! Steps: %d added, %d changed, %d removed (%d already in place; %d dnf transactions).\n",
-		add, change, remove, len(res.Skipped), res.Transactions)
-	return exitOK
+	return v
 }
 
 // checkPrivileges refuses to change the real system without root; a --root
@@ -339,83 +172,6 @@ func checkPrivileges(root string) error {
 		}
 	}
 	return errors.New("apply changes packages and system files and must run as root: run it with sudo (or point --root at a tree you own)")
-}
-
-func cmdVerify(ctx context.Context, e *env, args []string) int {
-	var c common
-	fs := newFlagSet(e, "verify", "verify [-f SPEC] [--root DIR] [--json]")
-	c.register(fs, true)
-	if _, err := parse(fs, args); err != nil {
-		return exitError
-	}
-	if err := c.setup(e, fs); err != nil {
-		return fail(e, "%v", err)
-	}
-	s, _, ok := loadSpec(e, &c, false)
-	if !ok {
-		return exitError
-	}
-	f, err := gather.Gather(ctx, c.host(e), gatherOptions(&c, s))
-	if err != nil {
-		return fail(e, "gathering facts: %v", err)
-	}
-	r := verify.Verify(f, s)
-	if c.jsonOut {
-		views.JSON(e.stdout, r)
-	} else {
-		views.Report(e.stdout, "Verify", r)
-	}
-	if !r.OK {
-		return exitError
-	}
-	return exitOK
-}
-
-func cmdGuard(ctx context.Context, e *env, args []string) int {
-	var c common
-	var hold bool
-	fs := newFlagSet(e, "guard", "guard --kernel RELEASE [--hold-default] [--root DIR] [--json]")
-	c.register(fs, false)
-	fs.BoolVar(&hold, "hold-default", false, "when ZFS would not work on RELEASE and it is the default boot entry, make the newest kernel ZFS works on the default again (the kernel-install plugin uses this)")
-	if _, err := parse(fs, args); err != nil {
-		return exitError
-	}
-	if err := c.setup(e, fs); err != nil {
-		return fail(e, "%v", err)
-	}
-	if c.kernel == "" {
-		return fail(e, "guard needs --kernel RELEASE: the kernel about to be installed or booted (uname -r form)")
-	}
-	h := c.host(e)
-	f, err := gather.Gather(ctx, h, gatherOptions(&c, nil))
-	if err != nil {
-		fail(e, "gathering facts: %v", err)
-		return exitUnknown
-	}
-	r := verify.Guard(ctx, h, f, c.kernel)
-	code := exitOK
-	if !r.OK {
-		code = exitError
-		if len(r.Checks) > 0 && r.Checks[0].Name == "kernel installed" {
-			code = exitUnknown
-		}
-		if hold {
-			hc := verify.HoldDefault(ctx, h, f, c.kernel)
-			r.Checks = append(r.Checks, hc)
-			if !hc.OK {
-				code = exitUnknown
-			}
-		}
-	}
-	if c.jsonOut {
-		views.JSON(e.stdout, r)
-	} else {
-		views.Report(e.stdout, "Guard", r)
-	}
-	if code != exitOK {
-		fmt.Fprintf(e.stderr, "zfsinstall guard: ZFS would not work after booting %s (see the failed checks above)\n", c.kernel)
-	}
-	return code
 }
 
 // binaryIn is the path, on the managed host, of the zfsinstall the day-2
@@ -453,50 +209,80 @@ func selfPath() string {
 	return p
 }
 
-func cmdRecipes(_ context.Context, e *env, args []string) int {
-	if len(args) == 0 {
-		for _, n := range recipes.Names() {
-			fmt.Fprintln(e.stdout, n)
-		}
-		return exitOK
+// readKey reads the armored key of --release-key ("" = none).
+func readKey(path string) (*repos.Key, error) {
+	if path == "" {
+		return nil, nil
 	}
-	data, err := recipes.Get(args[0])
+	data, err := os.ReadFile(path)
 	if err != nil {
-		return fail(e, "%v (zfsinstall recipes lists them)", err)
+		return nil, fmt.Errorf("reading --release-key: %w", err)
 	}
-	e.stdout.Write(data)
-	return exitOK
+	k, err := repos.ParseKey(path, data)
+	if err != nil {
+		return nil, err
+	}
+	return &k, nil
 }
 
-// checkRelease verifies the zfs-release package at plan time when it is to
-// be installed: a local file always, a URL when it can be fetched quickly
-// (never when planning from saved facts, which is offline by design).
-// Nil means "could not check now"; apply checks before installing anyway.
-func checkRelease(ctx context.Context, e *env, h host.Host, s *spec.Spec, f *facts.Facts, key *repos.Key, online bool) *planner.ReleaseCheck {
+// releaseChecker verifies the zfs-release package at plan time when it is
+// to be installed: a local file always, a URL when it can be fetched
+// quickly (never when planning from saved facts, which is offline by
+// design). It remembers each outcome by source and distribution, so a
+// fleet reads and verifies a local package once, not once per host.
+type releaseChecker struct {
+	e      *env
+	s      *spec.Spec
+	key    *repos.Key
+	online bool
+	h      host.Host // whose dnf.conf proxy a download uses; nil when offline
+	mu     sync.Mutex
+	seen   map[string]*planner.ReleaseCheck
+}
+
+// check returns the outcome for the host f describes; nil means "could not
+// check now" (apply checks before installing anyway).
+func (rc *releaseChecker) check(ctx context.Context, f *facts.Facts) *planner.ReleaseCheck {
 	if _, ok := f.Installed("zfs-release"); ok || !f.Distro.Supported() {
 		return nil
 	}
-	src := s.ZFS.ReleaseRPM
+	src := rc.s.ZFS.ReleaseRPM
 	if src == "" {
 		var err error
 		if src, err = repos.ReleaseURL(f.Distro); err != nil {
 			return nil // the planner reports it
 		}
 	}
-	if strings.Contains(src, "://") && !online {
+	if strings.Contains(src, "://") && !rc.online {
 		return nil // planning from saved facts is offline by design
 	}
-	data, err := repos.Load(ctx, h, src, s.ZFS.InsecureReleaseURL, 10*time.Second)
+	distro, _ := json.Marshal(f.Distro)
+	memo := src + "\x00" + string(distro)
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if c, ok := rc.seen[memo]; ok {
+		return c
+	}
+	c := rc.verify(ctx, src, f)
+	if rc.seen == nil {
+		rc.seen = map[string]*planner.ReleaseCheck{}
+	}
+	rc.seen[memo] = c
+	return c
+}
+
+func (rc *releaseChecker) verify(ctx context.Context, src string, f *facts.Facts) *planner.ReleaseCheck {
+	data, err := repos.Load(ctx, rc.h, src, rc.s.ZFS.InsecureReleaseURL, 10*time.Second)
 	if err != nil && strings.Contains(src, "://") {
-		e.log.WithError(err).Info("zfs-release not fetched at plan time; apply will fetch and verify it")
+		rc.e.log.WithError(err).Info("zfs-release not fetched at plan time; apply will fetch and verify it")
 		return nil
 	}
 	if err != nil {
 		return &planner.ReleaseCheck{Err: err}
 	}
 	var trusted []repos.Key
-	if key != nil {
-		trusted = []repos.Key{*key}
+	if rc.key != nil {
+		trusted = []repos.Key{*rc.key}
 	}
 	info, err := repos.VerifyRelease(data, f.Distro, trusted)
 	return &planner.ReleaseCheck{Info: info, Err: err}

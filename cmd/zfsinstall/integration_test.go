@@ -2,16 +2,19 @@ package main
 
 import (
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/zfsinstall/zfsinstall/testbed"
+	"github.com/zfsinstall/zfsinstall/views"
 )
 
 // The integration tests run zfsinstall (in-process, through the same run()
@@ -68,9 +71,11 @@ func (b *bedRoot) zi(args ...string) (string, int) {
 	if args[0] == "plan" || args[0] == "apply" {
 		full = append(full, "--release-key", b.p.KeyFile)
 	}
-	for _, a := range b.r.DNFArgs() {
-		if strings.HasPrefix(a, "--disableplugin") {
-			full = append(full, "--dnf-arg", a)
+	if args[0] == "plan" || args[0] == "apply" || args[0] == "facts" {
+		for _, a := range b.r.DNFArgs() {
+			if strings.HasPrefix(a, "--disableplugin") {
+				full = append(full, "--dnf-arg", a)
+			}
 		}
 	}
 	out, code := runCLI(b.t, full...)
@@ -401,26 +406,48 @@ func TestIntegrationSavedPlan(t *testing.T) {
 	b := newBed(t, "kernel-"+strings.TrimSuffix(testbed.Kernel94, ".x86_64"))
 	b.writeSpec("")
 	planFile := filepath.Join(t.TempDir(), "plan.json")
-	if _, code := b.zi("plan", "--out", planFile); code != 0 {
+	dnfArg := "--disableplugin=local,show-leaves,generate_completion_cache"
+	out, code := b.zi("plan", "--out", planFile)
+	if code != 0 {
 		t.Fatalf("plan --out: exit %d", code)
+	}
+	if want := "zfsinstall apply " + planFile + " --root " + b.r.Dir + " --release-key " + b.p.KeyFile + " --dnf-arg " + dnfArg + "\n"; !strings.Contains(out, want) {
+		t.Errorf("the saved-plan hint is not %q", want)
 	}
 	// An administrator edits a file zfsinstall manages after the plan was made: the saved plan is stale.
 	os.MkdirAll(filepath.Join(b.r.Dir, "etc/modprobe.d"), 0o755)
 	os.WriteFile(filepath.Join(b.r.Dir, "etc/modprobe.d/zfs.conf"), []byte("options zfs zfs_arc_max=1073741824\n"), 0o644)
-	out, code := runCLI(t, "apply", planFile, "--root", b.r.Dir, "--release-key", b.p.KeyFile, "--dnf-arg", "--disableplugin=local,show-leaves,generate_completion_cache")
+	out, code = runCLI(t, "apply", planFile, "--root", b.r.Dir, "--release-key", b.p.KeyFile, "--dnf-arg", dnfArg)
 	if code != 1 || !strings.Contains(out, "saved plan is stale") {
 		t.Fatalf("apply of a stale plan: exit %d, want 1 and \"saved plan is stale\"\n%s", code, out)
 	}
 	b.wantNotInstalled("zfs-release")
-	// A fresh saved plan applies exactly.
+	// A fresh saved plan applies, re-planned with the same release key and
+	// dnf arguments, which the file does not carry.
 	if _, code := b.zi("plan", "--out", planFile); code != 0 {
 		t.Fatalf("plan --out: exit %d", code)
 	}
-	out, code = runCLI(t, "apply", planFile, "--root", b.r.Dir, "--release-key", b.p.KeyFile, "--dnf-arg", "--disableplugin=local,show-leaves,generate_completion_cache")
+	out, code = runCLI(t, "apply", planFile, "--root", b.r.Dir, "--dnf-arg", dnfArg)
+	if code != 1 || !strings.Contains(out, "pass the same --release-key FILE to apply") {
+		t.Fatalf("apply without the plan's --release-key: exit %d, want 1\n%s", code, out)
+	}
+	b.wantNotInstalled("zfs-release")
+	before := b.history()
+	out, code = runCLI(t, "apply", planFile, "--root", b.r.Dir, "--release-key", b.p.KeyFile, "--dnf-arg", dnfArg, "--json")
 	if code != 0 {
-		t.Fatalf("apply of a fresh saved plan: exit %d\n%s", code, out)
+		t.Fatalf("apply --json of a fresh saved plan: exit %d\n%s", code, out)
 	}
 	b.wantInstalled("kmod-zfs-" + testbed.ZFSNew)
+	// apply --json names what real dnf installed and how many transactions ran.
+	_, doc, _ := strings.Cut(out, "\n{")
+	var r views.ApplyReport
+	if err := json.Unmarshal([]byte("{"+doc), &r); err != nil {
+		t.Fatalf("apply --json: %v\n%s", err, out)
+	}
+	if !r.OK || r.Transactions != b.history()-before || !slices.Contains(r.Installed, "zfs-"+testbed.ZFSNew+"-1.el9.x86_64") ||
+		!slices.Contains(r.Installed, "kmod-zfs-"+testbed.ZFSNew+"-1.el9.x86_64") || !slices.Contains(r.Done, "release.zfs-release") {
+		t.Errorf("apply --json report: ok %v, %d transactions (dnf history: %d), installed %v, done %v", r.OK, r.Transactions, b.history()-before, r.Installed, r.Done)
+	}
 }
 
 // A new EL minor is out before OpenZFS has published its kmod: the bed's

@@ -1,162 +1,144 @@
 // Command zfsinstall puts OpenZFS on Enterprise Linux hosts from an HCL host
 // spec: facts -> plan -> apply -> verify, idempotently.
+//
+// Each command parses its arguments into a typed value (package
+// arguments), does its work through the packages that plan and apply, and
+// reports through a view (package views); this package only wires them.
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/sirupsen/logrus"
+	"github.com/zfsinstall/zfsinstall/cmd/zfsinstall/internal/arguments"
+	"github.com/zfsinstall/zfsinstall/host"
+	"github.com/zfsinstall/zfsinstall/views"
 )
 
-// Exit codes, as Terraform's -detailed-exitcode defines them.
+// Exit codes, as Terraform's -detailed-exitcode defines them, and the
+// monitoring convention of verify and guard (0 healthy, 1 not, 3 could not
+// tell: the Monitoring Plugins development guidelines' UNKNOWN, "Invalid
+// command line arguments were supplied to the plugin or low-level failures
+// ... that prevent it from performing the specified operation").
 const (
 	exitOK      = 0
 	exitError   = 1
 	exitChanges = 2
-	// exitUnknown: the check could not be made (the monitoring convention
-	// of verify and guard: 0 healthy, 1 not, 3 could not tell).
 	exitUnknown = 3
 )
-
-const usage = `Usage: zfsinstall <command> [options]
-
-Commands:
-  validate   check a host spec (-f SPEC) and nothing else
-  facts      show what zfsinstall detects on this host
-  plan       show what apply would change, and why
-  apply      carry out a plan, verifying each step
-  verify     check the installed ZFS: versions, module, autoload, services
-  guard      check whether ZFS would work on a kernel (--kernel RELEASE)
-  recipes    list or print the embedded example specs
-
-Run 'zfsinstall <command> -h' for the options of a command.
-`
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-// env carries the process streams so commands can be tested in-process.
+// env carries the process streams and the seams tests replace, so commands
+// run in-process.
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	log            *logrus.Logger
+	getenv         func(string) string
+	// newHost opens the system to manage at root: host.NewReal, or in
+	// tests a fixture host.
+	newHost func(root string, log logrus.FieldLogger) host.Host
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stderr, usage)
-		if len(args) == 0 {
-			return exitError
-		}
-		return exitOK
-	}
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, log: logrus.New()}
+	return newEnv(stdin, stdout, stderr).run(args)
+}
+
+func newEnv(stdin io.Reader, stdout, stderr io.Writer) *env {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, log: logrus.New(), getenv: os.Getenv,
+		newHost: func(root string, log logrus.FieldLogger) host.Host { return host.NewReal(root, log) }}
 	e.log.SetOutput(stderr)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	cmds := map[string]func(context.Context, *env, []string) int{
-		"validate": cmdValidate, "facts": cmdFacts, "plan": cmdPlan, "apply": cmdApply,
-		"verify": cmdVerify, "guard": cmdGuard, "recipes": cmdRecipes,
-	}
-	fn, ok := cmds[args[0]]
-	if !ok {
-		fmt.Fprintf(stderr, "zfsinstall: unknown command %q\n\n%s", args[0], usage)
+	return e
+}
+
+// commands maps each command to what runs it.
+var commands = map[string]func(context.Context, *env, []string) int{
+	"validate": cmdValidate, "facts": cmdFacts, "plan": cmdPlan, "apply": cmdApply,
+	"verify": cmdVerify, "guard": cmdGuard, "recipes": cmdRecipes, "version": cmdVersion,
+}
+
+func (e *env) run(args []string) int {
+	if len(args) == 0 {
+		fmt.Fprint(e.stderr, arguments.Usage())
 		return exitError
 	}
+	switch args[0] {
+	case "-h", "-help", "--help":
+		fmt.Fprint(e.stdout, arguments.Usage())
+		return exitOK
+	case "help":
+		if len(args) == 1 {
+			fmt.Fprint(e.stdout, arguments.Usage())
+			return exitOK
+		}
+		args = []string{args[1], "-h"}
+	case "-version", "--version":
+		args = append([]string{"version"}, args[1:]...)
+	}
+	fn, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(e.stderr, "Error: unknown command %q\n\n%s", args[0], arguments.Usage())
+		return exitError
+	}
+	// The first SIGINT/SIGTERM is passed on to the command running (rpm
+	// finishes its transaction) and apply stops after it; a second kills it.
+	ctx, stop := host.NotifyContext(context.Background())
+	defer stop()
 	return fn(ctx, e, args[1:])
 }
 
-// common are the options most commands share.
-type common struct {
-	root      string
-	specFile  string
-	specSet   bool
-	kernel    string
-	jsonOut   bool
-	logFormat string
-	logLevel  string
-	dnfArgs   multi
+// argsError reports what a Parse function returned: help goes to standard
+// output (exit 0); a usage error to standard error with the way to the
+// command's help (exit code).
+func (e *env) argsError(err error, code int) int {
+	var help *arguments.Help
+	if errors.As(err, &help) {
+		fmt.Fprint(e.stdout, help.Text)
+		return exitOK
+	}
+	cmd := "<command>"
+	var u *arguments.UsageError
+	if errors.As(err, &u) {
+		cmd = u.Command
+	}
+	fmt.Fprintf(e.stderr, "Error: %v\n\nRun 'zfsinstall %s -h' for its options.\n", err, cmd)
+	return code
 }
 
-type multi []string
-
-func (m *multi) String() string     { return strings.Join(*m, " ") }
-func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
-
-func (c *common) register(fs *flag.FlagSet, withSpec bool) {
-	fs.StringVar(&c.root, "root", "/", "root directory of the host to manage (an install root or a mounted image)")
-	fs.StringVar(&c.kernel, "kernel", "", "target kernel release (uname -r form), overriding the spec's kernel.target")
-	fs.BoolVar(&c.jsonOut, "json", false, "print JSON instead of text")
-	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
-	fs.StringVar(&c.logLevel, "log-level", "warning", "log level: debug, info, warning, error")
-	fs.Var(&c.dnfArgs, "dnf-arg", "extra argument for every dnf call (repeatable; also $ZFSINSTALL_DNF_ARGS, space-separated)")
-	if withSpec {
-		fs.StringVar(&c.specFile, "f", "zfsinstall.hcl", "host spec file")
-	}
-}
-
-// parse parses flags, allowing them after positional arguments too
-// (`apply plan.out --auto-approve`).
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-}
-
-func (c *common) setup(e *env, fs *flag.FlagSet) error {
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name == "f" {
-			c.specSet = true
-		}
-	})
-	if v := os.Getenv("ZFSINSTALL_DNF_ARGS"); v != "" && len(c.dnfArgs) == 0 {
-		c.dnfArgs = strings.Fields(v)
-	}
-	lvl, err := logrus.ParseLevel(c.logLevel)
-	if err != nil {
-		return fmt.Errorf("--log-level: %w", err)
-	}
+// setupLog applies --log-format and --log-level (already checked).
+func (e *env) setupLog(l arguments.Logging) {
+	lvl, _ := logrus.ParseLevel(l.Level)
 	e.log.SetLevel(lvl)
-	switch c.logFormat {
-	case "text":
-		e.log.SetFormatter(&logrus.TextFormatter{DisableTimestamp: false, FullTimestamp: true})
-	case "json":
+	if l.Format == "json" {
 		e.log.SetFormatter(&logrus.JSONFormatter{})
-	default:
-		return errors.New(`--log-format must be "text" or "json"`)
+	} else {
+		e.log.SetFormatter(&logrus.TextFormatter{FullTimestamp: true})
 	}
-	return nil
 }
 
-func newFlagSet(e *env, name, synopsis string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "Usage: zfsinstall %s\n\nOptions:\n", synopsis)
-		fs.PrintDefaults()
+// dnfArgs are the --dnf-arg values, else $ZFSINSTALL_DNF_ARGS split at
+// spaces.
+func (e *env) dnfArgs(flags []string) []string {
+	if len(flags) == 0 {
+		if v := e.getenv("ZFSINSTALL_DNF_ARGS"); v != "" {
+			return strings.Fields(v)
+		}
 	}
-	return fs
+	return flags
 }
 
-func fail(e *env, format string, args ...any) int {
+func (e *env) streams() views.Streams { return views.Streams{Out: e.stdout, Err: e.stderr} }
+
+// fail prints "Error: ..." on standard error and returns exitError.
+func (e *env) fail(format string, args ...any) int {
 	fmt.Fprintf(e.stderr, "Error: "+format+"\n", args...)
 	return exitError
 }

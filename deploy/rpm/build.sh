@@ -23,8 +23,7 @@ stage=$build/zfsinstall-$version
 rm -rf "$build"
 mkdir -p "$stage/recipes" "$stage/licenses" "$build/SOURCES" "$build/rpmbuild"
 
-# -X main.version: the version the binary reports (once `zfsinstall version` exists; the
-# linker ignores -X for a variable that is not there).
+# -X main.version: the version `zfsinstall version` reports (cmd/zfsinstall/commands.go).
 CGO_ENABLED=0 "$go" build -trimpath -ldflags "-s -w -X main.version=$version" -o "$stage/zfsinstall" ./cmd/zfsinstall
 install -m 0644 docs/zfsinstall.8 "$stage/zfsinstall.8"
 install -m 0644 deploy/completion/zfsinstall.bash "$stage/zfsinstall.bash"

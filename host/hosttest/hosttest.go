@@ -85,6 +85,12 @@ func (f *Fixture) Handle(prefix string, fn func(host.Cmd) FixtureResult) *Fixtur
 	return f
 }
 
+// Handler is the function Handle registered for prefix (nil if none), so a
+// test can wrap a fixture's fake.
+func (f *Fixture) Handler(prefix string) func(host.Cmd) FixtureResult {
+	return f.handlers[prefix]
+}
+
 // Run implements Host from the command table. As host.Real.Run, it starts
 // nothing once ctx has ended: the command is not recorded in Calls and the
 // error is a *host.InterruptedError with NotStarted set.

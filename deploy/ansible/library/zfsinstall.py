@@ -13,8 +13,9 @@ module: zfsinstall
 short_description: Bring a host's OpenZFS install to its zfsinstall host spec
 description:
   - Runs C(zfsinstall plan --json -detailed-exitcode --out PLANFILE) and, when the plan has
-    changes and the play is not in check mode, C(zfsinstall apply PLANFILE). apply carries out
-    exactly the saved steps and refuses the plan if the host changed since it was made, so what
+    changes and the play is not in check mode, C(zfsinstall apply PLANFILE). apply plans again
+    from the spec and options the file records and applies only a plan equal to the saved one
+    (it refuses the file if the host changed since it was made, or the file was edited), so what
     the module reports is what it applied.
   - changed is zfsinstall's own answer (plan exit code 2); the module never guesses.
   - In check mode only the plan runs (it changes nothing on the host).

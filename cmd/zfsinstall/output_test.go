@@ -1,0 +1,224 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/zfsinstall/zfsinstall/host"
+	"github.com/zfsinstall/zfsinstall/host/hosttest"
+	"github.com/zfsinstall/zfsinstall/views"
+)
+
+// TestApplyJSON: apply --json prints nothing but one JSON object at the
+// end: every step with its status, the IDs done and skipped, the packages
+// installed, the dnf transactions, and on failure the failed step and the
+// error.
+func TestApplyJSON(t *testing.T) {
+	t.Run("success", func(t *testing.T) {
+		h := unmanagedHost(t)
+		// The autoload file is already right: that step is skipped.
+		os.MkdirAll(h.Path("/etc/modules-load.d"), 0o755)
+		os.WriteFile(h.Path("/etc/modules-load.d/zfs.conf"), []byte("# Managed by zfsinstall from the host spec; local edits are replaced on the next apply.\nzfs\n"), 0o644)
+		stdout, stderr, code := runOn(t, []func(*env){onHost(h)}, "apply", "--json", "--auto-approve", "--root", h.Root(), "-f", "testdata/specs/good-empty.hcl")
+		if code != 0 {
+			t.Fatalf("exit %d\n%s", code, stderr)
+		}
+		var r views.ApplyReport
+		dec := json.NewDecoder(strings.NewReader(stdout))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&r); err != nil {
+			t.Fatalf("standard output is not one apply report: %v\n%s", err, stdout)
+		}
+		if dec.More() {
+			t.Errorf("standard output holds more than one JSON value")
+		}
+		var statuses []string
+		for _, s := range r.Steps {
+			statuses = append(statuses, s.ID+" "+s.Status)
+		}
+		want := []string{"repo.zfs done", "repo.zfs-kmod done", "file./etc/dnf/plugins/needs-restarting.d/zfs.conf done",
+			"service.zfs-import-cache.service done", "service.zfs-import.target done", "service.zfs-mount.service done",
+			"service.zfs-zed.service done", "service.zfs.target done"}
+		if diff := cmp.Diff(want, statuses); diff != "" {
+			t.Errorf("steps (-want +got):\n%s", diff)
+		}
+		if !r.OK || r.FormatVersion != "1" || r.Packaging != "kmod" || r.Error != nil || len(r.Done) != 8 || len(r.Skipped) != 0 || r.Transactions != 0 {
+			t.Errorf("report: %+v", r)
+		}
+	})
+	t.Run("a failed step", func(t *testing.T) {
+		h := unmanagedHost(t)
+		// As systemctl does: a call naming a missing unit file fails whole.
+		fake := h.Handler("systemctl --root " + h.Root() + " enable ")
+		h.Handle("systemctl --root "+h.Root()+" enable ", func(c host.Cmd) hosttest.FixtureResult {
+			if slices.Contains(c.Argv, "zfs-mount.service") {
+				return hosttest.FixtureResult{ExitCode: 1, Stderr: "Failed to enable unit: Unit file zfs-mount.service does not exist.\n"}
+			}
+			return fake(c)
+		})
+		stdout, _, code := runOn(t, []func(*env){onHost(h)}, "apply", "--json", "--auto-approve", "--root", h.Root(), "-f", "testdata/specs/good-empty.hcl")
+		if code != 1 {
+			t.Errorf("exit %d, want 1", code)
+		}
+		var r views.ApplyReport
+		if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+			t.Fatalf("%v\n%s", err, stdout)
+		}
+		status := map[string]string{}
+		for _, s := range r.Steps {
+			status[s.ID] = s.Status
+		}
+		if r.OK || r.Error == nil || r.Error.Step != "service.zfs-mount.service" || !strings.Contains(r.Error.Message, "Unit file zfs-mount.service does not exist") ||
+			status["service.zfs-import.target"] != "done" || status["service.zfs-mount.service"] != "failed" || status["service.zfs.target"] != "not-run" {
+			t.Errorf("report of a failed apply: %+v %v", r.Error, status)
+		}
+	})
+	t.Run("before any step", func(t *testing.T) {
+		stdout, stderr, code := runOn(t, nil, "apply", "--json", "--auto-approve", "-f", "testdata/specs/bad-packaging.hcl", "--root", t.TempDir())
+		var r views.ApplyReport
+		if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+			t.Fatalf("%v\n%s", err, stdout)
+		}
+		if code != 1 || r.OK || r.Error == nil || r.Error.Step != "" || !strings.Contains(r.Error.Message, "has errors") || !strings.Contains(stderr, "error:") {
+			t.Errorf("exit %d, report %+v", code, r.Error)
+		}
+	})
+	t.Run("human: the versions installed in the final line", func(t *testing.T) {
+		h := unmanagedHost(t)
+		stdout, _, code := runOn(t, []func(*env){onHost(h)}, "apply", "--auto-approve", "--root", h.Root(), "-f", "testdata/specs/good-empty.hcl")
+		if code != 0 || !regexp.MustCompile(`\nApply complete! Steps: 7 added, 2 changed, 0 removed \(0 already in place; 0 dnf transactions\)\.\n$`).MatchString(stdout) {
+			t.Errorf("exit %d; the last line is not the summary", code)
+		}
+	})
+}
+
+// TestVerifyExitCodesAndTextfile: verify exits 0 healthy, 1 unhealthy, 3
+// could not check, and --textfile writes the same result for
+// node_exporter each time, atomically.
+func TestVerifyExitCodesAndTextfile(t *testing.T) {
+	dir := t.TempDir()
+	prom := filepath.Join(dir, "zfsinstall.prom")
+	cases := map[string]struct {
+		args     []string
+		setup    func(h *hosttest.Fixture)
+		wantCode int
+		wantProm []string
+	}{
+		"unhealthy: services not enabled": {
+			wantCode: 1,
+			wantProm: []string{"zfsinstall_verify_ok 0", "zfsinstall_verify_checked 1", `zfsinstall_verify_check{id="userland-installed"} 1`,
+				`zfsinstall_verify_check{id="module-loaded"} 1`, `zfsinstall_verify_check_skipped{id="module-loaded"} 1`,
+				`zfsinstall_verify_check{id="autoload"} 0`, `zfsinstall_verify_check{id="service:zfs-zed.service"} 0`},
+		},
+		"healthy": {
+			setup: func(h *hosttest.Fixture) {
+				os.MkdirAll(h.Path("/etc/modules-load.d"), 0o755)
+				os.WriteFile(h.Path("/etc/modules-load.d/zfs.conf"), []byte("zfs\n"), 0o644)
+				os.MkdirAll(h.Path("/etc/systemd/system/zfs.target.wants"), 0o755)
+				for _, u := range []string{"zfs-import-cache.service", "zfs-import.target", "zfs-mount.service", "zfs-zed.service", "zfs.target"} {
+					os.Symlink("/usr/lib/systemd/system/"+u, h.Path("/etc/systemd/system/zfs.target.wants/"+u))
+				}
+			},
+			args:     []string{"-f", "testdata/specs/good-empty.hcl"},
+			wantCode: 0,
+			wantProm: []string{"zfsinstall_verify_ok 1", "zfsinstall_verify_checked 1", `zfsinstall_verify_check{id="service:zfs.target"} 1`},
+		},
+		"a broken spec": {
+			args:     []string{"-f", "testdata/specs/bad-packaging.hcl"},
+			wantCode: 3,
+			wantProm: []string{"zfsinstall_verify_ok 0", "zfsinstall_verify_checked 0"},
+		},
+		"a missing spec named with -f": {
+			args:     []string{"-f", filepath.Join(dir, "nope.hcl")},
+			wantCode: 3,
+			wantProm: []string{"zfsinstall_verify_ok 0", "zfsinstall_verify_checked 0"},
+		},
+		"facts that cannot be gathered": {
+			setup:    func(h *hosttest.Fixture) { os.Remove(h.Path("/etc/os-release")) },
+			wantCode: 3,
+			wantProm: []string{"zfsinstall_verify_ok 0", "zfsinstall_verify_checked 0"},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			h := unmanagedHost(t)
+			if tc.setup != nil {
+				tc.setup(h)
+			}
+			args := append([]string{"verify", "--root", h.Root(), "--textfile", prom, "--json"}, tc.args...)
+			stdout, _, code := runOn(t, []func(*env){onHost(h)}, args...)
+			if code != tc.wantCode {
+				t.Errorf("exit %d, want %d", code, tc.wantCode)
+			}
+			var doc views.ReportDocument
+			if err := json.Unmarshal([]byte(stdout), &doc); err != nil || doc.FormatVersion != "1" || doc.ExitCode != code || doc.Command != "verify" {
+				t.Errorf("verify --json: %v %+v", err, doc)
+			}
+			for _, c := range doc.Checks {
+				if c.ID == "" {
+					t.Errorf("check %q has no ID", c.Name)
+				}
+			}
+			data, err := os.ReadFile(prom)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range append(tc.wantProm, "# TYPE zfsinstall_verify_ok gauge", "zfsinstall_verify_timestamp_seconds ") {
+				if !strings.Contains(string(data), w+"\n") && !strings.Contains(string(data), w) {
+					t.Errorf("%s has no line %q:\n%s", prom, w, data)
+				}
+			}
+			if fi, _ := os.Stat(prom); fi.Mode().Perm() != 0o644 {
+				t.Errorf("%s mode %v, want 0644 (node_exporter reads it)", prom, fi.Mode())
+			}
+			if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) > 0 {
+				t.Errorf("temporary files left beside the textfile: %v", left)
+			}
+		})
+	}
+}
+
+// TestGuardJSON: guard --json carries the format version, the exit code
+// and check IDs; a kernel that is not installed is "could not check".
+func TestGuardJSON(t *testing.T) {
+	h := unmanagedHost(t)
+	stdout, _, code := runOn(t, []func(*env){onHost(h)}, "guard", "--root", h.Root(), "--kernel", "5.14.0-503.14.1.el9_5.x86_64", "--json")
+	var doc views.ReportDocument
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	want := views.ReportDocument{FormatVersion: "1", Command: "guard", Kernel: "5.14.0-503.14.1.el9_5.x86_64", ExitCode: 3, Checks: doc.Checks}
+	if diff := cmp.Diff(want, doc); diff != "" || code != 3 || len(doc.Checks) != 1 || doc.Checks[0].ID != "kernel-installed" {
+		t.Errorf("exit %d; document (-want +got):\n%s\n%+v", code, diff, doc.Checks)
+	}
+	_, stderr, code := runOn(t, []func(*env){onHost(h)}, "guard", "--root", h.Root(), "--kernel", "5.14.0-503.14.1.el9_5.x86_64")
+	if code != 3 || !strings.Contains(stderr, "Error: could not tell whether ZFS would work after booting 5.14.0-503.14.1.el9_5.x86_64") {
+		t.Errorf("exit %d, stderr: %s", code, stderr)
+	}
+}
+
+// TestVersion: version and --version report the module and the version
+// main.version holds (set by make rpm with -ldflags -X); --json the same
+// as an object.
+func TestVersion(t *testing.T) {
+	saved := version
+	t.Cleanup(func() { version = saved })
+	version = "9.8.7"
+	for _, args := range [][]string{{"version"}, {"--version"}, {"-version"}} {
+		stdout, _, code := runOn(t, nil, args...)
+		if code != 0 || !strings.HasPrefix(stdout, "zfsinstall 9.8.7\nmodule github.com/zfsinstall/zfsinstall ") {
+			t.Errorf("%v: exit %d\n%s", args, code, stdout)
+		}
+	}
+	stdout, _, _ := runOn(t, nil, "version", "--json")
+	var v views.VersionInfo
+	if err := json.Unmarshal([]byte(stdout), &v); err != nil || v.FormatVersion != "1" || v.Version != "9.8.7" || v.Module != "github.com/zfsinstall/zfsinstall" || !strings.HasPrefix(v.Go, "go") {
+		t.Errorf("version --json: %v %+v", err, v)
+	}
+}
