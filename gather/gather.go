@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
 	"runtime"
 	"slices"
 	"strings"
@@ -78,21 +79,35 @@ func Gather(ctx context.Context, h host.Host, opts Options) (*facts.Facts, error
 	if !f.Distro.Supported() {
 		return f, nil // the planner refuses it, naming what is supported
 	}
-	if f.Packages, err = c.Installed(ctx, packageNames()...); err != nil {
-		return nil, err
+	// The rpm query is most of a converged plan's time: the facts that do
+	// not depend on the packages are read while it runs.
+	type query struct {
+		pkgs []facts.Package
+		err  error
 	}
-	keepKernelRequires(f.Packages)
-	f.Arch = archOf(h, f.Packages)
-	f.Kernel = kernelFacts(ctx, h, f, opts)
-	if f.Repos, err = repos.ReadAll(h); err != nil {
-		return nil, err
-	}
-	f.ZFS = zfsVersions(ctx, h, f)
-	bootEntries(h, &f.Kernel)
-	kernelModules(ctx, h, f)
+	installed := make(chan query, 1)
+	go func() {
+		pkgs, err := c.Installed(ctx, packageNames()...)
+		installed <- query{pkgs, err}
+	}()
+	f.Repos, err = repos.ReadAll(h)
 	f.SecureBoot = secureBoot(ctx, h, f.Chroot)
 	f.MOK = mokState(ctx, h, f.SecureBoot)
 	f.Services = unitStates(h)
+	q := <-installed
+	if err != nil {
+		return nil, err
+	}
+	if q.err != nil {
+		return nil, q.err
+	}
+	f.Packages = q.pkgs
+	keepKernelRequires(f.Packages)
+	f.Arch = archOf(h, f.Packages)
+	f.Kernel = kernelFacts(ctx, h, f, opts)
+	f.ZFS = zfsVersions(ctx, h, f)
+	bootEntries(h, &f.Kernel)
+	kernelModules(ctx, h, f)
 	if _, ok := f.Installed("dkms"); ok {
 		f.DKMS = c.DKMSStatus()
 	}
@@ -411,18 +426,30 @@ func mokState(ctx context.Context, h host.Host, sb facts.SecureBoot) facts.MOKSt
 // unitStates reads enablement from the unit symlinks, so it works the same
 // on a live host, in a chroot and in an install root.
 func unitStates(h host.Host) map[string]facts.UnitState {
+	// Every managed unit's name starts with "zfs": four directory reads
+	// answer for all of them (a unit file in any unit directory; a wants
+	// link in any *.wants directory).
+	present, enabled := map[string]bool{}, map[string]bool{}
+	for _, dir := range []string{"/usr/lib/systemd/system/", "/lib/systemd/system/", "/etc/systemd/system/"} {
+		files, _ := h.Glob(dir + "zfs*")
+		for _, f := range files {
+			present[path.Base(f)] = true
+		}
+	}
+	links, _ := h.Glob("/etc/systemd/system/*.wants/zfs*")
+	for _, l := range links {
+		enabled[path.Base(l)] = true
+	}
 	out := map[string]facts.UnitState{}
 	for _, u := range facts.ManagedUnits {
-		state := facts.UnitMissing
-		for _, dir := range []string{"/usr/lib/systemd/system/", "/lib/systemd/system/", "/etc/systemd/system/"} {
-			if host.Exists(h, dir+u) {
-				state = facts.UnitDisabled
-			}
+		switch {
+		case enabled[u]:
+			out[u] = facts.UnitEnabled
+		case present[u]:
+			out[u] = facts.UnitDisabled
+		default:
+			out[u] = facts.UnitMissing
 		}
-		if links, _ := h.Glob("/etc/systemd/system/*.wants/" + u); len(links) > 0 {
-			state = facts.UnitEnabled
-		}
-		out[u] = state
 	}
 	return out
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/zfsinstall/zfsinstall/facts"
 	"github.com/zfsinstall/zfsinstall/host/hosttest"
 )
 
@@ -45,5 +47,15 @@ func TestDefaultKernelFromBLS(t *testing.T) {
 				t.Errorf("defaultKernel = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestManagedUnitsStartWithZFS: unitStates lists unit directories by the
+// pattern zfs*, so a managed unit named otherwise would read as missing.
+func TestManagedUnitsStartWithZFS(t *testing.T) {
+	for _, u := range facts.ManagedUnits {
+		if !strings.HasPrefix(u, "zfs") {
+			t.Errorf("managed unit %s does not start with zfs: unitStates would not see it", u)
+		}
 	}
 }

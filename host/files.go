@@ -237,6 +237,9 @@ func (r *Real) Glob(pattern string) ([]string, error) {
 		}
 		matches = next
 	}
+	if len(parts) > 0 && strings.ContainsAny(parts[len(parts)-1], `*?[\`) {
+		return matches, nil // each was just listed in its directory
+	}
 	out := make([]string, 0, len(matches))
 	for _, m := range matches {
 		if _, err := r.Lstat(m); err == nil {
