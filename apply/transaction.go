@@ -219,7 +219,6 @@ func (a *applier) transaction(steps []planner.Step, pr *prepared) error {
 	}
 	t := pr.t
 	var keys []repos.Key
-	releaseOnly := len(t.Install) == 0 && len(t.Remove) == 0
 	for _, st := range pr.todo {
 		if st.Kind != planner.KindRelease {
 			continue
@@ -237,6 +236,8 @@ func (a *applier) transaction(steps []planner.Step, pr *prepared) error {
 	}
 	start := time.Now()
 	last := pr.todo[len(pr.todo)-1]
+	// Only zfs-release, no package from a repository?
+	releaseOnly := len(pr.t.Install) == 0 && len(pr.t.Remove) == 0 && len(t.Install) == 1
 	if !releaseOnly {
 		more, err := a.repoKeys(t.Enable)
 		if err != nil {
@@ -247,7 +248,7 @@ func (a *applier) transaction(steps []planner.Step, pr *prepared) error {
 	if err := a.importKeys(pr.installed.keys(), keys...); err != nil {
 		return &StepError{last, err}
 	}
-	if releaseOnly && len(t.Install) == 1 {
+	if releaseOnly {
 		// Only zfs-release: rpm installs the file apply verified itself
 		// (signed by a trusted key, digests checked, the bytes planned),
 		// with that key already imported so rpm checks the signature too.
@@ -278,10 +279,10 @@ func (a *applier) transaction(steps []planner.Step, pr *prepared) error {
 		if p := st.Package; p != nil && p.ZFS {
 			a.res.Installed = append(a.res.Installed, installed.newest[p.Name].NVRA())
 		}
-		if zfs, ok := installed.newest["zfs"]; ok {
-			a.zfs = zfs.Version
-		}
 		a.finished(st, took)
+	}
+	if zfs, ok := installed.newest["zfs"]; ok {
+		a.zfs = zfs.Version
 	}
 	return nil
 }
