@@ -10,8 +10,9 @@
 // indented line continues the previous value, and a key=value before the
 // first section is an error.
 //
-// The signing keys in keys/ are copies of ../shared/data/openzfs/RPM-GPG-KEY-openzfs-2013
-// and -2022, which the zfs-release package itself installs under /etc/pki/rpm-gpg/:
+// The signing keys in keys/ are the two OpenZFS keys the zfs-release package itself installs
+// under /etc/pki/rpm-gpg/ (the same files as testdata/upstream/openzfs/, see its README; a
+// test checks they are identical):
 //
 //	RPM-GPG-KEY-openzfs-2013  ZFS on Linux <zfs@zfsonlinux.org>  rsa2048  C93A FFFD 9F3F 7B03 C310 CEB6 A9D5 A1C0 F14A B620
 //	RPM-GPG-KEY-openzfs-2022  OpenZFS <release@openzfs.org>      rsa4096  7DC7 299D CF7C 7FD9 CD87 701B A599 FD5E 9DB8 4141

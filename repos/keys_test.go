@@ -1,6 +1,8 @@
 package repos
 
 import (
+	"bytes"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -170,5 +172,19 @@ func TestAcceptedKeys(t *testing.T) {
 				t.Errorf("acceptedKeys (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestEmbeddedKeysAreUpstream: the embedded keys are byte for byte the ones
+// zfs-release installs (testdata/upstream/openzfs, copied from the package).
+func TestEmbeddedKeysAreUpstream(t *testing.T) {
+	for name, embedded := range map[string][]byte{Key2013: armored2013, Key2022: armored2022} {
+		upstream, err := os.ReadFile(filepath.Join(sharedData, "openzfs", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(embedded, upstream) {
+			t.Errorf("repos/keys/%s differs from testdata/upstream/openzfs/%s", name, name)
+		}
 	}
 }

@@ -213,7 +213,7 @@
 // must not be parallel, or use BuildPrivate. ArmKill makes a package's %pre kill -9 dnf (its
 // $PPID: dnf runs rpm in-process) mid-transaction.
 //
-// # Traps (see also /work/shared/TESTBED.md)
+// # Traps
 //
 //   - dnf reads gpgkey=file:///etc/pki/rpm-gpg/... from the machine, even with --installroot:
 //     in a root, installing from a repository whose key is not imported fails with "Curl error
