@@ -3,7 +3,8 @@ package planner
 import (
 	"embed"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"text/template"
@@ -104,14 +105,9 @@ func ModulesLoadContent() string { return managedHeader + "zfs\n" }
 // `options zfs NAME=VALUE`, or `options spl` for the spl module's own
 // parameters (spl_kmem_cache_*, spl_taskq_*), which the zfs module rejects.
 func ModprobeContent(opts map[string]string) string {
-	keys := make([]string, 0, len(opts))
-	for k := range opts {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var b strings.Builder
 	b.WriteString(managedHeader)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(opts)) {
 		module := "zfs"
 		if _, ok := catalog.LookupSPLParam(k); ok {
 			module = "spl"
@@ -134,12 +130,7 @@ func GuardHookContent(binary string) string { return render("98-zfsinstall-guard
 // does not know: the module ignores an unknown parameter at load with only
 // a kernel log line, so a typo would silently do nothing.
 func (pl *planner) checkOptions() {
-	names := make([]string, 0, len(pl.s.Module.Options))
-	for k := range pl.s.Module.Options {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
+	for _, k := range slices.Sorted(maps.Keys(pl.s.Module.Options)) {
 		if _, ok := catalog.LookupModuleParam(k); ok {
 			continue
 		}

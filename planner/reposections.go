@@ -2,7 +2,8 @@ package planner
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/zfsinstall/zfsinstall/catalog"
@@ -211,14 +212,9 @@ func parseOrigins(content string) map[string]string {
 }
 
 func originsContent(m map[string]string) string {
-	ids := make([]string, 0, len(m))
-	for id := range m {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
 	var b strings.Builder
 	b.WriteString(managedHeader)
-	for _, id := range ids {
+	for _, id := range slices.Sorted(maps.Keys(m)) {
 		b.WriteString(id + "=" + m[id] + "\n")
 	}
 	return b.String()

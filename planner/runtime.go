@@ -2,7 +2,8 @@ package planner
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/zfsinstall/zfsinstall/backends"
@@ -42,12 +43,7 @@ func (pl *planner) services() bool {
 	if pl.s.Services.VerifyOnBoot || pl.f.Services[VerifyUnit] == facts.UnitEnabled {
 		want[VerifyUnit] = pl.s.Services.VerifyOnBoot
 	}
-	units := make([]string, 0, len(want))
-	for u := range want {
-		units = append(units, u)
-	}
-	sort.Strings(units)
-	for _, u := range units {
+	for _, u := range slices.Sorted(maps.Keys(want)) {
 		enabled := pl.f.Services[u] == facts.UnitEnabled
 		switch {
 		case want[u] && !enabled:

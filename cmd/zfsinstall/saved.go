@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"reflect"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/zfsinstall/zfsinstall/facts"
@@ -238,12 +238,7 @@ func jsonDiff(path string, a, b any, out *[]string) {
 		for k := range bv {
 			keys[k] = true
 		}
-		sorted := make([]string, 0, len(keys))
-		for k := range keys {
-			sorted = append(sorted, k)
-		}
-		sort.Strings(sorted)
-		for _, k := range sorted {
+		for _, k := range slices.Sorted(maps.Keys(keys)) {
 			p := join(path, k)
 			x, inA := av[k]
 			y, inB := bv[k]
