@@ -239,36 +239,49 @@ func txnSteps(p *planner.Plan, txn int) []planner.Step {
 
 // step runs one step that is not part of a transaction: check, do, verify.
 func (a *applier) step(st planner.Step) error {
-	log := a.log.WithFields(logrus.Fields{"step": st.ID, "action": string(st.Action)})
 	k, ok := kinds[st.Kind]
 	if !ok {
 		return &StepError{st, fmt.Errorf("unknown step kind %q", st.Kind)}
 	}
-	ok, err := k.satisfied(a, st)
-	if err != nil {
-		return &StepError{st, fmt.Errorf("checking: %w", err)}
-	}
-	if ok {
-		log.Info("already satisfied")
-		a.skipped(st)
-		return nil
+	if done, err := a.check(k, st); done || err != nil {
+		return err
 	}
 	a.hooks.Started(st)
 	start := time.Now()
 	if err := k.do(a, st); err != nil {
-		log.WithError(err).Error("step failed")
+		a.log.WithFields(logrus.Fields{"step": st.ID}).WithError(err).Error("step failed")
 		return &StepError{st, err}
 	}
-	ok, err = k.satisfied(a, st)
-	if err != nil || !ok {
-		if err == nil {
-			err = fmt.Errorf("the change was made but the host still does not show it")
-		}
+	if err := a.verified(k, st); err != nil {
+		return err
+	}
+	a.finished(st, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// check asks the host whether it already satisfies st, and skips the step
+// when it does.
+func (a *applier) check(k kind, st planner.Step) (done bool, err error) {
+	ok, err := k.satisfied(a, st)
+	if err != nil {
+		return false, &StepError{st, fmt.Errorf("checking: %w", err)}
+	}
+	if ok {
+		a.log.WithFields(logrus.Fields{"step": st.ID, "action": string(st.Action)}).Info("already satisfied")
+		a.skipped(st)
+	}
+	return ok, nil
+}
+
+// verified checks, after st was carried out, that the host shows it.
+func (a *applier) verified(k kind, st planner.Step) error {
+	ok, err := k.satisfied(a, st)
+	if err == nil && !ok {
+		err = fmt.Errorf("the change was made but the host still does not show it")
+	}
+	if err != nil {
 		return &StepError{st, fmt.Errorf("verifying: %w", err)}
 	}
-	took := time.Since(start).Round(time.Millisecond)
-	log.WithField("duration", took).Info("step done")
-	a.finished(st, took)
 	return nil
 }
 
@@ -278,6 +291,7 @@ func (a *applier) skipped(st planner.Step) {
 }
 
 func (a *applier) finished(st planner.Step, took time.Duration) {
+	a.log.WithFields(logrus.Fields{"step": st.ID, "duration": took}).Info("step done")
 	a.hooks.Done(st, took)
 	a.res.Done = append(a.res.Done, st.ID)
 }

@@ -1,7 +1,6 @@
 package apply
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/zfsinstall/zfsinstall/planner"
@@ -48,12 +47,9 @@ func (a *applier) services(steps []planner.Step) error {
 	var todo []planner.Step
 	units := map[bool][]string{}
 	for _, st := range steps {
-		ok, err := serviceKind{}.satisfied(a, st)
-		if err != nil {
-			return &StepError{st, fmt.Errorf("checking: %w", err)}
-		}
-		if ok {
-			a.skipped(st)
+		if done, err := a.check(serviceKind{}, st); err != nil {
+			return err
+		} else if done {
 			continue
 		}
 		todo = append(todo, st)
@@ -73,18 +69,13 @@ func (a *applier) services(steps []planner.Step) error {
 		}
 	}
 	for _, st := range todo {
-		ok, err := serviceKind{}.satisfied(a, st)
-		if err == nil && !ok && batchErr != nil {
+		if batchErr != nil && a.verified(serviceKind{}, st) != nil {
 			if err := (serviceKind{}).do(a, st); err != nil {
 				return &StepError{st, err}
 			}
-			ok, err = serviceKind{}.satisfied(a, st)
 		}
-		if err != nil || !ok {
-			if err == nil {
-				err = fmt.Errorf("the change was made but the host still does not show it")
-			}
-			return &StepError{st, fmt.Errorf("verifying: %w", err)}
+		if err := a.verified(serviceKind{}, st); err != nil {
+			return err
 		}
 		a.finished(st, time.Since(start).Round(time.Millisecond))
 	}
