@@ -30,7 +30,8 @@ func (keyKind) do(a *applier, st planner.Step) error {
 	if err != nil {
 		return err
 	}
-	return a.importKeys(nil, k)
+	// satisfied has just found it missing: no need to ask rpm again.
+	return a.importKeys(map[string]bool{}, k)
 }
 
 // trustedKey finds a trusted key by name; with one --release-key it is
@@ -48,19 +49,10 @@ func (a *applier) trustedKey(name string) (repos.Key, error) {
 }
 
 // importKeys imports keys into the rpm database in one rpm call, leaving
-// alone those whose short IDs are in have (nil: ask rpm once). Keys the
-// database has are skipped only to save the call: importing one again is a
-// no-op for rpm, so a stale have costs time, never trust.
+// alone those whose short IDs are in have. Keys the database has are
+// skipped only to save the call: importing one again is a no-op for rpm, so
+// a stale have costs time, never trust.
 func (a *applier) importKeys(have map[string]bool, keys ...repos.Key) error {
-	if len(keys) == 0 {
-		return nil
-	}
-	if have == nil {
-		var err error
-		if have, err = a.c.ImportedKeys(a.ctx); err != nil {
-			return err
-		}
-	}
 	var files, names []string
 	for _, k := range keys {
 		if id := k.ShortID(); id != "" && have[id] {
