@@ -46,6 +46,14 @@ func zfsinstallRPM(t *testing.T) string {
 	return rpmBuild.pkg
 }
 
+// queryFile runs rpm -qp on a package file with a private database path: rpm opens its
+// database (for the keyring) even to query a file, and Debian's rpm would otherwise create
+// ~/.rpmdb on the machine.
+func queryFile(t *testing.T, args ...string) string {
+	t.Helper()
+	return mustRun(t, exec.Command("rpm", append([]string{"--dbpath", t.TempDir(), "-qp"}, args...)...))
+}
+
 // TestRPM builds zfsinstall's own package with `make rpm` (rpmbuild), checks its name,
 // tags and files, installs it into a test-bed root with rpm and runs the binary from there
 // with chroot (`zfsinstall version` must report the VERSION file's version). The root has no C library, so the binary running there also proves it is
@@ -56,11 +64,11 @@ func TestRPM(t *testing.T) {
 	pkg := zfsinstallRPM(t)
 	v := version(t)
 
-	tags := strings.Fields(mustRun(t, exec.Command("rpm", "-qp", "--qf", "%{NAME} %{VERSION} %{RELEASE} %{ARCH}", pkg)))
+	tags := strings.Fields(queryFile(t, "--qf", "%{NAME} %{VERSION} %{RELEASE} %{ARCH}", pkg))
 	if diff := cmp.Diff([]string{"zfsinstall", v, "1", "x86_64"}, tags); diff != "" {
 		t.Errorf("name, version, release, arch (-want +got):\n%s", diff)
 	}
-	files := strings.Fields(mustRun(t, exec.Command("rpm", "-qlp", pkg)))
+	files := strings.Fields(queryFile(t, "-l", pkg))
 	want := []string{
 		"/usr/sbin/zfsinstall",
 		"/usr/share/man/man8/zfsinstall.8.gz",
@@ -101,7 +109,7 @@ func TestRPM(t *testing.T) {
 	}
 
 	// The License tag names exactly the licenses of the texts the package ships.
-	license := mustRun(t, exec.Command("rpm", "-qp", "--qf", "%{LICENSE}", pkg))
+	license := queryFile(t, "--qf", "%{LICENSE}", pkg)
 	tagged := strings.Split(license, " AND ")
 	sort.Strings(tagged)
 	carried := licensesIn(t, filepath.Join(h.r.Dir, "usr/share/licenses/zfsinstall"))

@@ -53,8 +53,10 @@ tar -C "$build" --sort=name --owner=0 --group=0 --numeric-owner -czf "$build/SOU
 # bash script started as /bin/sh (it fails on `read -d`, leaving the man page uncompressed):
 # run both with bash, which EL's rpmbuild does anyway. The license directory is named as on
 # EL (/usr/share/licenses/zfsinstall, where Debian's rpm adds -VERSION). The RPM goes straight
-# into DIST under the name the Makefile promises.
+# into DIST under the name the Makefile promises. rpmbuild opens an rpm database even to
+# build; Debian's rpm would create ~/.rpmdb for it, so it gets a private one under DIST.
 rpmbuild -bb --quiet \
+	--define "_dbpath $build/rpmdb" \
 	--define "_buildshell /bin/bash" \
 	--define "__brp_compress /bin/bash %{_rpmconfigdir}/brp-compress %{?_prefix}" \
 	--define "_docdir_fmt %%{NAME}" \
