@@ -107,6 +107,7 @@ func Gather(ctx context.Context, h host.Host, opts Options) (*facts.Facts, error
 	f.Kernel = kernelFacts(ctx, h, f, opts)
 	f.ZFS = zfsVersions(ctx, h, f)
 	bootEntries(h, &f.Kernel)
+	f.Kernel.BootLoader = bootLoader(h)
 	kernelModules(ctx, h, f)
 	if _, ok := f.Installed("dkms"); ok {
 		f.DKMS = c.DKMSStatus()
@@ -274,6 +275,39 @@ func defaultKernel(ctx context.Context, h host.Host) string {
 		return ""
 	}
 	return strings.TrimPrefix(strings.TrimSpace(string(res.Stdout)), "/boot/vmlinuz-")
+}
+
+// bootLoader recognises how the host boots from its files, which works
+// the same in a chroot or --root:
+//   - image mode: /run/ostree-booted (what dnf's own units test to stay off
+//     such hosts: ConditionPathExists=!/run/ostree-booted in
+//     dnf-automatic.service) or an /ostree repository in the root;
+//   - unified kernel images: layout=uki in /etc/kernel/install.conf
+//     (kernel-install(8));
+//   - systemd-boot: its EFI binary or loader.conf on the ESP (/boot/efi,
+//     /efi or /boot mounted as the ESP);
+//   - GRUB 2: grubenv or grub.cfg under /boot/grub2.
+func bootLoader(h host.Host) facts.BootLoader {
+	switch {
+	case host.Exists(h, "/run/ostree-booted") || host.Exists(h, "/ostree/repo"):
+		return facts.BootImageMode
+	}
+	if conf, err := h.ReadFile("/etc/kernel/install.conf"); err == nil {
+		for _, line := range strings.Split(string(conf), "\n") {
+			if k, v, ok := strings.Cut(strings.TrimSpace(line), "="); ok && strings.TrimSpace(k) == "layout" && strings.TrimSpace(v) == "uki" {
+				return facts.BootUKI
+			}
+		}
+	}
+	for _, esp := range []string{"/boot/efi", "/efi", "/boot"} {
+		if host.Exists(h, esp+"/loader/loader.conf") || host.Exists(h, esp+"/EFI/systemd") {
+			return facts.BootSystemdBoot
+		}
+	}
+	if host.Exists(h, "/boot/grub2/grubenv") || host.Exists(h, "/boot/grub2/grub.cfg") || host.Exists(h, "/etc/default/grub") {
+		return facts.BootGRUB
+	}
+	return ""
 }
 
 // bootEntries marks the installed kernels a Boot Loader Specification entry

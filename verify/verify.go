@@ -84,6 +84,9 @@ func Verify(f *facts.Facts, s *spec.Spec) Report {
 		_, ok := f.Files[facts.ModulesLoadFile]
 		add(Check{ID: "autoload", Name: "autoload", OK: ok, Detail: orMissing(facts.ModulesLoadFile, ok)})
 	}
+	if c, ok := kernelHold(f, s); ok {
+		add(c)
+	}
 	wanted := planner.WantedUnits(s.Services)
 	units := make([]string, 0, len(wanted))
 	for u, want := range wanted {

@@ -12,6 +12,7 @@ import (
 	"github.com/zfsinstall/zfsinstall/apply"
 	"github.com/zfsinstall/zfsinstall/facts"
 	"github.com/zfsinstall/zfsinstall/planner"
+	"github.com/zfsinstall/zfsinstall/update"
 )
 
 // Apply shows an apply: the plan it carries out, each step as it goes
@@ -37,6 +38,9 @@ type ApplyOutcome struct {
 	// Err is why the apply failed; nil when it succeeded (or the plan
 	// has errors, which its diagnostics say).
 	Err error
+	// Hold is what re-evaluating the kernel hold after the steps did; nil
+	// when kernel.hold is off or apply stopped before.
+	Hold *update.HoldResult
 }
 
 // NewApply returns the JSON or the human apply view.
@@ -113,6 +117,9 @@ func (v *ApplyHuman) Outcome(o ApplyOutcome) {
 		}
 		fmt.Fprintln(v.Out)
 	}
+	if o.Hold != nil {
+		(&UpdateHuman{Streams: v.Streams}).Hold(o.Hold, 0)
+	}
 }
 
 // doneCounts counts the steps apply carried out by action.
@@ -160,6 +167,9 @@ type ApplyReport struct {
 	Transactions int                  `json:"transactions"`
 	Diagnostics  []planner.Diagnostic `json:"diagnostics"`
 	Error        *ApplyErrorReport    `json:"error,omitempty"`
+	// KernelHold is what re-evaluating the kernel hold after the steps
+	// did (kernel.hold), absent when it was not re-evaluated.
+	KernelHold *update.HoldResult `json:"kernel_hold,omitempty"`
 }
 
 // ApplyStepReport is one step of an apply. Status is "done", "skipped"
@@ -205,6 +215,7 @@ func (v *ApplyJSON) Outcome(o ApplyOutcome) {
 		r.Installed = append(r.Installed, o.Result.Installed...)
 		r.Transactions = o.Result.Transactions
 	}
+	r.KernelHold = o.Hold
 	failed := ""
 	var se *apply.StepError
 	if errors.As(o.Err, &se) {
