@@ -112,7 +112,7 @@ var (
 	// testdata/dnf5/recorded/unsigned.json).
 	reUnsigned = regexp.MustCompile(`Package (\S+) is not signed|(\S+\.rpm)[^\n]*GPG check FAILED|The GPG keys listed for the "([^"]+)"|OpenPGP check for package "([^"]+)"[^\n]* has failed`)
 	// "No match for argument: SPEC" in both (libdnf5/base/log_event.cpp).
-	reNoMatch     = regexp.MustCompile(`No match for argument: (\S+)`)
+	reNoMatch = regexp.MustCompile(`No match for argument: (\S+)`)
 )
 
 // ExplainDNF puts the cause and the way out in front of a failed dnf

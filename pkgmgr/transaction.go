@@ -43,7 +43,7 @@ var transactionSections = map[string]string{
 var ignoredSections = map[string]bool{
 	"Skipping packages with conflicts": true, "Skipping packages with broken dependencies": true,
 	"Skipping packages with vendor change": true,
-	"Changing reason": true, "Changing reason of installed groups": true,
+	"Changing reason":                      true, "Changing reason of installed groups": true,
 	"Installing groups": true, "Installing groups dependencies": true, "Removing groups": true, "Upgrading groups": true,
 	"Installing Groups": true, "Removing Groups": true, "Upgrading Groups": true,
 	"Installing environmental groups": true, "Removing environmental groups": true, "Upgrading environmental groups": true,
