@@ -3,9 +3,9 @@ package pkgmgr
 import (
 	"bytes"
 	"context"
-	"fmt"
+	"os"
+	"os/exec"
 	"path"
-	"regexp"
 	"strings"
 
 	"github.com/cavaliergopher/rpm"
@@ -124,38 +124,55 @@ func (d dialect) transaction(t Transaction, yes bool) (args []string, script str
 	return append(args, "shell"), "remove " + strings.Join(t.Remove, " ") + "\ninstall " + strings.Join(t.Install, " ") + "\nrun\n"
 }
 
-// dialect says which dnf this client runs, once. On a live host (or in a
-// chroot) that is the host's own dnf, read from its files without running
-// anything; with --root it is the machine's dnf (it runs with
-// --installroot), asked with `dnf --version`. A dnf5 whose version matters
-// is read from the rpm database when needed (versioned).
+// dialect says which dnf this client runs, once, from files alone. On a
+// live host (or in a chroot) that is the host's own dnf; with --root it is
+// the machine's (dnf runs from the machine with --installroot), found on
+// PATH as exec finds it. Running `dnf --version` instead would cost a dnf
+// start and writes the machine's /var/log/hawkey.log even with
+// --installroot (dnf 4.14). Without any dnf the dnf 4 forms are used and
+// the run fails as dnf is not there. A dnf5 whose version matters is read
+// from the rpm database when needed (versioned).
 func (c *Client) dialect(ctx context.Context) (dialect, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.dnf != nil {
-		return *c.dnf, nil
-	}
-	var d dialect
-	if c.h.Root() == "/" {
-		d.name = hostDialect(c.h)
-	}
-	if d.name == "" {
-		res, err := c.run(ctx, []string{"dnf", "--version"})
-		if err != nil {
-			return dialect{}, fmt.Errorf("asking which dnf runs (dnf --version): %w", err)
+	if c.dnf == nil {
+		d := dialect{name: facts.DNF4}
+		name := machineDialect()
+		if c.h.Root() == "/" {
+			name = hostDialect(c.h)
 		}
-		if d.name, d.version = ParseDNFVersion(res.Stdout); d.name == "" {
-			return dialect{}, fmt.Errorf("`dnf --version` printed neither a dnf 4 nor a dnf5 version: %s", host.Tail(res.Stdout, 3))
+		if name != "" {
+			d.name = name
 		}
+		c.dnf = &d
 	}
-	c.dnf = &d
-	return d, nil
+	return *c.dnf, ctx.Err()
 }
 
-// versioned fills in the dnf5 package version from the rpm database (a
-// live host's dnf is the root's).
+// machineDialect is the dialect of the dnf on the machine's PATH (a
+// variable so tests can stand a recorded dnf5 in for it).
+var machineDialect = func() facts.DNFDialect {
+	p, err := exec.LookPath("dnf")
+	if err != nil {
+		return ""
+	}
+	return fileDialect(p, os.Readlink, func(p string) ([]byte, error) {
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		b := make([]byte, 4)
+		n, err := f.Read(b)
+		return b[:n], err
+	})
+}
+
+// versioned fills in the dnf5 package version from the rpm database of a
+// live host (its dnf is the root's). The machine's dnf5 under --root keeps
+// an unknown version: Resolve then checks what install --allowerasing does.
 func (c *Client) versioned(ctx context.Context, d dialect) (dialect, error) {
-	if d.name != facts.DNF5 || d.version != "" {
+	if d.name != facts.DNF5 || d.version != "" || c.h.Root() != "/" {
 		return d, nil
 	}
 	pkgs, err := c.Installed(ctx, "dnf5")
@@ -188,40 +205,28 @@ func HostDNF(h host.Host, pkgs []facts.Package) facts.DNF {
 }
 
 func hostDialect(h host.Host) facts.DNFDialect {
-	target, err := h.Readlink("/usr/bin/dnf")
+	return fileDialect("/usr/bin/dnf", h.Readlink, h.ReadFile)
+}
+
+// fileDialect tells dnf 4 from dnf5 by the program file at p: a link to
+// dnf5 or to dnf-3, dnf 4's Python script (EL7's dnf too), or the dnf5
+// binary itself.
+func fileDialect(p string, readlink func(string) (string, error), readFile func(string) ([]byte, error)) facts.DNFDialect {
+	target, err := readlink(p)
 	switch {
 	case err == nil && path.Base(target) == "dnf5":
 		return facts.DNF5
 	case err == nil && strings.HasPrefix(path.Base(target), "dnf-"):
 		return facts.DNF4
 	}
-	b, err := h.ReadFile("/usr/bin/dnf")
+	b, err := readFile(p)
 	switch {
 	case err != nil:
 		return ""
 	case bytes.HasPrefix(b, []byte("#!")):
-		return facts.DNF4 // dnf 4 is a Python script (EL7's dnf too)
+		return facts.DNF4
 	case bytes.HasPrefix(b, []byte("\x7fELF")):
-		return facts.DNF5 // a copy of the dnf5 binary
+		return facts.DNF5
 	}
 	return ""
-}
-
-var (
-	reDNF5Version = regexp.MustCompile(`(?m)^dnf5 version (\S+)`)
-	reDNF4Version = regexp.MustCompile(`^(4\.\d+\.\d+)\s`)
-)
-
-// ParseDNFVersion reads `dnf --version`: dnf5 prints "dnf5 version
-// 5.4.6.0" (dnf5/main.cpp), dnf 4 its bare version on the first line
-// ("4.14.0") and then the installed dnf packages. The dialect is "" when
-// the output is neither.
-func ParseDNFVersion(out []byte) (facts.DNFDialect, string) {
-	if m := reDNF5Version.FindSubmatch(out); m != nil {
-		return facts.DNF5, string(m[1])
-	}
-	if m := reDNF4Version.FindSubmatch(out); m != nil {
-		return facts.DNF4, string(m[1])
-	}
-	return "", ""
 }
