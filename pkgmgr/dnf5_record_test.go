@@ -38,7 +38,7 @@ type dnf5Case struct {
 // fedora41-dnf5): the repositories as the plan leaves them, and the
 // transaction it installs.
 var (
-	fedoraQuery   = Query{Enable: []string{"zfs"}}
+	fedoraQuery   = Query{}
 	fedoraInstall = Transaction{Install: []string{"kernel-devel-6.11.4-301.fc41.x86_64", "kernel-devel-matched-6.11.4-301.fc41.x86_64", "dkms", "zfs-2.2.8", "zfs-dkms-2.2.8"}}
 )
 
