@@ -22,8 +22,8 @@ import (
 //     Fedora > 40 (dnf5.spec %install: `ln -sr %{buildroot}%{_bindir}/dnf5
 //     %{buildroot}%{_bindir}/dnf`; it Provides and Obsoletes dnf < 5), and to
 //     dnf-3 in dnf 4 (rpm-software-management/dnf dnf.spec).
-//   - repoquery: dnf5 spells --queryformat (dnf5/commands/repoquery/
-//     repoquery.cpp registers only the long name; --qf is an abbreviation),
+//   - repoquery: dnf5 spells --queryformat (the name dnf5/commands/
+//     repoquery/repoquery.cpp registers at both tags),
 //     prints no newline after each package (doc/changes.rst "no longer prints
 //     an additional newline"), turns `\n` into a newline but leaves `\t`
 //     as two characters (libdnf5-cli/output/repoqueryformat.cpp
@@ -117,8 +117,8 @@ func (d dialect) transaction(t Transaction, yes bool) (args []string, script str
 		args = append(append(args, "do", "--action=remove"), t.Remove...)
 		return append(append(args, "--action=install"), t.Install...), ""
 	case d.name == facts.DNF5 || !yes:
-		// dnf5 before `do`, and every dnf 4 resolve: the conflict removes
-		// the old package (Resolve checks that it does).
+		// dnf5 before `do` (Resolve checks that the conflict removes the
+		// old package), and every dnf 4 resolve.
 		return append(append(args, "install", "--allowerasing"), t.Install...), ""
 	}
 	return append(args, "shell"), "remove " + strings.Join(t.Remove, " ") + "\ninstall " + strings.Join(t.Install, " ") + "\nrun\n"
