@@ -7,8 +7,8 @@ import "github.com/zfsinstall/zfsinstall/catalog"
 
 // FormatVersion is the version of the JSON layout of Facts. 2: packages carry
 // their requirements on the kernel, kernels their kABI symbols, boot
-// entries and zfs module.
-const FormatVersion = "2"
+// entries and zfs module. 3: the dnf the host runs (DNF).
+const FormatVersion = "3"
 
 // Facts is everything the planner may look at. A saved `facts --json` is
 // exactly this value.
@@ -23,6 +23,8 @@ type Facts struct {
 	Packages []Package `json:"packages"`
 	// Repos are the repo sections from the root's /etc/yum.repos.d.
 	Repos []Repo `json:"repos"`
+	// DNF is the dnf the host runs: dnf 4 or dnf 5 (Fedora 41 and later).
+	DNF DNF `json:"dnf"`
 	// Available is what the enabled repos offer, when they answered.
 	Available  Available  `json:"available"`
 	ZFS        ZFS        `json:"zfs"`
@@ -238,6 +240,26 @@ type Package struct {
 	// which kernels the module fits.
 	Requires []string `json:"requires,omitempty"`
 }
+
+// DNF is the dnf a host runs, read from its own files (/usr/bin/dnf is a
+// link to dnf-3 or to dnf5) and its rpm database.
+type DNF struct {
+	// Dialect is DNF4 or DNF5; "" when the host has no dnf.
+	Dialect DNFDialect `json:"dialect,omitempty"`
+	// Version is the installed dnf (dnf 4) or dnf5 package's version, ""
+	// when not known.
+	Version string `json:"version,omitempty"`
+}
+
+// DNFDialect is a generation of dnf: the two differ in command line and
+// output (pkgmgr speaks both).
+type DNFDialect string
+
+// The dnf generations.
+const (
+	DNF4 DNFDialect = "dnf4"
+	DNF5 DNFDialect = "dnf5"
+)
 
 // Repo is one section of a .repo file.
 type Repo struct {

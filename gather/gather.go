@@ -41,11 +41,11 @@ type Options struct {
 // in one `rpm -q` (rpm's name index: as fast with 5,000 packages installed
 // as with 200, where `rpm -qa PATTERN` reads every header): OpenZFS's
 // packages and every library name any release used, every kernel and
-// kernel-devel package name, the release packages, dkms, dnf and the
+// kernel-devel package name, the release packages, dkms, dnf (4 and 5) and the
 // imported keys (gpg-pubkey lists them all).
 var packageNames = sync.OnceValue(func() []string {
 	names := []string{"zfs", "zfs-dkms", "kmod-zfs", "zfs-release", "zfs-dracut", "zfs-test",
-		"dkms", "dnf", "epel-release", "oracle-epel-release-el7", "oracle-epel-release-el8", "oracle-epel-release-el9",
+		"dkms", "dnf", "dnf5", "epel-release", "oracle-epel-release-el7", "oracle-epel-release-el8", "oracle-epel-release-el9",
 		"elrepo-release", "python3-dnf-plugin-versionlock", "gpg-pubkey"}
 	names = append(names, catalog.LibraryPackageNames()...)
 	return append(names, catalog.KernelPackageNames()...)
@@ -103,6 +103,7 @@ func Gather(ctx context.Context, h host.Host, opts Options) (*facts.Facts, error
 	}
 	f.Packages = q.pkgs
 	keepKernelRequires(f.Packages)
+	f.DNF = pkgmgr.HostDNF(h, f.Packages)
 	f.Arch = archOf(h, f.Packages)
 	f.Kernel = kernelFacts(ctx, h, f, opts)
 	f.ZFS = zfsVersions(ctx, h, f)
