@@ -30,6 +30,9 @@ type Prospect struct {
 	// DevelInstalled says Devel was asked of the rpm database (installed),
 	// not of the repositories (offered).
 	DevelInstalled bool
+	// Module is the version of the zfs module the kernel has on its disk
+	// now ("" none): a DKMS build of that version is already done there.
+	Module string
 }
 
 // Module is the module packaging a kernel is judged against: what is
@@ -93,6 +96,10 @@ func Judge(m Module, k Prospect) []Finding {
 		default:
 			out = append(out, CheckLoadable(*m.KmodABI, k.Info.Release, *k.ABI).Findings...)
 		}
+	}
+	if m.DKMS != nil && k.Module != "" && SameVersion(k.Module, m.DKMS.Version) {
+		add("dkms-builds", true, true, "the zfs module "+k.Module+" is already built and installed for "+k.Info.Release)
+		return out
 	}
 	if m.DKMS != nil {
 		warn, err := CheckDKMS(m.DKMS.Version, k.Info, nil)

@@ -70,6 +70,32 @@ func (d dialect) repoquery(q Query, specs []string) []string {
 	return append(append(d.queryArgs(q), "repoquery", "-q", "--available", "--qf", dnfQueryFormat), specs...)
 }
 
+// upgradeQueryFormat prints each package as a header line, its
+// requirements after "@R" and its provides after "@P" (ParseOffers); the
+// dnf5 form has real tabs and relies on dnf5 ending each requirement and
+// provide with a newline.
+const (
+	upgradeQueryFormat     = `@\t%{name}\t%{epoch}\t%{version}\t%{release}\t%{arch}\t%{repoid}\n@R\n%{requires}\n@P\n%{provides}\n`
+	dnf5UpgradeQueryFormat = "@\t%{name}\t%{epoch}\t%{version}\t%{release}\t%{arch}\t%{repoid}\\n@R\\n%{requires}@P\\n%{provides}"
+)
+
+// upgrade is the argv tail that resolves a plain `dnf upgrade` without
+// running it; the same in both generations.
+func (d dialect) upgrade(q Query) []string {
+	return append(d.queryArgs(q), "--assumeno", "upgrade")
+}
+
+// upgrades is the argv tail of a repoquery of every version of specs newer
+// than the installed one, with [main]'s exclusions off (dnf 4's
+// --disableexcludes=main; dnf5 dropped the option for the disable_excludes
+// configuration option, doc/changes_from_dnf4.7.rst and dnf5.conf(5)).
+func (d dialect) upgrades(q Query, specs []string) []string {
+	if d.name == facts.DNF5 {
+		return append(append(d.queryArgs(q), "--setopt=disable_excludes=main", "-q", "repoquery", "--upgrades", "--queryformat", dnf5UpgradeQueryFormat), specs...)
+	}
+	return append(append(d.queryArgs(q), "--disableexcludes=main", "repoquery", "-q", "--upgrades", "--qf", upgradeQueryFormat), specs...)
+}
+
 // queryArgs are a Query's options: which repositories, which options.
 func (d dialect) queryArgs(q Query) []string {
 	var args []string

@@ -85,11 +85,21 @@ var dnf5Cases = map[string]dnf5Case{
 		return c.Run(ctx, Transaction{Remove: []string{"kmod-zfs"}})
 	}},
 	"upgrade": {root: "upgrade", do: func(ctx context.Context, c *Client) error {
-		_, err := c.run(ctx, c.dnfArgv("--assumeno", "upgrade"))
+		_, err := c.ResolveUpgrade(ctx, Query{})
+		return err
+	}},
+	"upgrades": {root: "upgrade", do: func(ctx context.Context, c *Client) error {
+		// the names update.Check asks for on a host with stock kernels
+		_, err := c.Upgrades(ctx, Query{}, nil, "zfs", "kmod-zfs", "zfs-dkms", "kernel-core", "kernel-modules-core", "kernel-devel")
 		return err
 	}},
 	"provides": {root: "upgrade", do: func(ctx context.Context, c *Client) error {
 		_, err := c.run(ctx, c.dnfArgv("-q", "repoquery", "--available", "--provides", "kernel-core-6.12.5-200.fc41.x86_64"))
+		return err
+	}},
+	"offered-devel": {root: "upgrade", do: func(ctx context.Context, c *Client) error {
+		// update.Check's question when no kernel-devel is installed
+		_, err := c.Offered(ctx, Query{}, "kernel-devel-6.12.5-200.fc41.x86_64")
 		return err
 	}},
 	"unsigned": {root: "unsigned", mutates: true, do: func(ctx context.Context, c *Client) error {

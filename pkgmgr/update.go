@@ -19,27 +19,21 @@ import (
 // dnf.conf apply, the kernel hold's included, as they do for dnf-automatic
 // and Ansible's dnf module. An empty answer means dnf said "Nothing to do".
 func (c *Client) ResolveUpgrade(ctx context.Context, q Query) ([]Change, error) {
-	res, err := c.run(ctx, c.dnfArgv(append(q.args(), "--assumeno", "upgrade")...))
-	changes := ParseTransaction(res.Stdout)
-	switch {
-	case len(changes) > 0:
-		return changes, nil // --assumeno ends with "Operation aborted." and exit 1
-	case err == nil && nothingToDo(res.Stdout):
-		return nil, nil
-	case err != nil:
+	d, err := c.dialect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.run(ctx, c.dnfArgv(d.upgrade(q)...))
+	if err != nil && !HasTransactionTable(res.Stdout) {
+		// --assumeno ends with exit 1 after the table; without one dnf
+		// could not resolve the update at all.
 		return nil, ExplainDNF(fmt.Errorf("resolving the pending update (dnf --assumeno upgrade): %w", err))
 	}
-	return nil, fmt.Errorf("resolving the pending update (dnf --assumeno upgrade): dnf printed neither a transaction table nor \"Nothing to do\", so what it would do is not known:\n%s", host.Tail(res.Stdout, 10))
-}
-
-// nothingToDo reports whether dnf said it has nothing to do.
-func nothingToDo(out []byte) bool {
-	for _, line := range strings.Split(string(out), "\n") {
-		if strings.TrimSpace(line) == "Nothing to do." {
-			return true
-		}
+	changes, perr := ParseTransaction(res.Stdout)
+	if perr != nil {
+		return nil, fmt.Errorf("resolving the pending update (dnf --assumeno upgrade): %w", perr)
 	}
-	return false
+	return changes, nil
 }
 
 // Offer is one package a repository offers, with the requirements and
@@ -54,9 +48,6 @@ type Offer struct {
 	Provides map[string]string `json:"provides,omitempty"`
 }
 
-// upgradeQueryFormat prints each package as a header line, its
-// requirements after "@R" and its provides after "@P".
-const upgradeQueryFormat = `@\t%{name}\t%{epoch}\t%{version}\t%{release}\t%{arch}\t%{repoid}\n@R\n%{requires}\n@P\n%{provides}\n`
 
 // Upgrades asks the repositories, in one repoquery, for every version of
 // the named packages newer than the installed one, ignoring the
@@ -66,8 +57,11 @@ const upgradeQueryFormat = `@\t%{name}\t%{epoch}\t%{version}\t%{release}\t%{arch
 // still apply. Each kernel package comes with the kernel(SYMBOL) provides
 // that a kmod-zfs in the same answer, or in kmodRequires, requires.
 func (c *Client) Upgrades(ctx context.Context, q Query, kmodRequires []string, names ...string) ([]Offer, error) {
-	args := append(q.args(), "--disableexcludes=main", "repoquery", "-q", "--upgrades", "--qf", upgradeQueryFormat)
-	res, err := c.run(ctx, c.dnfArgv(append(args, names...)...))
+	d, err := c.dialect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.run(ctx, c.dnfArgv(d.upgrades(q, names)...))
 	if err != nil {
 		var ce *host.CmdError
 		if errors.As(err, &ce) {

@@ -199,7 +199,11 @@ func evaluate(ctx context.Context, c *pkgmgr.Client, f *facts.Facts, q pkgmgr.Qu
 		k.WorksNow = k.Judged && backends.Works(backends.Judge(ev.before, installed[ik.Release]))
 		ev.kernels = append(ev.kernels, k)
 	}
-	for _, p := range offeredKernels(f, offers) {
+	prospects, err := develOffered(ctx, c, q, ev.module, offeredKernels(f, offers, changes))
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range prospects {
 		k := Kernel{Release: p.Info.Release, Package: catalog.CorePackage(p.Info), State: Offered}
 		if installs[kernelVR(k.Release)] {
 			k.State = Installs
@@ -335,7 +339,7 @@ func installedProspects(ctx context.Context, c *pkgmgr.Client, f *facts.Facts, m
 		info := catalog.ClassifyKernel(ik.Release, ik.Package)
 		abi := backends.ReadKernelABI(c.Host(), ik.Release)
 		devel := catalog.DevelNVRA(info)
-		p := backends.Prospect{Info: info, Symbols: ik.Symbols, SymbolsKnown: ik.SymbolsRead, ABI: &abi, DevelInstalled: true,
+		p := backends.Prospect{Info: info, Symbols: ik.Symbols, SymbolsKnown: ik.SymbolsRead, ABI: &abi, DevelInstalled: true, Module: ik.Module,
 			Devel: slices.ContainsFunc(f.Packages, func(q facts.Package) bool { return q.NVRA() == devel })}
 		for sym := range want {
 			if _, ok := ik.Symbols[sym]; !ok || !ik.SymbolsRead {
@@ -361,8 +365,11 @@ func installedProspects(ctx context.Context, c *pkgmgr.Client, f *facts.Facts, m
 
 // offeredKernels are the kernels the repositories offer newer than the
 // installed ones, one per build: the provides of all its packages merged,
-// and whether its exact kernel-devel is offered (or installed).
-func offeredKernels(f *facts.Facts, offers []pkgmgr.Offer) []backends.Prospect {
+// and whether its exact kernel-devel is offered: newer than an installed
+// kernel-devel (the repoquery asks for upgrades, and a DKMS host has its
+// targets' kernel-devel installed), or in dnf's resolved update (EPEL's
+// dkms pulls kernel-devel-matched with kernel-core).
+func offeredKernels(f *facts.Facts, offers []pkgmgr.Offer, changes []pkgmgr.Change) []backends.Prospect {
 	byRel := map[string]*backends.Prospect{}
 	var order []string
 	for _, o := range offers {
@@ -389,11 +396,43 @@ func offeredKernels(f *facts.Facts, offers []pkgmgr.Offer) []backends.Prospect {
 		p := byRel[rel]
 		want := catalog.DevelNVRA(p.Info)
 		p.Devel = slices.ContainsFunc(offers, func(o pkgmgr.Offer) bool { return o.NVRA() == want }) ||
-			slices.ContainsFunc(f.Packages, func(q facts.Package) bool { return q.NVRA() == want })
+			slices.ContainsFunc(f.Packages, func(q facts.Package) bool { return q.NVRA() == want }) ||
+			slices.ContainsFunc(changes, func(ch pkgmgr.Change) bool {
+				return ch.Action == "install" && ch.Name+"-"+ch.Version+"."+ch.Arch == want
+			})
 		out = append(out, *p)
 	}
 	slices.SortFunc(out, func(a, b backends.Prospect) int { return compareKernels(a.Info.Release, b.Info.Release) })
 	return out
+}
+
+// develOffered asks the repositories, for DKMS, whether the exact
+// kernel-devel of each offered kernel the upgrade query did not show is
+// offered: the query sees only upgrades of installed packages, and a host
+// may have no kernel-devel installed that EPEL's dkms would still pull in
+// with the new kernel-core. One more repoquery, only when some is missing.
+func develOffered(ctx context.Context, c *pkgmgr.Client, q pkgmgr.Query, m backends.Module, ps []backends.Prospect) ([]backends.Prospect, error) {
+	if m.DKMS == nil {
+		return ps, nil
+	}
+	var want []string
+	for _, p := range ps {
+		if !p.Devel {
+			want = append(want, catalog.DevelNVRA(p.Info))
+		}
+	}
+	if len(want) == 0 {
+		return ps, nil
+	}
+	offered, err := c.Offered(ctx, q, want...)
+	if err != nil {
+		return nil, err
+	}
+	for i := range ps {
+		want := catalog.DevelNVRA(ps[i].Info)
+		ps[i].Devel = ps[i].Devel || slices.ContainsFunc(offered, func(o facts.Package) bool { return o.NVRA() == want })
+	}
+	return ps, nil
 }
 
 // HoldPackages are the packages of kernel k's build that the hold
