@@ -191,8 +191,8 @@ func (r *reader) changed() error {
 }
 
 // open finds the database in dir and opens it.
-func open(fsys FS, dir string) (r *reader, err error) {
-	r = &reader{fsys: fsys}
+func open(fsys FS, dir string) (_ *reader, err error) {
+	r := &reader{fsys: fsys}
 	defer func() {
 		if err != nil {
 			r.close()
@@ -254,7 +254,7 @@ func (r *reader) openSQLite(f File, dir string) error {
 			return fmt.Errorf("the write-ahead log rpmdb.sqlite-wal is %d bytes, more than the %d read in process", ws.size, maxWAL)
 		}
 		walData = make([]byte, ws.size)
-		if _, err := w.ReadAt(walData, 0); err != nil {
+		if n, err := w.ReadAt(walData, 0); n != len(walData) {
 			return fmt.Errorf("reading rpmdb.sqlite-wal: %w", err)
 		}
 	}
@@ -348,38 +348,36 @@ func (r *reader) openBDB(pk File, dir string) error {
 	return nil
 }
 
-// read looks the names up and decodes their headers.
+// read looks the names up and decodes their headers, in the order rpm -q
+// prints them: name by name, each name's packages by header number.
 func (r *reader) read(names []string, fields Fields) ([]Package, error) {
-	var hnums []uint32
-	for _, n := range names {
-		found, err := r.lookup(n)
-		if err != nil {
-			return nil, err
-		}
-		if len(found) > maxInstances {
-			return nil, fmt.Errorf("the Name index lists %d packages named %q", len(found), n)
-		}
-		hnums = append(hnums, found...)
-	}
-	slices.Sort(hnums)
-	hnums = slices.Compact(hnums)
 	var pkgs []Package
-	for _, h := range hnums {
-		blob, err := r.blob(h)
+	for _, n := range names {
+		hnums, err := r.lookup(n)
 		if err != nil {
 			return nil, err
 		}
-		if blob == nil {
-			return nil, fmt.Errorf("the Name index names package %d, which the database does not hold", h)
+		if len(hnums) > maxInstances {
+			return nil, fmt.Errorf("the Name index lists %d packages named %q", len(hnums), n)
 		}
-		p, err := decode(blob, fields)
-		if err != nil {
-			return nil, fmt.Errorf("package %d: %w", h, err)
+		slices.Sort(hnums)
+		for _, h := range slices.Compact(hnums) {
+			blob, err := r.blob(h)
+			if err != nil {
+				return nil, err
+			}
+			if blob == nil {
+				return nil, fmt.Errorf("the Name index names package %d, which the database does not hold", h)
+			}
+			p, err := decode(blob, fields)
+			if err != nil {
+				return nil, fmt.Errorf("package %d: %w", h, err)
+			}
+			if p.Name != n {
+				return nil, fmt.Errorf("package %d is %s, not the %s the Name index says", h, p.Name, n)
+			}
+			pkgs = append(pkgs, p)
 		}
-		if !slices.Contains(names, p.Name) {
-			return nil, fmt.Errorf("package %d is %s, which the Name index does not say", h, p.Name)
-		}
-		pkgs = append(pkgs, p)
 	}
 	return pkgs, nil
 }
@@ -421,6 +419,9 @@ func deps(h *rpmheader.Header, nameTag, flagsTag, versionTag uint32) ([]Dep, err
 	names, flags, versions := h.Strings(nameTag), h.Uint32s(flagsTag), h.Strings(versionTag)
 	if len(flags) != len(names) || len(versions) != len(names) {
 		return nil, fmt.Errorf("tags %d, %d and %d have %d, %d and %d values, not one each per dependency", nameTag, flagsTag, versionTag, len(names), len(flags), len(versions))
+	}
+	if len(names) == 0 {
+		return nil, nil
 	}
 	out := make([]Dep, len(names))
 	for i := range names {
@@ -484,4 +485,3 @@ func (d *sqliteDB) schema() (sqliteRoots, error) {
 	}
 	return roots, nil
 }
-
