@@ -107,6 +107,10 @@ var tagTypes = map[uint32]uint32{
 	rpmheader.TagSHA1Header: rpmheader.TypeString, rpmheader.TagSHA256Header: rpmheader.TypeString,
 }
 
+// ErrNoDatabase is what Read returns for a directory without an rpm
+// database.
+var ErrNoDatabase = errors.New("no rpm database")
+
 // ErrBusy is what Read returns when an rpm transaction holds the
 // database's lock: what it reads could be half written.
 var ErrBusy = errors.New("an rpm transaction is running")
@@ -213,7 +217,7 @@ func open(fsys FS, dir string) (_ *reader, err error) {
 	case pkErr == nil:
 		return r, r.openBDB(pk, dir)
 	}
-	return nil, fmt.Errorf("no rpm database in %s (neither rpmdb.sqlite nor Packages): %w", dir, sqErr)
+	return nil, fmt.Errorf("%w in %s (neither rpmdb.sqlite nor Packages)", ErrNoDatabase, dir)
 }
 
 // checkLock fails with ErrBusy when another process holds rpm's
