@@ -124,11 +124,15 @@ func (d *bdb) entries(p []byte) ([]int, error) {
 
 // overflow reads an item stored on a chain of overflow pages.
 func (d *bdb) overflow(pg, length uint32, max uint64) ([]byte, error) {
-	if uint64(length) > max {
-		return nil, fmt.Errorf("an item of %d bytes is larger than the %d rpm's may be", length, max)
+	if uint64(length) > max || uint64(length) > uint64(d.lastPage)*uint64(d.pageSize-pageHdr) {
+		return nil, fmt.Errorf("an item of %d bytes is larger than the %d rpm's may be, or than the database's pages hold", length, max)
 	}
 	out := make([]byte, 0, min(uint64(length), 1<<20))
+	seen := newPageSet(d.lastPage + 1)
 	for uint32(len(out)) < length {
+		if seen.add(pg) {
+			return nil, fmt.Errorf("the overflow chain of a %d-byte item comes back to page %d", length, pg)
+		}
 		p, err := d.page(pg)
 		if err != nil {
 			return nil, err
@@ -159,7 +163,8 @@ func (d *bdb) hashGet(key []byte, max uint64) ([]byte, error) {
 		bits++
 	}
 	pg := bucket + d.spares[bits]
-	for range d.lastPage { // a bucket's chain visits each page at most once
+	seen := newPageSet(d.lastPage + 1)
+	for !seen.add(pg) { // a bucket's chain visits each page at most once
 		p, err := d.page(pg)
 		if err != nil {
 			return nil, err

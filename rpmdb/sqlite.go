@@ -217,17 +217,22 @@ func (d *sqliteDB) payload(p *btreePage, i int, max uint64) ([]byte, error) {
 	if uint64(off)+local > u || (local < size && uint64(off)+local+4 > u) {
 		return nil, fmt.Errorf("page %d's cell %d runs past the end of the page", p.n, i)
 	}
+	if size-local > uint64(d.nPages)*(u-4) {
+		return nil, fmt.Errorf("page %d's cell %d claims %d bytes, more than the database's pages hold", p.n, i, size)
+	}
 	out := make([]byte, 0, min(size, 1<<20))
 	out = append(out, p.data[off:uint64(off)+local]...)
 	if local == size {
 		return out, nil
 	}
 	next := binary.BigEndian.Uint32(p.data[uint64(off)+local:])
+	seen := newPageSet(d.nPages)
 	for uint64(len(out)) < size {
-		// Each overflow page holds u-4 bytes: the chain is as long as the
-		// payload needs and no longer, so a cycle ends with the count.
 		if next < 2 {
 			return nil, fmt.Errorf("page %d's cell %d: its overflow chain ends after %d of %d bytes", p.n, i, len(out), size)
+		}
+		if seen.add(next) {
+			return nil, fmt.Errorf("page %d's cell %d: its overflow chain comes back to page %d", p.n, i, next)
 		}
 		ov, err := d.readPage(next)
 		if err != nil {
@@ -291,13 +296,12 @@ func (d *sqliteDB) findRow(root uint32, rowid int64, max uint64) ([]byte, error)
 
 // scanTable calls fn with every row's payload of the table b-tree at root.
 func (d *sqliteDB) scanTable(root uint32, max uint64, fn func(rowid int64, payload []byte) error) error {
-	seen := map[uint32]bool{}
+	seen := newPageSet(d.nPages)
 	var walk func(pg uint32, depth int) error
 	walk = func(pg uint32, depth int) error {
-		if depth >= maxDepth || seen[pg] {
+		if depth >= maxDepth || seen.add(pg) {
 			return fmt.Errorf("the table b-tree at page %d loops or is deeper than %d levels", root, maxDepth)
 		}
-		seen[pg] = true
 		p, err := d.btree(pg)
 		if err != nil {
 			return err
@@ -351,10 +355,11 @@ func (d *sqliteDB) indexEqual(root uint32, key string) ([]int64, error) {
 		}
 		return compareText(key, cols[0]), cols[len(cols)-1].i, nil
 	}
+	seen := newPageSet(d.nPages)
 	var walk func(pg uint32, depth int) error
 	walk = func(pg uint32, depth int) error {
-		if depth >= maxDepth {
-			return fmt.Errorf("the index b-tree at page %d is deeper than %d levels", root, maxDepth)
+		if depth >= maxDepth || seen.add(pg) {
+			return fmt.Errorf("the index b-tree at page %d loops or is deeper than %d levels", root, maxDepth)
 		}
 		p, err := d.btree(pg)
 		if err != nil {
@@ -493,4 +498,22 @@ func varint(b []byte) (v uint64, n int) {
 		}
 	}
 	return 0, 0
+}
+
+// pageSet remembers the pages a chain has visited: a chain that comes
+// back to one loops.
+type pageSet []uint64
+
+func newPageSet(n uint32) pageSet { return make(pageSet, n/64+1) }
+
+// add records page n and says whether it was there already (a page
+// number past the set is left to the reader's own range check).
+func (s pageSet) add(n uint32) bool {
+	if int(n/64) >= len(s) {
+		return false
+	}
+	bit := uint64(1) << (n % 64)
+	had := s[n/64]&bit != 0
+	s[n/64] |= bit
+	return had
 }
