@@ -333,19 +333,19 @@ func (r *reader) openBDB(pk File, dir string) error {
 	b := &budget{left: readBudget}
 	pkgs, err := openBDB(pk, ps.size, true, b)
 	if err != nil {
-		return fmt.Errorf("Packages: %w", err)
+		return fmt.Errorf("the Berkeley DB Packages: %w", err)
 	}
 	names, err := openBDB(nf, ns.size, false, b)
 	if err != nil {
-		return fmt.Errorf("Name: %w", err)
+		return fmt.Errorf("the Berkeley DB Name index: %w", err)
 	}
 	r.lookup = func(name string) ([]uint32, error) {
 		v, err := names.btreeGet([]byte(name), 8*maxInstances)
 		if err != nil {
-			return nil, fmt.Errorf("Name: %w", err)
+			return nil, fmt.Errorf("the Berkeley DB Name index: %w", err)
 		}
 		if len(v)%8 != 0 {
-			return nil, fmt.Errorf("Name: the entry for %q is %d bytes, not (header, index) pairs", name, len(v))
+			return nil, fmt.Errorf("the Berkeley DB Name index: the entry for %q is %d bytes, not (header, index) pairs", name, len(v))
 		}
 		var hnums []uint32
 		for i := 0; i < len(v); i += 8 {
@@ -358,7 +358,7 @@ func (r *reader) openBDB(pk File, dir string) error {
 		pkgs.order.PutUint32(key, hnum)
 		v, err := pkgs.hashGet(key, maxBlob)
 		if err != nil {
-			return nil, fmt.Errorf("Packages: %w", err)
+			return nil, fmt.Errorf("the Berkeley DB Packages: %w", err)
 		}
 		return v, nil
 	}
