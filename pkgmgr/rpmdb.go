@@ -32,6 +32,7 @@ func (c *Client) ReadInstalled(ctx context.Context, names ...string) ([]facts.Pa
 		c.log().WithError(err).Debug("reading the rpm database in process failed; asking rpm")
 		return c.Installed(ctx, names...)
 	}
+	c.log().WithField("packages", len(pkgs)).Debug("installed packages read from the rpm database in process")
 	return pkgs, nil
 }
 

@@ -51,7 +51,7 @@ func sameAsRPM(t *testing.T, stage, root string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if logs.Len() > 0 {
+	if strings.Contains(logs.String(), "asking rpm") || strings.Contains(logs.String(), "cmd=") {
 		t.Errorf("%s: ReadInstalled did not read the database itself:\n%s", stage, logs.String())
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
