@@ -87,7 +87,7 @@ func Gather(ctx context.Context, h host.Host, opts Options) (*facts.Facts, error
 	}
 	installed := make(chan query, 1)
 	go func() {
-		pkgs, err := c.Installed(ctx, packageNames()...)
+		pkgs, err := c.ReadInstalled(ctx, packageNames()...)
 		installed <- query{pkgs, err}
 	}()
 	f.Repos, err = repos.ReadAll(h)

@@ -149,8 +149,8 @@ func (b *bedRoot) converged() {
 	if code != 0 || !strings.Contains(out, "No changes. This host already matches the spec.") {
 		b.t.Fatalf("second plan: exit %d, want 0 and \"No changes\"", code)
 	}
-	if !strings.Contains(out, `cmd="rpm `) {
-		b.t.Fatalf("the debug log shows no commands; the no-network check below would prove nothing")
+	if !strings.Contains(out, `cmd="rpm `) && !strings.Contains(out, "read from the rpm database in process") {
+		b.t.Fatalf("the debug log shows neither commands nor the rpm database read; the no-network check below would prove nothing")
 	}
 	if strings.Contains(out, `cmd="dnf `) {
 		b.t.Errorf("planning a converged host ran dnf (repository access); it must not")
