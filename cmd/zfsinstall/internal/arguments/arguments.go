@@ -235,7 +235,7 @@ var about = map[string]command{
 	"guard": {"guard", "guard --kernel RELEASE [--hold-default] [--root DIR] [--json]",
 		"Say whether ZFS would work after booting kernel RELEASE. Exit 0 yes, 1 no,\n3 could not check (or could not hold the default back)."},
 	"check-update": {"check-update", "check-update [--root DIR] [--refresh] [--dnf-arg ARG] [--json] [-detailed-exitcode]",
-		"Judge the pending `dnf upgrade` before it runs, changing nothing: which kernel and\nOpenZFS packages dnf would install, upgrade or remove, and for every kernel the\nhost could boot afterwards whether ZFS works there (kABI symbols from the\nrepository metadata, DKMS build and kernel-devel, installonly_limit, an OpenZFS\nupgrade in the same update). Exit 0 safe, 1 not safe, 3 could not check; with\n-detailed-exitcode, 2 when safe and kernel or OpenZFS packages are pending."},
+		"Judge the pending `dnf upgrade` before it runs, changing nothing: which kernel and\nOpenZFS packages dnf would install, upgrade or remove, and for every kernel the\nhost could boot afterwards whether ZFS works there (kABI symbols from the\nrepository metadata, DKMS build and kernel-devel, installonly_limit, an OpenZFS\nupgrade in the same update). Exit 0 safe, 1 not safe, 3 could not check; 2 when\nsafe and kernel or OpenZFS packages are pending (with -detailed-exitcode)."},
 	"hold": {"hold", "hold [--root DIR] [--refresh] [--dnf-arg ARG] [--json]",
 		"Re-evaluate the kernel hold (kernel.hold): ask the repositories which kernels they\noffer, keep exactly those ZFS would not survive in excludepkgs= of\n/etc/dnf/dnf.conf, and lift holds that no longer apply. Run hourly by\nzfsinstall-kernel-hold.timer and before dnf-automatic. Exit 0 done, 1 error."},
 	"recipes": {"recipes", "recipes [NAME]",
