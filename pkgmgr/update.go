@@ -48,7 +48,6 @@ type Offer struct {
 	Provides map[string]string `json:"provides,omitempty"`
 }
 
-
 // Upgrades asks the repositories, in one repoquery, for every version of
 // the named packages newer than the installed one, ignoring the
 // exclusions of dnf.conf's [main] (--disableexcludes=main): the kernel
