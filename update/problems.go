@@ -38,6 +38,7 @@ func (ev *evaluation) problems(r *Report) []Problem {
 		way = "the kernel hold has not caught up with the repositories yet: run `zfsinstall hold` before `dnf upgrade`"
 	}
 	worksNow, worksAfter := "", ""
+	next := ev.nextBoot()
 	for _, k := range ev.kernels {
 		if !k.Judged {
 			continue
@@ -50,10 +51,15 @@ func (ev *evaluation) problems(r *Report) []Problem {
 					"%s. Booting it leaves the pools unimported; %s", fail.Detail, way)
 			}
 		case Kept:
-			if !k.Works && (k.Running || k.Default) {
-				errorf("after the update ZFS would not work on kernel "+k.Release+", which is "+runningOrDefault(k),
-					"%s: the %s it installs no longer fits this kernel; hold %s back (zfs.version) until it is published for this kernel, or boot a kernel it fits first", fail.Detail, r.Module.Package, r.Module.Package)
-			} else if !k.Works {
+			switch {
+			case k.Works:
+			case k.Release == next:
+				errorf("after the update ZFS would not work on kernel "+k.Release+", the next boot",
+					"%s: the %s it installs does not fit this kernel; hold %s back (zfs.version) until it is published for this kernel", fail.Detail, r.Module.Package, r.Module.Package)
+			case k.Running:
+				warnf("after the update ZFS would not work on kernel "+k.Release+", the running one",
+					"%s. The loaded module keeps working until the next boot, which goes to %s; choosing this kernel at the boot menu would come up without ZFS", fail.Detail, next)
+			default:
 				warnf("after the update ZFS would not work on kernel "+k.Release, "%s", fail.Detail)
 			}
 		case Offered:
@@ -130,22 +136,32 @@ func (ev *evaluation) held(rel string) bool {
 	return contains(heldReleases(ev.f.Files[HoldFile]), rel)
 }
 
+// nextBoot is the kernel the host boots after the update: the newest kernel
+// the update installs (GRUB's 20-grub.install makes a new kernel the
+// default, UPDATEDEFAULT=yes in /etc/sysconfig/kernel as EL installs it),
+// else the default boot entry, else the running kernel.
+func (ev *evaluation) nextBoot() string {
+	next := ""
+	for _, k := range ev.kernels {
+		if k.State == Installs && (next == "" || compareKernels(k.Release, next) > 0) {
+			next = k.Release
+		}
+	}
+	switch {
+	case next != "":
+		return next
+	case ev.f.Kernel.Default != "":
+		return ev.f.Kernel.Default
+	}
+	return ev.f.Kernel.Running
+}
+
 func branch(v string) string {
 	parts := strings.SplitN(backends.Short(v), ".", 3)
 	if len(parts) < 2 {
 		return v
 	}
 	return parts[0] + "." + parts[1]
-}
-
-func runningOrDefault(k Kernel) string {
-	switch {
-	case k.Running && k.Default:
-		return "running and the default boot entry"
-	case k.Running:
-		return "running"
-	}
-	return "the default boot entry"
 }
 
 func contains(list []string, s string) bool {
