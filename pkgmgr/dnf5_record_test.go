@@ -97,6 +97,11 @@ var dnf5Cases = map[string]dnf5Case{
 		_, err := c.run(ctx, c.dnfArgv("-q", "repoquery", "--available", "--provides", "kernel-core-6.12.5-200.fc41.x86_64"))
 		return err
 	}},
+	"upgrades-fedora41": {root: "fedora41+run-install", do: func(ctx context.Context, c *Client) error {
+		// the kernel hold after apply's Fedora transaction (run-install)
+		_, err := c.Upgrades(ctx, Query{}, nil, "zfs", "kmod-zfs", "zfs-dkms", "kernel-core", "kernel-modules-core", "kernel-devel")
+		return err
+	}},
 	"offered-devel": {root: "upgrade", do: func(ctx context.Context, c *Client) error {
 		// update.Check's question when no kernel-devel is installed
 		_, err := c.Offered(ctx, Query{}, "kernel-devel-6.12.5-200.fc41.x86_64")
