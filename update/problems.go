@@ -37,9 +37,23 @@ func (ev *evaluation) problems(r *Report) []Problem {
 	if ev.f.Files[HoldFile] != "" {
 		way = "the kernel hold has not caught up with the repositories yet: run `zfsinstall hold` before `dnf upgrade`"
 	}
-	worksNow, worksAfter := "", ""
 	next := ev.nextBoot()
+	// The newest kernel ZFS works on now, and after the update (oldest first).
+	worksNow, worksAfter := "", ""
+	var removed, kept []string
 	for _, k := range ev.kernels {
+		switch k.State {
+		case Removes:
+			removed = append(removed, k.Release)
+		case Kept, Installs:
+			kept = append(kept, k.Release)
+			if k.Judged && k.Works {
+				worksAfter = k.Release
+			}
+		}
+		if k.WorksNow {
+			worksNow = k.Release
+		}
 		if !k.Judged {
 			continue
 		}
@@ -67,25 +81,6 @@ func (ev *evaluation) problems(r *Report) []Problem {
 				warnf("kernel "+k.Release+" is offered and ZFS would not work on it",
 					"%s. dnf would not install it in this update, but a later one may: %s", fail.Detail, way)
 			}
-		}
-	}
-	// The newest kernel ZFS works on now, and after the update.
-	worksNow, worksAfter = "", ""
-	for _, k := range ev.kernels {
-		if k.State != Installs && k.State != Offered && k.Judged && k.WorksNow {
-			worksNow = k.Release
-		}
-		if (k.State == Kept || k.State == Installs) && k.Judged && k.Works {
-			worksAfter = k.Release
-		}
-	}
-	var removed, kept []string
-	for _, k := range ev.kernels {
-		switch k.State {
-		case Removes:
-			removed = append(removed, k.Release)
-		case Kept, Installs:
-			kept = append(kept, k.Release)
 		}
 	}
 	if len(removed) > 0 {

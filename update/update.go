@@ -122,7 +122,6 @@ type evaluation struct {
 	module  backends.Module
 	before  backends.Module
 	kernels []Kernel
-	offers  []pkgmgr.Offer
 }
 
 // Check runs the pre-flight: what dnf would do, and every kernel judged.
@@ -170,7 +169,6 @@ func evaluate(ctx context.Context, c *pkgmgr.Client, f *facts.Facts, q pkgmgr.Qu
 	if err != nil {
 		return nil, err
 	}
-	ev.offers = offers
 	ev.before, ev.module = modules(c.Host(), f, offers, changes)
 	installed, err := installedProspects(ctx, c, f, ev.module)
 	if err != nil {
@@ -189,14 +187,18 @@ func evaluate(ctx context.Context, c *pkgmgr.Client, f *facts.Facts, q pkgmgr.Qu
 			}
 		}
 	}
-	covered := ev.coveredFlavours(installed)
+	worksNow := map[string]bool{}
+	for rel, p := range installed {
+		worksNow[rel] = backends.Works(backends.Judge(ev.before, p))
+	}
+	covered := coveredFlavours(installed, worksNow)
 	for _, ik := range f.Kernel.Installed {
 		k := Kernel{Release: ik.Release, Package: ik.Package, State: Kept, Running: ik.Release == f.Kernel.Running, Default: ik.Release == f.Kernel.Default}
 		if removed[kernelVR(ik.Release)] {
 			k.State = Removes
 		}
 		ev.judge(&k, installed[ik.Release], covered)
-		k.WorksNow = k.Judged && backends.Works(backends.Judge(ev.before, installed[ik.Release]))
+		k.WorksNow = k.Judged && worksNow[ik.Release]
 		ev.kernels = append(ev.kernels, k)
 	}
 	prospects, err := develOffered(ctx, c, q, ev.module, offeredKernels(f, offers, changes))
@@ -232,10 +234,10 @@ func (ev *evaluation) judge(k *Kernel, p backends.Prospect, covered map[string]b
 // the installed kernels on which the installed module packaging works now
 // (a kmod host's stock kernels; a DKMS host's ELRepo kernel-lt), or, when
 // none does, those of every installed kernel.
-func (ev *evaluation) coveredFlavours(installed map[string]backends.Prospect) map[string]bool {
+func coveredFlavours(installed map[string]backends.Prospect, worksNow map[string]bool) map[string]bool {
 	out := map[string]bool{}
-	for _, p := range installed {
-		if backends.Works(backends.Judge(ev.before, p)) {
+	for rel, p := range installed {
+		if worksNow[rel] {
 			out[flavourKey(p.Info)] = true
 		}
 	}
