@@ -85,10 +85,10 @@ func (v *UpdateHuman) Report(r *update.Report, code int) {
 		}
 	}
 	if r.Safe {
-		fmt.Fprintf(w, "\nSafe: every kernel the host would boot after this update keeps a working ZFS (%d warnings).\n", warns)
+		fmt.Fprintf(w, "\nSafe: every kernel the host would boot after this update keeps a working ZFS (%s).\n", count(warns, "warning"))
 		return
 	}
-	fmt.Fprintf(w, "\nNOT safe: %d errors, %d warnings. Do not run dnf upgrade before they are resolved.\n", errs, warns)
+	fmt.Fprintf(w, "\nNOT safe: %s, %s. Do not run dnf upgrade before they are resolved.\n", count(errs, "error"), count(warns, "warning"))
 }
 
 func kernelTags(k update.Kernel) string {
@@ -201,4 +201,12 @@ func (v *UpdateJSON) Hold(r *update.HoldResult, code int) {
 func (v *UpdateJSON) Unknown(err error, code int) {
 	fmt.Fprintf(v.Err, "Error: %v\n", err)
 	writeJSON(v.Out, UpdateDocument{FormatVersion: FormatVersion, Command: v.command, ExitCode: code, Error: err.Error()})
+}
+
+// count writes "1 error", "2 errors".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
