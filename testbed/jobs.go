@@ -267,9 +267,9 @@ func rpmName(file string) string {
 // realKmodFiles are the machine's files the bed's kmod and systemd-udev packages carry
 // (Debian's kmod 30 and systemd 252), by the name the spec reads them under.
 var realKmodFiles = map[string]string{
-	"kmod":                  "/usr/bin/kmod",
-	"kernel-install":        "/usr/bin/kernel-install",
-	"50-depmod.install":     "/usr/lib/kernel/install.d/50-depmod.install",
+	"kmod":                   "/usr/bin/kmod",
+	"kernel-install":         "/usr/bin/kernel-install",
+	"50-depmod.install":      "/usr/lib/kernel/install.d/50-depmod.install",
 	"90-loaderentry.install": "/usr/lib/kernel/install.d/90-loaderentry.install",
 }
 

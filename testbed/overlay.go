@@ -22,7 +22,8 @@ import (
 // The upper layer starts with whiteouts and opaque directories for everything an EL package
 // of the bed owns, so that a root without that package does not have the machine's copy:
 // /usr/lib/modules (the machine's kernels), /usr/lib/kernel (Debian's kernel-install
-// plugins), /usr/lib/dkms, /usr/lib/dracut, and the files listed in hiddenFiles.
+// plugins), /usr/lib/dkms, /usr/lib/dracut, and the files listed in hiddenFiles. /proc is
+// mounted and /dev has the basic nodes, as in an installer's target root (mountProcDev).
 
 // opaqueDirs hide the machine's directory of the same name entirely.
 var opaqueDirs = []string{"lib/modules", "lib/kernel", "lib/dkms", "lib/dracut", "src/kernels"}
@@ -69,6 +70,42 @@ func mountUserland(root string) error {
 	opts := "lowerdir=/usr,upperdir=" + upper + ",workdir=" + work
 	if err := unix.Mount("overlay", filepath.Join(root, "usr"), "overlay", 0, opts); err != nil {
 		return fmt.Errorf("mounting the root's /usr (overlay %s): %w; the test bed needs root with CAP_SYS_ADMIN", opts, err)
+	}
+	return mountProcDev(root)
+}
+
+// mountProcDev gives the root what an installer's target root has while it runs %post or an
+// installer-root tool: /proc mounted and the basic device nodes. Real dkms needs both ("dkms
+// will not function properly if /proc is not mounted"; its process substitutions read
+// /dev/fd). /dev holds nodes made with mknod, not a bind mount of the machine's /dev, so
+// nothing removing the root can reach the machine's devices.
+func mountProcDev(root string) error {
+	dev := filepath.Join(root, "dev")
+	if err := os.MkdirAll(dev, 0o755); err != nil {
+		return err
+	}
+	for _, n := range []struct {
+		name         string
+		major, minor uint32
+	}{{"null", 1, 3}, {"zero", 1, 5}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}} {
+		p := filepath.Join(dev, n.name)
+		if err := unix.Mknod(p, unix.S_IFCHR|0o666, int(unix.Mkdev(n.major, n.minor))); err != nil && !errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("making %s: %w", p, err)
+		}
+		os.Chmod(p, 0o666)
+	}
+	for name, target := range map[string]string{"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0",
+		"stdout": "/proc/self/fd/1", "stderr": "/proc/self/fd/2"} {
+		if err := os.Symlink(target, filepath.Join(dev, name)); err != nil && !errors.Is(err, os.ErrExist) {
+			return err
+		}
+	}
+	proc := filepath.Join(root, "proc")
+	if err := os.MkdirAll(proc, 0o555); err != nil {
+		return err
+	}
+	if err := unix.Mount("proc", proc, "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		return fmt.Errorf("mounting /proc in the root: %w", err)
 	}
 	return nil
 }

@@ -54,9 +54,13 @@ func (r *Root) Close() error {
 	return unmountUserland(r.Dir)
 }
 
-// copyAlternatives gives the root the machine's /etc/alternatives links: programs of the
-// machine's /usr (awk, ...) are links through it.
+// copyAlternatives gives the root the machine's /etc/alternatives links (programs of the
+// machine's /usr, awk among them, are links through it) and its openssl.cnf (openssl, which
+// dkms runs to make its signing key, needs it).
 func copyAlternatives(root string) error {
+	if err := copyFile("/etc/ssl/openssl.cnf", filepath.Join(root, "etc", "ssl", "openssl.cnf"), 0o644); err != nil && !os.IsNotExist(err) {
+		return err
+	}
 	entries, err := os.ReadDir("/etc/alternatives")
 	if err != nil {
 		return nil
@@ -487,15 +491,26 @@ func (r *Root) ExpireCache() error {
 	return nil
 }
 
-// runningKernelFile is what the bed's dkms reads as the root's running kernel (`uname -r` in a
-// root is the build machine's).
+// runningKernelFile holds the root's running kernel for the bed's uname (SetRunningKernel).
 const runningKernelFile = "/var/lib/zfs-test/running-kernel"
 
-// SetRunningKernel makes kver the root's running kernel as far as the bed's dkms is concerned:
-// a dkms call without -k (zfs-dkms's %post runs "dkms install --force -m zfs -v VERSION")
-// acts on it, and modprobe_on_install (dkms >= 3.1.4) records a load for it. Without it, such
-// calls only record what a host would do in /var/lib/zfs-test/dkms-running-kernel.log.
-// The machine's `uname -r` inside the root is unchanged.
+// unameWrapper stands in for uname in a root whose running kernel is set: a chroot cannot boot
+// a kernel, and programs in it that ask `uname -r` (dkms without -k: zfs-dkms's %post runs
+// "dkms install --force -m zfs -v VERSION", and modprobe_on_install's "is it the running
+// kernel") get the machine's. Everything else is the machine's real uname.
+const unameWrapper = `#!/bin/bash
+# Test bed (Root.SetRunningKernel): uname -r answers the root's running kernel.
+if [ "$1" = "-r" ] && [ $# -eq 1 ] && [ -s ` + runningKernelFile + ` ]; then
+	cat ` + runningKernelFile + `
+	exit 0
+fi
+exec /usr/lib/testbed/uname "$@"
+`
+
+// SetRunningKernel makes kver the root's running kernel for the programs run in it: `uname -r`
+// inside the root answers kver (unameWrapper), so real dkms without -k (zfs-dkms's %post)
+// builds for it. zfsinstall's own uname(2) call is unchanged: it reads the machine's kernel,
+// and plans for a root from its rpm database.
 func (r *Root) SetRunningKernel(t testing.TB, kver string) {
 	t.Helper()
 	f := filepath.Join(r.Dir, runningKernelFile)
@@ -503,6 +518,13 @@ func (r *Root) SetRunningKernel(t testing.TB, kver string) {
 		t.Fatalf("testbed: %v", err)
 	}
 	if err := os.WriteFile(f, []byte(kver+"\n"), 0o644); err != nil {
+		t.Fatalf("testbed: %v", err)
+	}
+	real := filepath.Join(r.Dir, "usr/lib/testbed/uname")
+	if err := copyFile("/usr/bin/uname", real, 0o755); err != nil {
+		t.Fatalf("testbed: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(r.Dir, "usr/bin/uname"), []byte(unameWrapper), 0o755); err != nil {
 		t.Fatalf("testbed: %v", err)
 	}
 }

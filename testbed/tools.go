@@ -19,8 +19,8 @@ import (
 // resolves a bare name with the test process's PATH, not with cmd.Env's.
 type tools struct {
 	DNF, RPM, RPMBuild, RPMSign, Createrepo, GPG, GPGConf string
-	Bash, Make, GCC, Modprobe, Modinfo, Chroot           string
-	KernelInstall, DKMS, OpenSSL                         string
+	Bash, Make, GCC, Modprobe, Modinfo, Chroot            string
+	KernelInstall, DKMS, OpenSSL                          string
 }
 
 // systemDirs are searched, in order, before PATH.
