@@ -47,10 +47,10 @@ const (
 	Kernel17924 = "5.14.0-611.5.1.el9_7.x86_64"
 	// Kernel17165 is the kernel of openzfs/zfs#17165 (503.33.1.el9_5: ".gnu.linkonce.this_module
 	// section size must match the kernel's built struct module size"), with the -rt build's
-	// data. Measured: every header tree here builds a 0x380-byte struct module, -rt included, so
-	// its reference module (StructModuleSize) is compiled against a copy of the tree with
-	// CONFIG_LIVEPATCH turned off (structModuleConfig): the one synthetic part of its data. In
-	// no repository.
+	// data. Measured: every header tree here builds a 0x380-byte struct module, -rt included
+	// (and with CONFIG_LIVEPATCH or CONFIG_PRINTK_INDEX off: struct module is cache-line
+	// aligned), so its reference module has the generic size: the #17165 difference cannot be
+	// made from these trees. In no repository.
 	Kernel17165 = "5.14.0-503.33.1.el9_5.x86_64"
 )
 
@@ -84,9 +84,6 @@ type kernelDef struct {
 	arch    string // "" is x86_64
 	tree    string // the Debian header tree (headerPackages); "" for none (aarch64)
 	cited   bool   // carries citedCRCs (plays 427.13.1's kABI)
-	// structModule is a config change made to the copy of the tree the reference module is
-	// compiled against ("" for none): see Kernel17165.
-	structModule string
 	// provides says whether kernel-core provides kernel(SYMBOL) = CRC; ELRepo disables the
 	// generator (%global __provided_ksyms_provides %{nil} in kernel-lt-6.1.spec).
 	provides    bool
@@ -129,7 +126,7 @@ var kernels = []kernelDef{
 		coreRepo: "baseos", develRepo: "appstream", signingWith: "rocky", report: "openzfs/zfs#16219, #16790 pattern (issue 18)", group: "updates"},
 	{spec: "kernel", version: "5.14.0", release: "611.5.1.el9_7", tree: "6.1.0-50-amd64", provides: true,
 		signingWith: "rocky", report: "openzfs/zfs#17924", group: "loadability"},
-	{spec: "kernel", version: "5.14.0", release: "503.33.1.el9_5", tree: "6.1.0-57-rt-amd64", structModule: "CONFIG_LIVEPATCH", provides: true,
+	{spec: "kernel", version: "5.14.0", release: "503.33.1.el9_5", tree: "6.1.0-57-rt-amd64", provides: true,
 		signingWith: "rocky", report: "openzfs/zfs#17165", group: "loadability"},
 	{spec: "kernel", version: "5.14.0", release: "427.13.1.el9_4", arch: "aarch64", provides: true,
 		coreRepo: "baseos", develRepo: "appstream", signingWith: "rocky", report: "openzfs/zfs#13266, #14511 (no aarch64 packages)",

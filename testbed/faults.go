@@ -132,6 +132,39 @@ func (p *Packages) add(t testing.TB, repo, vendor, spec string, defines []string
 	if !strings.HasSuffix(spec, ".spec") {
 		spec += ".spec"
 	}
+	d, err := p.RepoDir(repo)
+	if err != nil {
+		t.Fatalf("testbed: %v", err)
+	}
+	files := p.buildExtra(t, vendor, spec, defines)
+	var added []string
+	for _, f := range files {
+		dst := filepath.Join(d, filepath.Base(f))
+		if err := os.Link(f, dst); err != nil {
+			t.Fatalf("testbed: %v", err)
+		}
+		added = append(added, dst)
+	}
+	if err := p.createrepo(repo); err != nil {
+		t.Fatalf("testbed: %v", err)
+	}
+	p.expireAll()
+	once(t, func() {
+		for _, f := range added {
+			os.Remove(f)
+		}
+		if err := p.createrepo(repo); err != nil {
+			t.Errorf("testbed: %v", err)
+		}
+		p.expireAll()
+	})
+	return added
+}
+
+// buildExtra builds spec with defines (unset ones get specDefaults) into RPMs signed by vendor
+// ("" for unsigned) and returns their paths.
+func (p *Packages) buildExtra(t testing.TB, vendor, spec string, defines []string) []string {
+	t.Helper()
 	defs, ok := specDefaults[spec]
 	if !ok {
 		t.Fatalf("testbed: adding packages from %s is not supported (have stub, zfs, zfs-dkms, kmod-zfs)", spec)
@@ -162,10 +195,6 @@ func (p *Packages) add(t testing.TB, repo, vendor, spec string, defines []string
 	for _, k := range order {
 		ds = append(ds, [2]string{k, set[k]})
 	}
-	d, err := p.RepoDir(repo)
-	if err != nil {
-		t.Fatalf("testbed: %v", err)
-	}
 	p.mu.Lock()
 	p.nextJob++
 	id := fmt.Sprintf("extra-%d", p.nextJob)
@@ -183,28 +212,7 @@ func (p *Packages) add(t testing.TB, repo, vendor, spec string, defines []string
 			t.Fatalf("testbed: %v", err)
 		}
 	}
-	var added []string
-	for _, f := range files {
-		dst := filepath.Join(d, filepath.Base(f))
-		if err := os.Link(f, dst); err != nil {
-			t.Fatalf("testbed: %v", err)
-		}
-		added = append(added, dst)
-	}
-	if err := p.createrepo(repo); err != nil {
-		t.Fatalf("testbed: %v", err)
-	}
-	p.expireAll()
-	once(t, func() {
-		for _, f := range added {
-			os.Remove(f)
-		}
-		if err := p.createrepo(repo); err != nil {
-			t.Errorf("testbed: %v", err)
-		}
-		p.expireAll()
-	})
-	return added
+	return files
 }
 
 // prepareExtra writes the sources a spec needs for AddUnsigned/AddSigned: kmod-zfs's modules

@@ -1,8 +1,6 @@
 package testbed
 
 import (
-	"bytes"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,39 +16,6 @@ const refModule = "testbed_ref"
 // refModulePath is where a kernel's reference module is installed.
 func refModulePath(kver string) string {
 	return "/lib/modules/" + kver + "/kernel/lib/" + refModule + ".ko"
-}
-
-// structModuleTree returns a copy of t with one config option turned off, for kernels whose
-// struct module differs (kernelDef.structModule): the option's lines go from autoconf.h and
-// auto.conf, which is all an external module build reads.
-func structModuleTree(t *kernelTree, option string) (*kernelTree, error) {
-	dir := t.Dir + "-" + strings.ToLower(option) + "-off"
-	if _, err := os.Stat(dir); err != nil {
-		if _, err := run(runOpts{}, "/bin/cp", "-a", t.Dir, dir); err != nil {
-			return nil, err
-		}
-		for _, f := range []struct{ name, line string }{
-			{"include/generated/autoconf.h", "#define " + option + " 1\n"},
-			{"include/config/auto.conf", option + "=y\n"},
-		} {
-			path := filepath.Join(dir, f.name)
-			b, err := os.ReadFile(path)
-			if err != nil {
-				return nil, err
-			}
-			if !bytes.Contains(b, []byte(f.line)) {
-				return nil, fmt.Errorf("%s does not set %s", path, option)
-			}
-			if err := os.WriteFile(path, bytes.Replace(b, []byte(f.line), nil, 1), 0o644); err != nil {
-				return nil, err
-			}
-		}
-	}
-	c := *t
-	c.Dir = dir
-	c.Source = t.Source + " with " + option + " off"
-	c.Digest = t.Digest + "-" + option + "-off"
-	return &c, nil
 }
 
 // prepareKernel writes what kernel.spec (or kernel-lt.spec) packs for one kernel into src:
@@ -93,13 +58,7 @@ func (p *Packages) prepareKernel(k kernelDef, src string) error {
 	if err := copyFile(filepath.Join(t.Dir, ".config"), filepath.Join(src, "config"), 0o644); err != nil {
 		return err
 	}
-	rt := t
-	if k.structModule != "" {
-		if rt, err = structModuleTree(t, k.structModule); err != nil {
-			return err
-		}
-	}
-	ref, err := p.kbuild(rt, []modSpec{{Name: refModule, Refs: []string{"_printk"}}})
+	ref, err := p.kbuild(t, []modSpec{{Name: refModule, Refs: []string{"_printk"}}})
 	if err != nil {
 		return err
 	}

@@ -251,11 +251,6 @@ func (p *Packages) precompile(group string) error {
 			if err != nil {
 				return err
 			}
-			if k.structModule != "" {
-				if t, err = structModuleTree(t, k.structModule); err != nil {
-					return err
-				}
-			}
 			_, err = p.kbuild(t, []modSpec{{Name: refModule, Refs: []string{"_printk"}}})
 			return err
 		})

@@ -1,6 +1,9 @@
 package testbed
 
 import (
+	"compress/gzip"
+	"debug/elf"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -486,4 +489,186 @@ func TestModelRealAarch64Root(t *testing.T) {
 	if err != nil || len(sh) < 20 || sh[18] != 183 {
 		t.Errorf("/usr/bin/bash is not an aarch64 ELF (%v)", err)
 	}
+}
+
+// setExcludes writes excludepkgs= into the root's dnf.conf (EL9's dnf.conf has best=True).
+func setExcludes(t *testing.T, r *Root, pkgs []string) {
+	t.Helper()
+	conf := dnfConf
+	if len(pkgs) > 0 {
+		conf += "excludepkgs=" + strings.Join(pkgs, ",") + "\n"
+	}
+	if err := os.WriteFile(filepath.Join(r.Dir, "etc/dnf/dnf.conf"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Issue 18 (a): an EL9 host on Kernel94 with kmod-zfs built for it; baseos offers two update
+// kernels: the newest (KernelUpdateBreak) does not fit the kmod by its real CRCs, the second
+// newest (KernelUpdateFit) does. Excluding the newest kernel's packages in dnf.conf makes
+// `dnf upgrade` (best=True) install the fitting one. Excluding only the kernel meta package is
+// not enough: dnf upgrades the installed kernel-core (and -modules, -modules-core) to the
+// excluded build on their own.
+func TestModelHoldExcludes(t *testing.T) {
+	p := Build(t)
+	r := kmodRoot(t, p, "kernel-5.14.0-427.13.1.el9_4")
+	r.DNF(t, "install", "kmod-zfs-"+ZFSNew)
+	p.PublishKernelUpdates(t)
+	requires := r.RPM(t, "-q", "--requires", "kmod-zfs")
+	fit := r.DNF(t, "repoquery", "-q", "--provides", "kernel-core-5.14.0-570.999.1.el9_6")
+	brk := r.DNF(t, "repoquery", "-q", "--provides", "kernel-core-5.14.0-570.1000.1.el9_6")
+	missing := 0
+	for _, req := range strings.Split(requires, "\n") {
+		if !strings.HasPrefix(req, "kernel(") {
+			continue
+		}
+		mustContain(t, "provides of "+KernelUpdateFit, fit, req+"\n")
+		if !strings.Contains(brk, req+"\n") {
+			missing++
+		}
+	}
+	if missing == 0 {
+		t.Fatalf("%s provides every symbol the kmod requires", KernelUpdateBreak)
+	}
+	t.Logf("%s lacks %d of the kmod's kernel(SYMBOL) = CRC requirements", KernelUpdateBreak, missing)
+
+	newest := KernelPackages(KernelUpdateBreak)
+	setExcludes(t, r, newest[:1]) // the kernel meta package only
+	out, _ := r.TryDNF("--assumeno", "upgrade")
+	t.Logf("dnf upgrade with excludepkgs=%s:\n%s", newest[0], out)
+	if !regexp.MustCompile(`(?m)^ kernel-core +x86_64 +5\.14\.0-570\.1000\.1\.el9_6 `).MatchString(out) {
+		t.Errorf("excluding only the kernel package: dnf no longer installs the excluded build's kernel-core")
+	}
+
+	setExcludes(t, r, newest)
+	out = r.DNF(t, "upgrade")
+	t.Logf("dnf upgrade with excludepkgs=%s:\n%s", strings.Join(newest, ","), out)
+	got := r.RPM(t, "-q", "kernel-core")
+	mustContain(t, "kernel-core after the upgrade", got, "kernel-core-5.14.0-570.999.1.el9_6.x86_64")
+	if strings.Contains(got, "570.1000.1") {
+		t.Errorf("the excluded kernel was installed:\n%s", got)
+	}
+	if v, err := r.TryModinfo(KernelUpdateFit, "version", "zfs"); err != nil || v != ZFSNew+"-1" {
+		t.Errorf("modinfo -k %s zfs = %q, %v: weak-modules did not link the kmod into the fitting kernel", KernelUpdateFit, v, err)
+	}
+}
+
+// Issue 18 (b): a kmod rebuilt for the kernel that did not fit (2.2.8-2 built against
+// KernelUpdateBreak) is published; its requirements are that kernel's CRCs, so dnf can install
+// it and the update kernel together: the hold can lift.
+func TestModelRebuiltKmodLiftsHold(t *testing.T) {
+	p := Build(t)
+	r := kmodRoot(t, p, "kernel-5.14.0-427.13.1.el9_4")
+	r.DNF(t, "install", "kmod-zfs-"+ZFSNew)
+	p.PublishKernelUpdates(t)
+	p.PublishKmod(t, KmodBuild{Version: ZFSNew, Release: "2", Kernel: KernelUpdateBreak})
+	req := r.DNF(t, "repoquery", "-q", "--requires", "kmod-zfs-"+ZFSNew+"-2.el9")
+	brk := r.DNF(t, "repoquery", "-q", "--provides", "kernel-core-5.14.0-570.1000.1.el9_6")
+	for _, l := range strings.Split(req, "\n") {
+		if strings.HasPrefix(l, "kernel(") {
+			mustContain(t, "provides of "+KernelUpdateBreak, brk, l+"\n")
+		}
+	}
+	out := r.DNF(t, "upgrade")
+	mustContain(t, "dnf upgrade", out, "kmod-zfs", "2.2.8-2.el9")
+	if v, err := r.TryModinfo(KernelUpdateBreak, "vermagic", "zfs"); err != nil || !strings.HasPrefix(v, KernelUpdateBreak+" ") {
+		t.Errorf("modinfo -k %s -F vermagic zfs = %q, %v", KernelUpdateBreak, v, err)
+	}
+}
+
+// thisModuleSize is the size of a module's .gnu.linkonce.this_module section: the kernel's
+// struct module as the module was built.
+func thisModuleSize(t *testing.T, path string) uint64 {
+	t.Helper()
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s := f.Section(".gnu.linkonce.this_module")
+	if s == nil {
+		t.Fatalf("%s has no .gnu.linkonce.this_module", path)
+	}
+	return s.Size
+}
+
+// Issue 18 (c): loadability failures beyond CRCs, each with a StableSymbols kmod (every symbol
+// it uses has one CRC in all the bed's kernels):
+//   - #17924: on Kernel17924 every symbol the module uses matches, module_layout does not;
+//   - #17165: Kernel17165's own reference module is read for its struct module size (the same
+//     as the generic build's in every tree here: the failure itself cannot be made from them);
+//   - #14411: a kmod built for Kernel94Z (a newer z-stream) installed on Kernel94.
+func TestModelLoadability(t *testing.T) {
+	p := Build(t)
+	stable := p.KmodRPM(t, KmodBuild{Version: ZFSNew, Stable: true})
+	r := kmodRoot(t, p, append([]string{"kernel-5.14.0-427.13.1.el9_4"}, append(p.KernelRPMs(t, Kernel17924), p.KernelRPMs(t, Kernel17165)...)...)...)
+	r.DNF(t, "install", stable)
+	mod := filepath.Join(r.Dir, "lib/modules", Kernel94, "extra/zfs/zfs.ko")
+	vers, err := p.dumpModversions(mod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{Kernel17924, Kernel17165} {
+		sv := readSymvers(gunzip(t, filepath.Join(r.Dir, "lib/modules", k, "symvers.gz")))
+		crc := map[string]string{}
+		for _, e := range sv {
+			crc[e.Name] = e.CRC
+		}
+		var differ []string
+		for sym, c := range vers {
+			if have, ok := crc[sym]; ok && have != c {
+				differ = append(differ, sym)
+			}
+		}
+		if len(differ) != 1 || differ[0] != "module_layout" {
+			t.Errorf("%s: symbols whose CRC differs from the stable kmod's = %v, want only module_layout", k, differ)
+		}
+	}
+	want := thisModuleSize(t, mod)
+	if got := thisModuleSize(t, filepath.Join(r.Dir, refModulePath(Kernel94))); got != want {
+		t.Errorf("Kernel94's struct module = %d bytes, the kmod's %d", got, want)
+	}
+	// Measured, not wished: the -rt build's struct module has the generic size (see
+	// Kernel17165); the check reads the kernel's own module, which kernel-modules-core installs.
+	if got := thisModuleSize(t, filepath.Join(r.Dir, refModulePath(Kernel17165))); got != 0x380 || want != 0x380 {
+		t.Errorf("struct module: the kmod %#x bytes, %s's own modules %#x; the bed's data says 0x380 for both", want, Kernel17165, got)
+	}
+	newer := p.KmodRPM(t, KmodBuild{Version: ZFSNew, Release: "3", Kernel: Kernel94Z, Stable: true})
+	mustContain(t, "rpm -qpl", r.RPM(t, "-qpl", newer), "/lib/modules/"+Kernel94Z+"/extra/zfs/zfs.ko")
+}
+
+func gunzip(t *testing.T, path string) []byte {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	z, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// Issue 18 (d): a candidate kernel whose kernel-devel is not offered (RemoveFromRepo takes it
+// out of appstream), then offered again.
+func TestModelDKMSDevelNotOffered(t *testing.T) {
+	p := Build(t)
+	r := dkmsRootFor(t, p, "kernel-5.14.0-427.13.1.el9_4")
+	p.PublishKernelUpdates(t)
+	q := func() string {
+		return r.DNF(t, "repoquery", "-q", "--whatprovides", "kernel-devel-uname-r = "+KernelUpdateFit)
+	}
+	mustContain(t, "offered", q(), "kernel-devel-0:5.14.0-570.999.1.el9_6")
+	restore := p.RemoveFromRepo(t, "appstream", "kernel-devel-5.14.0-570.999.1.")
+	if got := q(); strings.Contains(got, "kernel-devel") {
+		t.Errorf("kernel-devel of %s still offered: %s", KernelUpdateFit, got)
+	}
+	restore()
+	mustContain(t, "offered again", q(), "kernel-devel-0:5.14.0-570.999.1.el9_6")
 }
