@@ -672,3 +672,26 @@ func TestModelDKMSDevelNotOffered(t *testing.T) {
 	restore()
 	mustContain(t, "offered again", q(), "kernel-devel-0:5.14.0-570.999.1.el9_6")
 }
+
+// TestRealTools fails when a root runs a stand-in where the machine has the real tool: the
+// root's dkms, kmod (depmod, modinfo) and kernel-install are byte for byte the machine's.
+func TestRealTools(t *testing.T) {
+	t.Parallel()
+	p := Build(t)
+	r := dkmsRootFor(t, p, "kernel-5.14.0-427.13.1.el9_4", "dkms-"+DKMSNew)
+	for inRoot, machine := range map[string]string{"/usr/sbin/dkms": "/usr/sbin/dkms", "/usr/bin/kmod": "/usr/bin/kmod",
+		"/usr/bin/kernel-install": "/usr/bin/kernel-install", "/usr/bin/bash": "/usr/bin/bash"} {
+		want, err := os.ReadFile(machine)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.ReadFile(t, inRoot); got != string(want) {
+			t.Errorf("%s in the root is not the machine's %s", inRoot, machine)
+		}
+	}
+	for _, l := range []string{"/usr/sbin/depmod", "/usr/sbin/modinfo"} {
+		if target, err := os.Readlink(filepath.Join(r.Dir, l)); err != nil || target != "../bin/kmod" {
+			t.Errorf("%s -> %q (%v), want ../bin/kmod", l, target, err)
+		}
+	}
+}
