@@ -86,7 +86,7 @@ type Timings struct {
 
 func (t Timings) String() string {
 	r := func(d time.Duration) string { return d.Round(time.Millisecond).String() }
-	return fmt.Sprintf("%d RPMs in %s: keys %s, modules+indexes %s, rpmbuild %s, rpmsign %s, createrepo_c %s",
+	return fmt.Sprintf("%d RPMs in %s: keys %s, header trees+modules %s, rpmbuild %s, rpmsign %s, createrepo_c %s",
 		t.RPMCount, r(t.Total), r(t.Keys), r(t.Modules), r(t.RPMBuild), r(t.Sign), r(t.Createrepo))
 }
 
@@ -138,6 +138,12 @@ func BuildPrivate(t testing.TB) *Packages {
 // Cleanup removes the shared test bed built by Build, if any. Call it from TestMain after
 // m.Run.
 func Cleanup() {
+	mountedRoots.Lock()
+	roots := append([]*Root(nil), mountedRoots.l...)
+	mountedRoots.Unlock()
+	for _, r := range roots {
+		r.Close()
+	}
 	if shared.p != nil {
 		shared.p.Close()
 		os.RemoveAll(shared.p.Dir)
@@ -209,8 +215,8 @@ func BuildTo(dir string) (*Packages, error) {
 	p.Timings.Keys = time.Since(t0)
 
 	t0 = time.Now()
-	if err := p.makeModules(""); err != nil {
-		return nil, fmt.Errorf("making test kernel modules: %w", err)
+	if err := p.precompile(""); err != nil {
+		return nil, fmt.Errorf("compiling the test kernel modules: %w", err)
 	}
 	p.Timings.Modules = time.Since(t0)
 
@@ -335,8 +341,8 @@ func (p *Packages) buildGroup(group string) (*groupBuild, error) {
 	g := &groupBuild{rpms: map[string]string{}}
 	p.groups[group] = g
 	g.err = func() error {
-		if err := p.makeModules(group); err != nil {
-			return fmt.Errorf("making the module indexes of group %s: %w", group, err)
+		if err := p.precompile(group); err != nil {
+			return fmt.Errorf("compiling the modules of group %s: %w", group, err)
 		}
 		built, err := p.runJobs(p.groupJobs(group))
 		if err != nil {

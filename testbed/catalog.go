@@ -6,28 +6,52 @@ import (
 	"strings"
 )
 
-// Kernels the bed builds, by `uname -r`.
+// Kernels the bed builds, by `uname -r`. Each keeps its EL name (the tool classifies kernels
+// by name) and takes its kABI (symbol CRCs, module_layout, struct module) from a real kernel
+// build: kernelDef.tree names the Debian header tree (trees.go).
 const (
-	// Kernel94 is Rocky 9.4's GA kernel; every kmod-zfs of the bed is built for it.
+	// Kernel94 is Rocky 9.4's GA kernel; every kmod-zfs of the bed is built for it
+	// (linux-headers-6.1.0-47 with the two CRCs openzfs/zfs#16179 gives).
 	Kernel94 = "5.14.0-427.13.1.el9_4.x86_64"
-	// Kernel94Z is a later z-stream kernel of 9.4 (the one of openzfs/zfs#16219) whose kABI
-	// differs from Kernel94's in one symbol: kmod-zfs built for Kernel94 does not fit it.
+	// Kernel94Z is a later z-stream kernel of 9.4 (the one of openzfs/zfs#16219): the next
+	// ABI revision of the same series (-50), about 18,100 CRCs differ, so kmod-zfs built for
+	// Kernel94 does not fit it (same minor).
 	Kernel94Z = "5.14.0-427.16.1.el9_4.x86_64"
-	// Kernel95 is a Rocky 9.5 kernel: another kABI, so kmod-zfs (built for 9.4) cannot use it.
+	// Kernel95 is a Rocky 9.5 kernel (#16790): another kABI (-57), the kmods do not fit it.
 	Kernel95 = "5.14.0-503.14.1.el9_5.x86_64"
-	// Kernel95Fit is a synthetic 9.5 kernel (z-stream 999 marks it as made up) that provides
-	// every kernel(symbol) value Kernel94's kmods require: the openzfs/zfs#16271 case (8.9
-	// kmods fit 8.10) on EL9 names. No EL9 report shows such a pair; real 9.5 kernels did not
-	// fit 9.4's kmods (#16790). It is in no repository (Packages.KernelRPMs installs it), so
-	// that dnf never picks it to satisfy a kmod in the other models.
+	// Kernel95Fit is a synthetic 9.5 kernel (z-stream 999 marks it as made up) with Kernel94's
+	// kABI data: the openzfs/zfs#16271 case (8.9 kmods fit 8.10) on EL9 names. No EL9 report
+	// shows such a pair. It is in no repository (Packages.KernelRPMs installs it), so that dnf
+	// never picks it to satisfy a kmod in the other models.
 	Kernel95Fit = "5.14.0-503.999.1.el9_5.x86_64"
 	// Kernel96 is a Rocky 9.6 kernel (the one of openzfs/zfs#17349): zfs-dkms 2.1.16 fails to
-	// build on it, 2.2.8 builds (dkmsBuildFailures).
+	// build on it, 2.2.8 builds (dkmsBuildFailures). Data of the -57-cloud build.
 	Kernel96 = "5.14.0-570.17.1.el9_6.x86_64"
-	// KernelLT is ELRepo's kernel-lt from the (disabled) elrepo-kernel repo.
+	// KernelLT is ELRepo's kernel-lt from the (disabled) elrepo-kernel repo (-57 data; no
+	// kernel(SYMBOL) provides, as ELRepo disables the generator).
 	KernelLT = "6.1.80-1.el9.elrepo.x86_64"
-	// Kernel94Aarch64 is Kernel94 built for aarch64, in the aarch64 mirror (NewRootArch).
+	// Kernel94Aarch64 is Kernel94 built for aarch64, in the aarch64 mirror (NewRootArch). No
+	// aarch64 header tree is installed: it carries no kABI data.
 	Kernel94Aarch64 = "5.14.0-427.13.1.el9_4.aarch64"
+
+	// KernelUpdateFit and KernelUpdateBreak are the two update kernels of issue 18's model
+	// (PublishKernelUpdates puts them into baseos for one test): KernelUpdateFit (synthetic
+	// z-stream 999) has Kernel94's kABI, so the installed kmod fits it (#16271 pattern);
+	// KernelUpdateBreak, the newest, is the -rt build's data: the kmod's CRCs differ
+	// (#16219/#16790 pattern).
+	KernelUpdateFit   = "5.14.0-570.999.1.el9_6.x86_64"
+	KernelUpdateBreak = "5.14.0-570.1000.1.el9_6.x86_64"
+	// Kernel17924 is the kernel of openzfs/zfs#17924 (9.7, where a 9.6 kmod failed with
+	// "disagrees about version of symbol module_layout"), with the -50 build's data: every
+	// symbol of StableKmod has Kernel94's CRC, module_layout does not. In no repository.
+	Kernel17924 = "5.14.0-611.5.1.el9_7.x86_64"
+	// Kernel17165 is the kernel of openzfs/zfs#17165 (503.33.1.el9_5: ".gnu.linkonce.this_module
+	// section size must match the kernel's built struct module size"), with the -rt build's
+	// data. Measured: every header tree here builds a 0x380-byte struct module, -rt included
+	// (and with CONFIG_LIVEPATCH or CONFIG_PRINTK_INDEX off: struct module is cache-line
+	// aligned), so its reference module has the generic size: the #17165 difference cannot be
+	// made from these trees. In no repository.
+	Kernel17165 = "5.14.0-503.33.1.el9_5.x86_64"
 )
 
 // OpenZFS versions the bed builds (zfs, libs, zfs-dkms and kmod-zfs each, release 1.el9).
@@ -51,27 +75,15 @@ const (
 	DKMSNew = "3.2.0"
 )
 
-// kabi is a kernel's CRCs for the two symbols that stand in for the hundreds a real kmod
-// requires. A stock kernel-core provides them as kernel(SYMBOL) = CRC (what kmod-zfs
-// requires) and every kernel ships them in /lib/modules/KVER/symvers.gz (what weak-modules
-// compares with the CRCs a module needs, from its __versions section).
-type kabi struct {
-	alloc, wcp string // kernel(__alloc_pages), kernel(write_cache_pages)
-}
-
-// kabi94 are the CRCs kmod-zfs-2.1.15-2.el9 (built for 5.14.0-427.13.1.el9_4) requires, as
-// dnf printed them when 9.3's kernel lacked them (openzfs/zfs#16179): real values. Every other
-// CRC in the bed is a test value, chosen to differ where the reports say the kABI broke.
-var kabi94 = kabi{alloc: "0x721dbc2e", wcp: "0x30a4cdde"}
-
-// kernelDef is one kernel build: which spec, its version-release, architecture and kABI,
-// and where its packages go.
+// kernelDef is one kernel build: which spec, its version-release, architecture, the header
+// tree its data comes from, and where its packages go.
 type kernelDef struct {
 	spec    string // "kernel" or "kernel-lt"
 	version string
 	release string
 	arch    string // "" is x86_64
-	kabi    kabi
+	tree    string // the Debian header tree (headerPackages); "" for none (aarch64)
+	cited   bool   // carries citedCRCs (plays 427.13.1's kABI)
 	// provides says whether kernel-core provides kernel(SYMBOL) = CRC; ELRepo disables the
 	// generator (%global __provided_ksyms_provides %{nil} in kernel-lt-6.1.spec).
 	provides    bool
@@ -80,7 +92,8 @@ type kernelDef struct {
 	signingWith string
 	report      string // the upstream report this kernel stands for
 	// group is "" for the kernels every Build makes, or the name of a group built the first
-	// time something asks for it (buildGroup): "fit" (Kernel95Fit), "aarch64" (the aarch64
+	// time something asks for it (buildGroup): "fit" (Kernel95Fit), "updates" (issue 18's
+	// update kernels), "loadability" (Kernel17924, Kernel17165), "aarch64" (the aarch64
 	// mirror). Keeps the shared build short for test binaries that never use them.
 	group string
 }
@@ -95,19 +108,27 @@ func (k kernelDef) targetArch() string {
 func (k kernelDef) unameR() string { return k.version + "-" + k.release + "." + k.targetArch() }
 
 var kernels = []kernelDef{
-	{spec: "kernel", version: "5.14.0", release: "427.13.1.el9_4", kabi: kabi94, provides: true,
+	{spec: "kernel", version: "5.14.0", release: "427.13.1.el9_4", tree: "6.1.0-47-amd64", cited: true, provides: true,
 		coreRepo: "baseos", develRepo: "appstream", signingWith: "rocky", report: "openzfs/zfs#16179, #16219"},
-	{spec: "kernel", version: "5.14.0", release: "427.16.1.el9_4", kabi: kabi{alloc: kabi94.alloc, wcp: "0x1a7e38b4"}, provides: true,
+	{spec: "kernel", version: "5.14.0", release: "427.16.1.el9_4", tree: "6.1.0-50-amd64", provides: true,
 		coreRepo: "baseos", develRepo: "appstream", signingWith: "rocky", report: "openzfs/zfs#16219"},
-	{spec: "kernel", version: "5.14.0", release: "503.14.1.el9_5", kabi: kabi{alloc: "0x5e3f1b9c", wcp: "0x0b8e22a1"}, provides: true,
+	{spec: "kernel", version: "5.14.0", release: "503.14.1.el9_5", tree: "6.1.0-57-amd64", provides: true,
 		coreRepo: "baseos", develRepo: "appstream", signingWith: "rocky", report: "openzfs/zfs#16790"},
-	{spec: "kernel", version: "5.14.0", release: "503.999.1.el9_5", kabi: kabi94, provides: true,
+	{spec: "kernel", version: "5.14.0", release: "503.999.1.el9_5", tree: "6.1.0-47-amd64", cited: true, provides: true,
 		signingWith: "rocky", report: "openzfs/zfs#16271 (8.9 -> 8.10), synthetic on EL9", group: "fit"},
-	{spec: "kernel", version: "5.14.0", release: "570.17.1.el9_6", kabi: kabi{alloc: "0x2c41d8e7", wcp: "0x6f93b012"}, provides: true,
+	{spec: "kernel", version: "5.14.0", release: "570.17.1.el9_6", tree: "6.1.0-57-cloud-amd64", provides: true,
 		coreRepo: "baseos", develRepo: "appstream", signingWith: "rocky", report: "openzfs/zfs#17349"},
-	{spec: "kernel-lt", version: "6.1.80", release: "1.el9.elrepo", kabi: kabi{alloc: "0x8d2e51a0", wcp: "0x3b7c90f5"},
+	{spec: "kernel-lt", version: "6.1.80", release: "1.el9.elrepo", tree: "6.1.0-57-amd64",
 		coreRepo: "elrepo-kernel", develRepo: "elrepo-kernel", signingWith: "elrepo"},
-	{spec: "kernel", version: "5.14.0", release: "427.13.1.el9_4", arch: "aarch64", kabi: kabi{alloc: "0x4a9be213", wcp: "0x77d0c6e5"}, provides: true,
+	{spec: "kernel", version: "5.14.0", release: "570.999.1.el9_6", tree: "6.1.0-47-amd64", cited: true, provides: true,
+		coreRepo: "baseos", develRepo: "appstream", signingWith: "rocky", report: "openzfs/zfs#16271 pattern (issue 18)", group: "updates"},
+	{spec: "kernel", version: "5.14.0", release: "570.1000.1.el9_6", tree: "6.1.0-57-rt-amd64", provides: true,
+		coreRepo: "baseos", develRepo: "appstream", signingWith: "rocky", report: "openzfs/zfs#16219, #16790 pattern (issue 18)", group: "updates"},
+	{spec: "kernel", version: "5.14.0", release: "611.5.1.el9_7", tree: "6.1.0-50-amd64", provides: true,
+		signingWith: "rocky", report: "openzfs/zfs#17924", group: "loadability"},
+	{spec: "kernel", version: "5.14.0", release: "503.33.1.el9_5", tree: "6.1.0-57-rt-amd64", provides: true,
+		signingWith: "rocky", report: "openzfs/zfs#17165", group: "loadability"},
+	{spec: "kernel", version: "5.14.0", release: "427.13.1.el9_4", arch: "aarch64", provides: true,
 		coreRepo: "baseos", develRepo: "appstream", signingWith: "rocky", report: "openzfs/zfs#13266, #14511 (no aarch64 packages)",
 		group: "aarch64"},
 }

@@ -46,11 +46,10 @@
 // # Packages (specs/, built with rpmbuild at test time; release .el9 unless noted)
 //
 //   - baseos (Rocky key): filesystem 3.16-2 (/bin, /sbin, /lib, /lib64 -> usr/...), bash 5.1.8-9
-//     (busybox-static as /bin/sh plus the applets scriptlets use; bash itself is a shim, busybox
-//     has no bash applet), kmod 28-9 (depmod, weak-modules and dump-modversions stand-ins),
-//     systemd-udev 252-32 (built from kmod.spec: /usr/bin/kernel-install, the stand-in, and the
-//     plugin directories; that it is systemd-udev that ships kernel-install on EL9 is from
-//     memory, not checked against a mirror), rocky-release/rocky-repos/rocky-gpg-keys 9.4-1.7
+//     (the machine's bash), kmod 28-9 (Debian's kmod; weak-modules stand-in), systemd-udev
+//     252-32 (built from kmod.spec: systemd 252's kernel-install and plugins; that it is
+//     systemd-udev that ships kernel-install on EL9 is from memory, not checked against a
+//     mirror), rocky-release/rocky-repos/rocky-gpg-keys 9.4-1.7
 //     (system-release(releasever) = 9, /etc/os-release of Rocky 9.4, rocky.repo with baseos and
 //     appstream, rocky-extras.repo), make, diffutils (stubs, from stubs.spec), and the kernels
 //     below: kernel, kernel-core, kernel-modules-core, kernel-modules.
@@ -87,99 +86,102 @@
 // Each vendor signs with its own throwaway rsa2048 key (Packages.Keys). A new root has only
 // the Rocky key imported; dnf imports others when it installs their packages during NewRoot.
 //
-// # Kernels and kABI (catalog.go: kernels)
+// # Real kernel data (trees.go, kernelsrc.go, kbuild.go, kmods.go)
 //
-// A kmod fits a kernel by kABI, not by EL minor: kmod-zfs requires kernel(SYMBOL) = CRC for
-// each kernel symbol it uses, a stock kernel-core provides its CRCs, and weak-modules links a
-// kmod into another kernel only if that kernel's symvers has the CRC of every symbol the module
-// needs. The bed models this with two symbols, kernel(__alloc_pages) and
-// kernel(write_cache_pages): every stock kernel-core provides its CRCs for them, every kernel
-// (ELRepo's too) ships them in /lib/modules/KVER/symvers.gz, and every module built against a
-// kernel carries them in a real __versions section (`modprobe --dump-modversions FILE` reads
-// them). Kernel94's CRCs (0x721dbc2e, 0x30a4cdde) are the real ones kmod-zfs-2.1.15-2.el9
-// requires (openzfs/zfs#16179); every other CRC is a test value.
+// Every kernel keeps its EL name but takes its kABI from a real kernel build: the header trees
+// of Debian's linux-headers packages (HeaderPackages; the Makefile's DEB_PKGS installs them):
 //
-//   - Kernel94 5.14.0-427.13.1.el9_4: the GA 9.4 kernel; every kmod-zfs is built for it.
-//   - Kernel94Z 5.14.0-427.16.1.el9_4: the z-stream of #16219; write_cache_pages differs, so
-//     9.4's kmods do not fit it (same minor!). Model of #16219, #13668, #15831, #17165.
-//   - Kernel95 5.14.0-503.14.1.el9_5: both CRCs differ (#16790: 9.4's kmod on 9.5).
-//   - Kernel95Fit 5.14.0-503.999.1.el9_5 (synthetic, in no repository): 9.4's CRCs, so 9.4's
-//     kmods fit the next minor (#16271 reports it for 8.9 kmods on 8.10; no EL9 pair is
-//     reported, and real 9.5 kernels did not fit 9.4's kmods). Were it in baseos, dnf would
-//     pick it (the newest provider) in the other models.
-//   - Kernel96 5.14.0-570.17.1.el9_6 (#17349's kernel): the newest stock kernel of the mirror.
-//   - KernelLT 6.1.80-1.el9.elrepo: symvers.gz with its own CRCs, no kernel(SYMBOL) provides.
-//   - Kernel94Aarch64: Kernel94 built for aarch64, in the aarch64 tree.
+//   - 6.1.0-47-amd64: Kernel94, Kernel95Fit, KernelUpdateFit (one kABI); every kmod is built
+//     against it. Kernel94's tree carries the two CRCs openzfs/zfs#16179 gives
+//     (__alloc_pages 0x721dbc2e, write_cache_pages 0x30a4cdde) in place of Debian's, before
+//     anything is compiled against it; no other test CRC is left.
+//   - 6.1.0-50-amd64: Kernel94Z, Kernel17924 (about 18,100 CRCs differ from -47).
+//   - 6.1.0-57-amd64: Kernel95, KernelLT. 6.1.0-57-cloud-amd64: Kernel96.
+//   - 6.1.0-57-rt-amd64: KernelUpdateBreak, Kernel17165 (locking symbols differ).
 //
-// kernel-core's posttrans runs `weak-modules --add-kernel KVER` then `kernel-install add KVER
-// IMAGE`, its preun the reverse, as kernel_lt_variant_posttrans/_preun in ELRepo's
-// kernel-lt-6.1.spec (derived from RHEL's kernel.spec) do.
+// kernel-core provides kernel(SYMBOL) = CRC for every symbol vmlinux exports (about 10,500),
+// as rpm's kabi.sh generates them from /lib/modules/KVER/symvers.gz ("only for symbols
+// exported by vmlinux itself"); symvers.gz is the tree's Module.symvers; kernel-modules-core
+// carries a reference module compiled against the tree (/lib/modules/KVER/kernel/lib/
+// testbed_ref.ko: headers packages have no module of the kernel itself, and the struct module
+// size of #17165 is read from a kernel's own modules); kernel-devel is the tree renamed to the
+// EL release (KERNELRELEASE, UTS_RELEASE, so vermagic carries the EL name; the 6,400 empty
+// include/config files left out) at /usr/src/kernels/KVER.
 //
-// # DKMS
+// kmod-zfs's modules are real .ko files compiled at test time with the machine's make and gcc
+// against Kernel94's tree (KmodBuild; cached by content in $TMPDIR/zfsinstall-testbed-kbuild,
+// so each build is compiled once per machine): zfs.ko and spl.ko (2.2) or nine modules (2.1),
+// referencing the kernel symbols upstream reports list among kmod-zfs's requirements and the
+// interfaces OpenZFS's Linux code calls (kmodSymbols, intersected with the tree's non-GPL
+// exports). Their kernel(SYMBOL) = CRC requirements (98 for 2.2) are generated as
+// find-requires.ksyms (kernel-srpm-macros) generates EL's: each module's `modprobe
+// --dump-modversions`, less the package's own exports, joined by SYMBOL:CRC with the build
+// kernel's Module.symvers. module_layout is in every module's __versions and exported by
+// vmlinux, so kernel(module_layout) = CRC is among the requirements, and module_layout differs
+// in every real build.
 //
-// zfs-dkms's %pre, %post and %preun are verbatim those of rpm/generic/zfs-dkms.spec.in at
-// zfs-2.2.7 (identical at 2.1.16 and 2.2.8; since 2.1.15/2.2.1, commit 9ce567c6ff): %pre
-// removes every other zfs version from all kernels (dkms remove --all), %post runs `dkms add`
-// and `dkms install --force -m zfs -v VERSION ||:` for the running kernel, errors swallowed,
-// %preun removes this version from all kernels on erase and does nothing on upgrade.
+// # What issue 18 uses (updates.go; models TestModelHoldExcludes, TestModelRebuiltKmodLiftsHold,
+// TestModelLoadability, TestModelDKMSDevelNotOffered)
 //
-// dkms (EPEL, dell/dkms at the tag; settings from Fedora's dkms.spec):
-//   - 3.2.0: /usr/lib/kernel/install.d/40-dkms.install runs `dkms kernel_postinst --kernelver
-//     KVER` (redhat_kernel_install.d.in); framework.conf sets modprobe_on_install="true" and
-//     post_transaction="dracut --regenerate-all --force" (the sed in Fedora's dkms.spec 3.2.0;
-//     modprobe_on_install is already set in its 3.1.2 and 3.1.4 specs). post_transaction runs
-//     after every successful install, remove, uninstall, unbuild and autoinstall (dkms.in at
-//     v3.2.0); modprobe_on_install, from 3.1.4 only for the running kernel (commit b2526db),
-//     runs modprobe on the devices' modaliases and restarts systemd-modules-load.service,
-//     which loads what modules-load.d lists. Headers missing: exit 21 (from 3.1.5).
-//   - 3.0.13: /etc/kernel/install.d/40-dkms.install calls /etc/kernel/postinst.d/dkms, which
-//     runs autoinstall for the new kernel; framework.conf as upstream ships it (Fedora's
-//     3.0.13 spec was not checked); no post_transaction; headers missing: exit 1.
+//   - (a) PublishKernelUpdates(t): KernelUpdateFit (Kernel94's kABI: the kmod fits) and the
+//     newest, KernelUpdateBreak (-rt data: 61 of the kmod's requirements unmet), in baseos and
+//     appstream for one test. KernelPackages(kver) lists the packages of one build; with all of
+//     them in dnf.conf's excludepkgs, `dnf upgrade` (best=True) installs KernelUpdateFit.
+//     Excluding only the kernel meta package is not enough: dnf installs KernelUpdateFit's
+//     kernel and, as dependencies, the excluded build's kernel-core, -modules and -modules-core.
+//   - (b) PublishKmod(t, KmodBuild{Version, Release, Kernel}): a kmod rebuilt against a bed
+//     kernel, signed, in zfs-kmod for one test.
+//   - (c) KmodRPM(t, KmodBuild{..., Stable: true}) with StableSymbols (symbols with one CRC in
+//     every tree: kfree, vmalloc, _printk, memcpy, ...) and KernelRPMs(t, Kernel17924 or
+//     Kernel17165): on Kernel17924 every symbol of the stable kmod matches except module_layout
+//     (#17924; the kmod's kernel(module_layout) requirement is therefore unmet too); Kernel17165's
+//     own module is where #17165's struct module size is read, but every tree here builds a
+//     0x380-byte struct module (-rt included), so that failure cannot be made from this data;
+//     KmodBuild{Kernel: Kernel94Z, Stable: true} installed on Kernel94 is #14411 (build kernel
+//     newer than the target; vermagic says so).
+//   - (d) RemoveFromRepo(t, "appstream", "kernel-devel-5.14.0-570.999.1.") takes a candidate
+//     kernel's kernel-devel out; its restore function offers it again.
 //
-// The bed's dkms (specs/files/dkms) keeps DKMS's tree, status format, messages and exit codes,
-// records argv in /var/lib/dkms-test/calls.log and "builds" by copying prebuilt test modules.
-// It fails a build with exit 10 and the configure error in build/make.log when the kernel is
-// above META's Linux-Maximum, when /var/lib/zfs-test/dkms-build-fail exists, or when the
-// zfs-dkms version's testbed/build-failures lists the kernel: dkmsBuildFailures in catalog.go,
-// each row citing its report (2.1.16 on 5.14.0-570.*.el9_6: #17349, #17448; 2.1.15 on
-// 5.14.0-503.*.el9_5: #16746). 2.2.7 on 9.6 is deliberately not a row: its configure accepts
-// the missing blk_queue_max_hw_sectors() (config/kernel-blk-queue.m4 at zfs-2.2.7), a 2.2.7
-// build on RHEL 9.6 is reported working (#17332), and its 9.6 defect was at load time
-// ("Unpatched return thunk in use", #17364, fixed in 2.2.8).
+// # Real tools in the root, and the remaining stand-ins
 //
-// # Stand-ins and markers (the root is a chroot, not a booted host)
+// A root's /usr is an overlay: the machine's Debian /usr read-only below, the root's packages
+// above (overlay.go), with /proc mounted and basic device nodes, as in an installer's target
+// root. Its userland (bash, coreutils, sed, awk, find, make, gcc-12, binutils, openssl) is
+// therefore real; whiteouts hide the machine's copies of what EL packages own until those are
+// installed. The bed's packages carry Debian's real tools: kmod (depmod, modinfo,
+// `modprobe --dump-modversions`; kmod 30), systemd-udev (systemd 252's kernel-install and its
+// 50-depmod.install and 90-loaderentry.install, in EL's /usr/lib/kernel/install.d), dkms
+// (dell/dkms 3.0.10 in EPEL's packaging: 3.0.13 with /etc/kernel/install.d/40-dkms.install ->
+// postinst.d/dkms -> dkms_autoinstaller; 3.2.0 with /usr/lib/kernel/install.d/40-dkms.install
+// and Fedora's framework.conf: modprobe_on_install="true" honoured, post_transaction inert, as
+// 3.0.10 has no post_transaction and no kernel_postinst, so the 3.2.0 plugin runs dkms
+// autoinstall, which kernel_postinst does on add). zfs-dkms ships real module source that dkms
+// compiles against the kernel-devel tree; its configure fails the build like OpenZFS's above
+// META's Linux-Maximum and for the rows of dkmsBuildFailures (matched by kernel release: the
+// backported interface removals behind them cannot be reproduced on 6.1 headers).
+// Found with the real tools: systemd 252's kernel-install stops at the first plugin that fails
+// and exits with its status ([ $err -ne 0 ] && exit $err), so a failing 40-dkms.install keeps
+// 50-depmod.install (and every later plugin, 98-zfsinstall-guard.install included) from
+// running; dkms needs /proc in a chroot.
 //
-// Scriptlets run chrooted with busybox. They leave markers in /var/lib/zfs-test/ instead of
-// touching a kernel:
-//   - kernel-install.log: every `kernel-install COMMAND KVER` and each plugin's exit code.
-//     kernel-install (specs/files/kernel-install) runs the plugins of /usr/lib/kernel/install.d
-//     and /etc/kernel/install.d by file name (the one in /etc replaces the one of the same name
-//     in /usr/lib; a non-executable one, e.g. a /dev/null link, is skipped), stops after an exit
-//     77, and exits non-zero if one failed (as recalled of systemd's; not checked against its
-//     source here); 50-depmod.install and 50-dracut.install (marker initramfs) are built in at
-//     their places, so 40-dkms.install builds before them.
-//   - weak-modules.log: each call and each decision: "KVER: linked weak-updates/REL -> ...", or
-//     "KVER: MODULE not compatible: disagrees about version of symbol SYM (module CRC, kernel
-//     CRC)". weak-modules (specs/files/weak-modules) reads a module's __versions with
-//     /usr/lib/testbed/dump-modversions and the kernel's symvers.gz.
-//   - depmod.log, zfs-post.log (zfs %post), killed.log (ArmKill), dkms-post.log
-//     (common.postinst, which nothing in the bed calls any more).
-//   - dkms-running-kernel.log: a dkms call without -k (zfs-dkms's %post) with no running kernel
-//     set: what a host would have done. Root.SetRunningKernel(t, kver) makes such calls act on
-//     kver instead (and modprobe_on_install apply to it).
-//   - modprobe-on-install.log: "KVER: modprobe -a -b -q <device modaliases>; systemctl restart
-//     systemd-modules-load.service (loads: zfs )" — the modules-load.d entries a host would load.
-//   - post-transaction.log: "dracut --regenerate-all --force (after dkms install -k KVER)"; the
-//     real $dkms_tree/post_transaction.log is written too.
+// Stand-ins, each because no Debian package has the real one or it cannot run here:
+//   - weak-modules (specs/files/weak-modules): RHEL's is in the kmod package of RHEL/CentOS
+//     Stream (it checks a module's symbol versions against each kernel's symvers with
+//     depmod -aeE and links compatible modules into weak-updates/); the stand-in makes the same
+//     decision from real data (`modprobe --dump-modversions`, the kmod's own exports,
+//     symvers.gz) and runs real depmod. Its links are relative (Traps).
+//   - modprobe loading (specs/files/modprobe): a load would load into the machine's kernel; it
+//     becomes kmod's own --dry-run and is recorded in /var/lib/zfs-test/modprobe.log.
+//   - `uname -r` after SetRunningKernel: a chroot cannot boot a kernel.
+//   - grubby (rhboot/grubby): not packaged by Debian and not in the bed; zfsinstall runs it only
+//     on a live host. grub2's 20-grub.install and dracut's 50-dracut.install are not in the bed
+//     either: no initramfs and no boot entry are written (Debian's dracut-core is installed for
+//     tests that need an initramfs; none uses it yet).
+//   - the zfs command (specs/files/zfs); systemctl in the root is the machine's, which refuses
+//     to act in a chroot.
 //
-// Test modules are empty ELF objects with a real .modinfo section (version=2.2.7-1, ...) and,
-// when built against a kernel, a __versions section. libkmod finds a module by name only through
-// modules.dep.bin, which nothing in the root can write, so the bed builds the index with the
-// machine's depmod for each kernel and each zfs layout it may meet (none; DKMS's extra/*.ko.xz;
-// for Kernel94 the 2.2 and 2.1 kmod layouts; for the other stock kernels weak-modules' links in
-// weak-updates/ to either); kernel-core ships them and the root's depmod installs the one
-// matching the files present. `modinfo -b ROOT -k KVER -F version zfs` therefore answers like
-// on a host after depmod ran.
+// Markers the bed still writes in /var/lib/zfs-test/: weak-modules.log, modprobe.log, zfs-post.log
+// (zfs %post), killed.log (ArmKill), running-kernel (SetRunningKernel).
 //
 // # aarch64
 //
@@ -192,7 +194,7 @@
 // on it, the tool's included, resolves $basearch to aarch64, offers aarch64 and noarch
 // packages only, and after zfs-release fails with "Failed to download metadata for repo
 // 'zfs'" for .../zfsonlinux/epel/9/aarch64/repodata/repomd.xml, as on a real aarch64 host.
-// The rpm database records aarch64; the files on disk are this machine's (busybox).
+// The rpm database records aarch64; the files on disk are this machine's.
 // UnpackRoot unpacks a real root image instead (AlmaLinux 9.3 aarch64 in testdata): a real rpm
 // database, nothing runnable.
 //

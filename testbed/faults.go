@@ -124,8 +124,7 @@ var specDefaults = map[string][][2]string{
 	"stub.spec":     {{"stub_name", "testbed-extra"}, {"stub_version", "1.0"}, {"stub_release", "1"}},
 	"zfs.spec":      {{"zfs_version", ZFSOld}, {"zfs_release", "1"}},
 	"zfs-dkms.spec": {{"zfs_version", ZFSOld}, {"zfs_release", "1"}, {"kmin", "4.18"}, {"kmax", "6.12"}, {"dkms_uname_r", "0"}},
-	"kmod-zfs.spec": {{"zfs_version", ZFSOld}, {"zfs_release", "1"}, {"kverrel", Kernel94},
-		{"kabi_alloc", kabi94.alloc}, {"kabi_wcp", kabi94.wcp}, {"kmod_files", "zfs.ko spl.ko"}},
+	"kmod-zfs.spec": {{"zfs_version", ZFSOld}, {"zfs_release", "1"}, {"kverrel", Kernel94}},
 }
 
 func (p *Packages) add(t testing.TB, repo, vendor, spec string, defines []string) []string {
@@ -133,51 +132,11 @@ func (p *Packages) add(t testing.TB, repo, vendor, spec string, defines []string
 	if !strings.HasSuffix(spec, ".spec") {
 		spec += ".spec"
 	}
-	defs, ok := specDefaults[spec]
-	if !ok {
-		t.Fatalf("testbed: adding packages from %s is not supported (have stub, zfs, zfs-dkms, kmod-zfs)", spec)
-	}
-	set := map[string]string{}
-	var order []string
-	for _, d := range defs {
-		set[d[0]] = d[1]
-		order = append(order, d[0])
-	}
-	for _, d := range defines {
-		k, v, ok := strings.Cut(d, "=")
-		if !ok {
-			t.Fatalf("testbed: define %q is not key=value", d)
-		}
-		if _, seen := set[k]; !seen {
-			order = append(order, k)
-		}
-		set[k] = v
-	}
-	var ds [][2]string
-	for _, k := range order {
-		ds = append(ds, [2]string{k, set[k]})
-	}
 	d, err := p.RepoDir(repo)
 	if err != nil {
 		t.Fatalf("testbed: %v", err)
 	}
-	p.mu.Lock()
-	p.nextJob++
-	id := fmt.Sprintf("extra-%d", p.nextJob)
-	p.mu.Unlock()
-	j := job{id: id, spec: spec, defines: ds, vendor: vendor,
-		prepare: func(src string) error { return p.prepareExtra(spec, set, src) }}
-	files, err := p.rpmbuild(j)
-	if err != nil {
-		t.Fatalf("testbed: %v", err)
-	}
-	if vendor != "" {
-		err := p.signFiles(vendor, files)
-		p.stopAgent()
-		if err != nil {
-			t.Fatalf("testbed: %v", err)
-		}
-	}
+	files := p.buildExtra(t, vendor, spec, defines)
 	var added []string
 	for _, f := range files {
 		dst := filepath.Join(d, filepath.Base(f))
@@ -202,30 +161,73 @@ func (p *Packages) add(t testing.TB, repo, vendor, spec string, defines []string
 	return added
 }
 
-// prepareExtra writes the sources a spec needs for AddUnsigned/AddSigned.
+// buildExtra builds spec with defines (unset ones get specDefaults) into RPMs signed by vendor
+// ("" for unsigned) and returns their paths.
+func (p *Packages) buildExtra(t testing.TB, vendor, spec string, defines []string) []string {
+	t.Helper()
+	defs, ok := specDefaults[spec]
+	if !ok {
+		t.Fatalf("testbed: adding packages from %s is not supported (have stub, zfs, zfs-dkms, kmod-zfs)", spec)
+	}
+	set := map[string]string{}
+	var order []string
+	for _, d := range defs {
+		set[d[0]] = d[1]
+		order = append(order, d[0])
+	}
+	for _, d := range defines {
+		k, v, ok := strings.Cut(d, "=")
+		if !ok {
+			t.Fatalf("testbed: define %q is not key=value", d)
+		}
+		if _, seen := set[k]; !seen {
+			order = append(order, k)
+		}
+		set[k] = v
+	}
+	if spec == "kmod-zfs.spec" {
+		if _, ok := set["kmod_files"]; !ok {
+			order = append(order, "kmod_files")
+			set["kmod_files"] = strings.Join(kmodFiles(KmodBuild{Version: set["zfs_version"]}.layout()), " ")
+		}
+	}
+	var ds [][2]string
+	for _, k := range order {
+		ds = append(ds, [2]string{k, set[k]})
+	}
+	p.mu.Lock()
+	p.nextJob++
+	id := fmt.Sprintf("extra-%d", p.nextJob)
+	p.mu.Unlock()
+	j := job{id: id, spec: spec, defines: ds, vendor: vendor,
+		prepare: func(src string) error { return p.prepareExtra(spec, set, src) }}
+	files, err := p.rpmbuild(j)
+	if err != nil {
+		t.Fatalf("testbed: %v", err)
+	}
+	if vendor != "" {
+		err := p.signFiles(vendor, files)
+		p.stopAgent()
+		if err != nil {
+			t.Fatalf("testbed: %v", err)
+		}
+	}
+	return files
+}
+
+// prepareExtra writes the sources a spec needs for AddUnsigned/AddSigned: kmod-zfs's modules
+// are compiled for real against the kernel kverrel names (its kernel(SYMBOL) requirements
+// generated from them), zfs-dkms gets the real DKMS source.
 func (p *Packages) prepareExtra(spec string, set map[string]string, src string) error {
-	work := filepath.Join(p.Dir, "build", "modules")
-	empty := filepath.Join(work, "empty.o")
-	modver := set["zfs_version"] + "-" + set["zfs_release"]
 	switch spec {
 	case "zfs.spec":
 		return copyFile(p.specFile("files/zfs"), filepath.Join(src, "zfs"), 0o755)
 	case "kmod-zfs.spec":
-		k := kabi{alloc: set["kabi_alloc"], wcp: set["kabi_wcp"]}
-		for _, f := range strings.Fields(set["kmod_files"]) {
-			if err := p.makeModule(empty, testModule{dst: filepath.Join(src, f), name: moduleName(f), version: modver,
-				kver: set["kverrel"], versions: &k, layout21: strings.Contains(f, "/")}); err != nil {
-				return err
-			}
-		}
+		_, err := p.buildKmod(KmodBuild{Version: set["zfs_version"], Release: set["zfs_release"], Kernel: set["kverrel"],
+			Stable: set["stable"] == "1"}, src)
+		return err
 	case "zfs-dkms.spec":
-		for _, m := range []string{"zfs", "spl"} {
-			if err := p.makeModule(empty, testModule{dst: filepath.Join(src, "testbed", "generic", m+".ko"), name: m,
-				version: modver, kver: "unknown", xz: true}); err != nil {
-				return err
-			}
-		}
-		return os.WriteFile(filepath.Join(src, "testbed", "build-failures"), []byte(dkmsFailuresFile(set["zfs_version"])), 0o644)
+		return dkmsSource(set["zfs_version"], set["zfs_release"], src)
 	}
 	return nil
 }

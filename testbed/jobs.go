@@ -64,8 +64,8 @@ func (p *Packages) jobs() ([]job, error) {
 			return nil
 		}
 	}
-	kmodPrepare := copyFiles("depmod", "weak-modules", "dump-modversions", "kernel-install")
-	bashFiles := func(src string) error { return copyFile(p.tools.Busybox, filepath.Join(src, "busybox"), 0o755) }
+	kmodPrepare := p.kmodFiles
+	bashFiles := func(src string) error { return copyFile(p.tools.Bash, filepath.Join(src, "bash"), 0o755) }
 	js := []job{
 		{id: "filesystem", spec: "filesystem.spec", vendor: "rocky", route: to("baseos")},
 		{id: "bash", spec: "bash.spec", vendor: "rocky", route: to("baseos"), prepare: bashFiles},
@@ -95,7 +95,12 @@ func (p *Packages) jobs() ([]job, error) {
 	for _, v := range []string{DKMSOld, DKMSNew} {
 		js = append(js, job{id: "dkms-" + v, spec: "dkms.spec", vendor: "epel", route: to("epel"),
 			defines: [][2]string{{"dkms_version", v}},
-			prepare: copyFiles("dkms", "common.postinst", "40-dkms.install-3.0", "40-dkms.install-3.2", "postinst.d-dkms", "prerm.d-dkms")})
+			prepare: func(src string) error {
+				if err := copyFiles("40-dkms.install-3.0", "40-dkms.install-3.2")(src); err != nil {
+					return err
+				}
+				return copyMachineFiles(src, realDKMSFiles)
+			}})
 	}
 	var stubList []string
 	stubRepo := map[string]string{}
@@ -115,24 +120,16 @@ func (p *Packages) jobs() ([]job, error) {
 			js = append(js, job{id: "zfs-dkms-" + z.version, spec: "zfs-dkms.spec", vendor: "openzfs", route: to("zfs"),
 				defines: append(append([][2]string{}, base...), [2]string{"kmin", z.kmin}, [2]string{"kmax", z.kmax},
 					[2]string{"dkms_uname_r", map[bool]string{true: "1", false: "0"}[z.unameR]}),
-				prepare: func(src string) error {
-					if err := os.Rename(filepath.Join(p.Dir, "src", "zfs-dkms-"+z.version, "testbed"), filepath.Join(src, "testbed")); err != nil {
-						return err
-					}
-					return os.WriteFile(filepath.Join(src, "testbed", "build-failures"), []byte(dkmsFailuresFile(z.version)), 0o644)
-				}})
+				prepare: func(src string) error { return dkmsSource(z.version, z.release, src) }})
 		}
 		if z.kmod != "" {
-			files := kmodFiles(z.kmod)
+			b := KmodBuild{Version: z.version, Release: z.release}
 			js = append(js, job{id: "kmod-zfs-" + z.version, spec: "kmod-zfs.spec", vendor: "openzfs", route: to("zfs-kmod"),
 				defines: append(append([][2]string{}, base...), [2]string{"kverrel", Kernel94},
-					[2]string{"kabi_alloc", kabi94.alloc}, [2]string{"kabi_wcp", kabi94.wcp},
-					[2]string{"kmod_files", strings.Join(files, " ")}),
+					[2]string{"kmod_files", strings.Join(kmodFiles(b.layout()), " ")}),
 				prepare: func(src string) error {
-					if err := os.Remove(src); err != nil {
-						return err
-					}
-					return os.Rename(filepath.Join(p.Dir, "src", "kmod-zfs-"+z.version), src)
+					_, err := p.buildKmod(b, src)
+					return err
 				}})
 		}
 	}
@@ -147,19 +144,13 @@ func (p *Packages) kernelJobs(group string) []job {
 			continue
 		}
 		k := k
-		defs := [][2]string{{"kversion", k.version}, {"krelease", k.release},
-			{"kabi_alloc", k.kabi.alloc}, {"kabi_wcp", k.kabi.wcp}}
-		if k.provides {
-			defs = append(defs, [2]string{"kabi_provides", "1"})
-		}
+		defs := [][2]string{{"kversion", k.version}, {"krelease", k.release}}
 		target := ""
 		if k.arch != "" {
 			target = k.arch
 		}
 		js = append(js, job{id: "kernel-" + k.unameR(), spec: k.spec + ".spec", target: target, vendor: k.signingWith, defines: defs,
-			prepare: func(src string) error {
-				return os.Rename(filepath.Join(p.Dir, "src", "kernel-"+k.unameR(), "depmod"), filepath.Join(src, "depmod"))
-			},
+			prepare: func(src string) error { return p.prepareKernel(k, src) },
 			route: func(name string) string {
 				if strings.HasSuffix(name, "-devel") || strings.HasSuffix(name, "-devel-matched") {
 					return k.develRepo
@@ -174,20 +165,12 @@ func (p *Packages) kernelJobs(group string) []job {
 func (p *Packages) groupJobs(group string) []job {
 	js := p.kernelJobs(group)
 	if group == "aarch64" {
-		// The aarch64 mirror's arch-specific base packages (the busybox inside stays the
+		// The aarch64 mirror's arch-specific base packages (the programs inside stay the
 		// machine's: scriptlets run on this machine).
 		js = append(js,
 			job{id: "bash-aarch64", spec: "bash.spec", target: "aarch64", vendor: "rocky", route: to("baseos"),
-				prepare: func(src string) error { return copyFile(p.tools.Busybox, filepath.Join(src, "busybox"), 0o755) }},
-			job{id: "kmod-aarch64", spec: "kmod.spec", target: "aarch64", vendor: "rocky", route: to("baseos"),
-				prepare: func(src string) error {
-					for _, f := range []string{"depmod", "weak-modules", "dump-modversions", "kernel-install"} {
-						if err := copyFile(p.specFile("files/"+f), filepath.Join(src, f), 0o755); err != nil {
-							return err
-						}
-					}
-					return nil
-				}})
+				prepare: func(src string) error { return copyFile(p.tools.Bash, filepath.Join(src, "bash"), 0o755) }},
+			job{id: "kmod-aarch64", spec: "kmod.spec", target: "aarch64", vendor: "rocky", route: to("baseos"), prepare: p.kmodFiles})
 	}
 	return js
 }
@@ -279,4 +262,47 @@ func rpmName(file string) string {
 		return base
 	}
 	return strings.Join(parts[:len(parts)-2], "-")
+}
+
+// realKmodFiles are the machine's files the bed's kmod and systemd-udev packages carry
+// (Debian's kmod 30 and systemd 252), by the name the spec reads them under.
+var realKmodFiles = map[string]string{
+	"kmod":                   "/usr/bin/kmod",
+	"kernel-install":         "/usr/bin/kernel-install",
+	"50-depmod.install":      "/usr/lib/kernel/install.d/50-depmod.install",
+	"90-loaderentry.install": "/usr/lib/kernel/install.d/90-loaderentry.install",
+}
+
+// realDKMSFiles are the machine's files (Debian's dkms 3.0.10) the bed's dkms packages carry.
+var realDKMSFiles = map[string]string{
+	"dkms":               "/usr/sbin/dkms",
+	"common.postinst":    "/usr/lib/dkms/common.postinst",
+	"dkms_autoinstaller": "/usr/lib/dkms/dkms_autoinstaller",
+	"framework.conf":     "/etc/dkms/framework.conf",
+	"postinst.d-dkms":    "/etc/kernel/postinst.d/dkms",
+	"prerm.d-dkms":       "/etc/kernel/prerm.d/dkms",
+}
+
+// copyMachineFiles copies machine files into a job's source directory under the given names.
+func copyMachineFiles(src string, files map[string]string) error {
+	for name, from := range files {
+		fi, err := os.Stat(from)
+		if err != nil {
+			return fmt.Errorf("%s is missing on this machine (make deps installs it): %w", from, err)
+		}
+		if err := copyFile(from, filepath.Join(src, name), fi.Mode().Perm()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// kmodFiles prepares the kmod job: the real tools, the modprobe wrapper and weak-modules.
+func (p *Packages) kmodFiles(src string) error {
+	for _, f := range []string{"modprobe", "weak-modules"} {
+		if err := copyFile(p.specFile("files/"+f), filepath.Join(src, f), 0o755); err != nil {
+			return err
+		}
+	}
+	return copyMachineFiles(src, realKmodFiles)
 }

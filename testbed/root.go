@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -23,6 +24,61 @@ type Root struct {
 	Packages *Packages
 	// Arch is the architecture the root plays: "x86_64", or "aarch64" for NewRootArch.
 	Arch string
+
+	mounted bool // the /usr overlay is mounted (Close unmounts it)
+}
+
+var mountedRoots struct {
+	sync.Mutex
+	l []*Root
+}
+
+func registerMounted(r *Root) {
+	mountedRoots.Lock()
+	defer mountedRoots.Unlock()
+	mountedRoots.l = append(mountedRoots.l, r)
+}
+
+// Close unmounts the root's /usr overlay (and whatever a test mounted below the root). NewRoot
+// and NewRootArch register it with the test's cleanup; a program using NewRootAt calls it.
+// The root's files stay; reading the root's /usr after Close shows only what its packages
+// installed.
+func (r *Root) Close() error {
+	mountedRoots.Lock()
+	was := r.mounted
+	r.mounted = false
+	mountedRoots.Unlock()
+	if !was {
+		return nil
+	}
+	return unmountUserland(r.Dir)
+}
+
+// copyAlternatives gives the root the machine's /etc/alternatives links (programs of the
+// machine's /usr, awk among them, are links through it) and its openssl.cnf (openssl, which
+// dkms runs to make its signing key, needs it).
+func copyAlternatives(root string) error {
+	if err := copyFile("/etc/ssl/openssl.cnf", filepath.Join(root, "etc", "ssl", "openssl.cnf"), 0o644); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	entries, err := os.ReadDir("/etc/alternatives")
+	if err != nil {
+		return nil
+	}
+	dst := filepath.Join(root, "etc", "alternatives")
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	for _, e := range entries {
+		target, err := os.Readlink(filepath.Join("/etc/alternatives", e.Name()))
+		if err != nil {
+			continue
+		}
+		if err := os.Symlink(target, filepath.Join(dst, e.Name())); err != nil && !os.IsExist(err) {
+			return err
+		}
+	}
+	return nil
 }
 
 // dnfConf is EL9's /etc/dnf/dnf.conf (from dnf-data), which dnf reads from the install root.
@@ -43,6 +99,13 @@ func NewRoot(t testing.TB, p *Packages, install ...string) *Root {
 	t.Helper()
 	base := t.TempDir()
 	r, err := newRoot(filepath.Join(base, "root"), filepath.Join(base, "home"), p, install)
+	if r != nil {
+		t.Cleanup(func() {
+			if err := r.Close(); err != nil {
+				t.Errorf("testbed: %v", err)
+			}
+		})
+	}
 	if err != nil {
 		t.Fatalf("testbed: %v", err)
 	}
@@ -62,6 +125,13 @@ func NewRootArch(t testing.TB, p *Packages, arch string, install ...string) *Roo
 	t.Helper()
 	base := t.TempDir()
 	r, err := newRootArchChecked(filepath.Join(base, "root"), filepath.Join(base, "home"), p, arch, install)
+	if r != nil {
+		t.Cleanup(func() {
+			if err := r.Close(); err != nil {
+				t.Errorf("testbed: %v", err)
+			}
+		})
+	}
 	if err != nil {
 		t.Fatalf("testbed: %v", err)
 	}
@@ -88,7 +158,8 @@ func newRootArchChecked(dir, home string, p *Packages, arch string, install []st
 	return newRootArch(dir, home, p, arch, install)
 }
 
-// NewRootAt makes an install root at dir, with HOME at dir+".home": rpm --initdb, dnf.conf,
+// NewRootAt makes an install root at dir, with HOME at dir+".home" (the caller calls Close when
+// done: the root's /usr is an overlay mount, overlay.go): rpm --initdb, dnf.conf,
 // then one real dnf transaction installing rocky-release, bash and the given packages (names,
 // NEVRAs or RPM file paths, e.g. "kernel-core-5.14.0-427.13.1.el9_4") from the bed's
 // repositories, the way an installer does: through a bootstrap repo configuration outside the
@@ -127,6 +198,14 @@ func newRootArch(dir, home string, p *Packages, arch string, install []string) (
 			return nil, err
 		}
 	}
+	if err := mountUserland(dir); err != nil {
+		return nil, err
+	}
+	r.mounted = true
+	registerMounted(r)
+	if err := copyAlternatives(dir); err != nil {
+		return r, err
+	}
 	if err := os.WriteFile(filepath.Join(home, ".rpmmacros"), []byte("%_dbpath /var/lib/rpm\n"), 0o644); err != nil {
 		return nil, err
 	}
@@ -134,7 +213,7 @@ func newRootArch(dir, home string, p *Packages, arch string, install []string) (
 		return nil, err
 	}
 	if _, err := r.TryRPM("--initdb"); err != nil {
-		return nil, err
+		return r, err
 	}
 	// The bootstrap offers the primary repositories under their real ids, so that the rpm
 	// database and dnf history say @baseos, @zfs, ... as on a host. zfs and zfs-kmod both carry
@@ -165,10 +244,10 @@ func newRootArch(dir, home string, p *Packages, arch string, install []string) (
 	argv := []string{p.tools.DNF, "--installroot", dir, disabledPlugins, "-y",
 		"--setopt=reposdir=" + reposd, "--releasever=9", "install"}
 	if _, err := run(runOpts{Env: r.Env()}, append(argv, pkgs...)...); err != nil {
-		return nil, fmt.Errorf("installing the root's first packages: %w", err)
+		return r, fmt.Errorf("installing the root's first packages: %w", err)
 	}
 	if err := r.writeELRepo(); err != nil {
-		return nil, err
+		return r, err
 	}
 	p.register(r)
 	return r, nil
@@ -412,15 +491,26 @@ func (r *Root) ExpireCache() error {
 	return nil
 }
 
-// runningKernelFile is what the bed's dkms reads as the root's running kernel (`uname -r` in a
-// root is the build machine's).
+// runningKernelFile holds the root's running kernel for the bed's uname (SetRunningKernel).
 const runningKernelFile = "/var/lib/zfs-test/running-kernel"
 
-// SetRunningKernel makes kver the root's running kernel as far as the bed's dkms is concerned:
-// a dkms call without -k (zfs-dkms's %post runs "dkms install --force -m zfs -v VERSION")
-// acts on it, and modprobe_on_install (dkms >= 3.1.4) records a load for it. Without it, such
-// calls only record what a host would do in /var/lib/zfs-test/dkms-running-kernel.log.
-// The machine's `uname -r` inside the root is unchanged.
+// unameWrapper stands in for uname in a root whose running kernel is set: a chroot cannot boot
+// a kernel, and programs in it that ask `uname -r` (dkms without -k: zfs-dkms's %post runs
+// "dkms install --force -m zfs -v VERSION", and modprobe_on_install's "is it the running
+// kernel") get the machine's. Everything else is the machine's real uname.
+const unameWrapper = `#!/bin/bash
+# Test bed (Root.SetRunningKernel): uname -r answers the root's running kernel.
+if [ "$1" = "-r" ] && [ $# -eq 1 ] && [ -s ` + runningKernelFile + ` ]; then
+	cat ` + runningKernelFile + `
+	exit 0
+fi
+exec /usr/lib/testbed/uname "$@"
+`
+
+// SetRunningKernel makes kver the root's running kernel for the programs run in it: `uname -r`
+// inside the root answers kver (unameWrapper), so real dkms without -k (zfs-dkms's %post)
+// builds for it. zfsinstall's own uname(2) call is unchanged: it reads the machine's kernel,
+// and plans for a root from its rpm database.
 func (r *Root) SetRunningKernel(t testing.TB, kver string) {
 	t.Helper()
 	f := filepath.Join(r.Dir, runningKernelFile)
@@ -428,6 +518,13 @@ func (r *Root) SetRunningKernel(t testing.TB, kver string) {
 		t.Fatalf("testbed: %v", err)
 	}
 	if err := os.WriteFile(f, []byte(kver+"\n"), 0o644); err != nil {
+		t.Fatalf("testbed: %v", err)
+	}
+	real := filepath.Join(r.Dir, "usr/lib/testbed/uname")
+	if err := copyFile("/usr/bin/uname", real, 0o755); err != nil {
+		t.Fatalf("testbed: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(r.Dir, "usr/bin/uname"), []byte(unameWrapper), 0o755); err != nil {
 		t.Fatalf("testbed: %v", err)
 	}
 }

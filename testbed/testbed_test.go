@@ -262,25 +262,18 @@ func TestDKMSPath(t *testing.T) {
 	if !contains(got, "kernel-devel-matched-5.14.0-570.17.1.el9_6.x86_64") {
 		t.Errorf("installed %v: dkms did not pull kernel-devel-matched 9.6", got)
 	}
-	// zfs-dkms's real %post: dkms add, then dkms install --force for the running kernel, which
-	// a root does not have: recorded, not done.
-	calls := r.ReadFile(t, "/var/lib/dkms-test/calls.log")
-	mustContain(t, "calls.log", calls, "dkms add -m zfs -v 2.2.7 --rpm_safe_upgrade\n", "dkms install --force -m zfs -v 2.2.7\n")
-	mustContain(t, "dkms-running-kernel.log", r.ReadFile(t, "/var/lib/zfs-test/dkms-running-kernel.log"),
-		"dkms install -m zfs -v 2.2.7: no -k; a host would act on its running kernel")
-	// The 9.6 kernel-core dkms dragged in ran kernel-install in its posttrans, after zfs-dkms's
-	// %post: DKMS's 40-dkms.install built zfs for it (its headers came along).
-	mustContain(t, "kernel-install.log", r.ReadFile(t, "/var/lib/zfs-test/kernel-install.log"),
-		"kernel-install add "+Kernel96+"\n  40-dkms.install: exit 0\n")
-	mustContain(t, "calls.log", r.ReadFile(t, "/var/lib/dkms-test/calls.log"), "dkms kernel_postinst --kernelver "+Kernel96)
+	// zfs-dkms's real %post: dkms add, then dkms install --force for the running kernel: real
+	// dkms takes `uname -r`, the machine's, whose headers the root lacks; %post swallows it.
+	// The 9.6 kernel-core dkms dragged in ran kernel-install (systemd 252's) in its posttrans,
+	// whose 40-dkms.install built zfs for it for real (its headers came along).
 	if st := r.Chroot(t, "dkms", "status"); st != "zfs/2.2.7, "+Kernel96+", x86_64: installed\n" {
 		t.Errorf("dkms status = %q, want 2.2.7 installed for the 9.6 kernel only", st)
 	}
 
-	// No kernel-devel for 9.4: DKMS cannot find the headers (exit 21 from dkms 3.1.5, 1 before).
+	// No kernel-devel for 9.4: DKMS cannot find the headers (dkms 3.0.10 exits 1; 21 from 3.1.5).
 	out, err := r.TryChroot("dkms", "install", "-m", "zfs", "-v", "2.2.7", "-k", Kernel94)
-	if ExitCode(err) != 21 {
-		t.Errorf("dkms install without headers: exit %d, want 21:\n%s", ExitCode(err), out)
+	if ExitCode(err) != 1 {
+		t.Errorf("dkms install without headers: exit %d, want 1:\n%s", ExitCode(err), out)
 	}
 	mustContain(t, "dkms without headers", out, "Your kernel headers for kernel "+Kernel94+" cannot be found")
 	timed(t, "dnf install kernel-devel for 9.4 + dkms install", func() {
@@ -288,14 +281,13 @@ func TestDKMSPath(t *testing.T) {
 		r.Chroot(t, "dkms", "install", "-m", "zfs", "-v", "2.2.7", "-k", Kernel94)
 	})
 	mustContain(t, "dkms status", r.Chroot(t, "dkms", "status"), "zfs/2.2.7, "+Kernel94+", x86_64: installed")
-	mustContain(t, "calls.log", r.ReadFile(t, "/var/lib/dkms-test/calls.log"), "dkms install -m zfs -v 2.2.7 -k "+Kernel94)
 	timed(t, "modinfo -b ROOT -k 9.4 -F version zfs", func() {
 		v, err := r.TryModinfo(Kernel94, "version", "zfs")
 		if err != nil || v != "2.2.7-1" {
 			t.Errorf("modinfo version = %q, %v; want 2.2.7-1", v, err)
 		}
 		f, _ := r.TryModinfo(Kernel94, "filename", "zfs")
-		if f != filepath.Join(r.Dir, "lib/modules", Kernel94, "extra/zfs.ko.xz") {
+		if f != filepath.Join(r.Dir, "lib/modules", Kernel94, "extra/zfs.ko") {
 			t.Errorf("modinfo filename = %q", f)
 		}
 	})

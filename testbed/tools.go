@@ -19,7 +19,8 @@ import (
 // resolves a bare name with the test process's PATH, not with cmd.Env's.
 type tools struct {
 	DNF, RPM, RPMBuild, RPMSign, Createrepo, GPG, GPGConf string
-	Busybox, As, Objcopy, XZ, Depmod, Modinfo, Chroot     string
+	Bash, Make, GCC, Modprobe, Modinfo, Chroot            string
+	KernelInstall, DKMS, OpenSSL                          string
 }
 
 // systemDirs are searched, in order, before PATH.
@@ -41,13 +42,15 @@ func (t *tools) requirements() []requirement {
 		{&t.Createrepo, "createrepo_c", "createrepo-c"},
 		{&t.GPG, "gpg", "gnupg"},
 		{&t.GPGConf, "gpgconf", "gnupg"},
-		{&t.Busybox, "busybox", "busybox-static"},
-		{&t.As, "as", "binutils"},
-		{&t.Objcopy, "objcopy", "binutils"},
-		{&t.XZ, "xz", "xz-utils"},
-		{&t.Depmod, "depmod", "kmod"},
+		{&t.Bash, "bash", "bash"},
+		{&t.Make, "make", "make"},
+		{&t.GCC, "gcc-12", "gcc-12"},
+		{&t.Modprobe, "modprobe", "kmod"},
 		{&t.Modinfo, "modinfo", "kmod"},
 		{&t.Chroot, "chroot", "coreutils"},
+		{&t.KernelInstall, "kernel-install", "systemd"},
+		{&t.DKMS, "dkms", "dkms"},
+		{&t.OpenSSL, "openssl", "openssl"},
 	}
 }
 
@@ -64,12 +67,16 @@ func findTools() (tools, error) {
 		*r.dst = p
 	}
 	if len(missing) > 0 {
-		return t, fmt.Errorf("missing programs: %s; install them with apt-get install -y "+
-			"dnf dnf-plugins-core rpm createrepo-c gnupg busybox-static kmod binutils xz-utils",
-			strings.Join(missing, ", "))
+		return t, fmt.Errorf("missing programs: %s; install them with make deps", strings.Join(missing, ", "))
 	}
-	if err := checkBusyboxStatic(t.Busybox); err != nil {
-		return t, err
+	var noTree []string
+	for _, h := range headerPackages {
+		if _, err := os.Stat("/usr/src/linux-headers-" + h.Tree + "/Module.symvers"); err != nil {
+			noTree = append(noTree, "linux-headers-"+h.Tree)
+		}
+	}
+	if len(noTree) > 0 {
+		return t, fmt.Errorf("missing kernel header trees (Debian packages %s); install them with make deps", strings.Join(noTree, ", "))
 	}
 	return t, nil
 }
@@ -86,19 +93,6 @@ func lookSystem(name string) (string, error) {
 		return "", err
 	}
 	return filepath.Abs(p)
-}
-
-// checkBusyboxStatic refuses a dynamically linked busybox: it is copied into install roots
-// that have no C library.
-func checkBusyboxStatic(path string) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	if bytes.Contains(b, []byte("/lib64/ld-linux")) || bytes.Contains(b, []byte("/lib/ld-linux")) {
-		return fmt.Errorf("%s is dynamically linked; install busybox-static", path)
-	}
-	return nil
 }
 
 // Require skips the test when the machine cannot host the test bed (programs missing, or not

@@ -6,6 +6,10 @@
 // assignments the caller sources:
 //
 //	ROOT, BED_HOME (the HOME dnf and rpm need), RELEASE_RPM, RELEASE_KEY, DNF_ARG.
+//
+// The root's /usr is an overlay over the machine's /usr and /proc is mounted in it
+// (testbed/overlay.go); they stay mounted for the caller, who unmounts them when done:
+// umount -R "$ROOT/usr" "$ROOT/proc".
 package main
 
 import (
