@@ -5,7 +5,7 @@ BIN     ?= bin/zfsinstall
 DEB_PKGS = dnf dnf-plugins-core rpm createrepo-c gnupg busybox-static kmod binutils xz-utils rpm2cpio systemd \
 	dkms dracut-core make gcc-12 openssl bash coreutils \
 	linux-headers-6.1.0-47-amd64 linux-headers-6.1.0-50-amd64 linux-headers-6.1.0-57-amd64 \
-	linux-headers-6.1.0-57-rt-amd64 linux-headers-6.1.0-57-cloud-amd64
+	linux-headers-6.1.0-57-rt-amd64 linux-headers-6.1.0-57-cloud-amd64 linux-headers-6.12.107+deb12-amd64
 # What the deploy tests run (deploy/): Debian's own packages, installed without recommends
 # (a plain install of ansible-core pulls ~500 MB of collections, vagrant 400+ packages).
 DEPLOY_DEB_PKGS = ansible-core ansible-lint packer vagrant vagrant-libvirt shellcheck groff-base man-db curl

@@ -136,6 +136,27 @@ Operation aborted.
 	if got, err := ParseTransaction([]byte("Error: Problem: conflicting requests\n")); got != nil || err == nil {
 		t.Errorf("no table: got %v", got)
 	}
+	// dnf 4.14 --assumeno upgrade on the test bed, recorded as printed: a
+	// long version narrows the Repository column, and dnf writes "Repo".
+	short := `Dependencies resolved.
+================================================================================
+ Package                Arch      Version                       Repo       Size
+================================================================================
+Installing:
+ kernel                 x86_64    5.14.0-570.1000.1.el9_6       baseos    5.8 k
+Installing dependencies:
+ kernel-core            x86_64    5.14.0-570.1000.1.el9_6       baseos    837 k
+
+Transaction Summary
+================================================================================
+Install  2 Packages
+`
+	if !HasTransactionTable([]byte(short)) {
+		t.Error(`a table headed "Repo" is not recognised`)
+	}
+	if got, err := ParseTransaction([]byte(short)); err != nil || len(got) != 2 || got[1].Name != "kernel-core" {
+		t.Errorf(`table headed "Repo": %+v, %v`, got, err)
+	}
 }
 
 func TestKernelSymbols(t *testing.T) {

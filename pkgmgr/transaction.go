@@ -64,11 +64,16 @@ func HasTransactionTable(out []byte) bool {
 }
 
 // isTableHeader matches the column header: dnf 4 " Package  Arch[itecture]
-// Version  Repository  Size" between rules of "=", dnf5 "Package  Arch
-// Version  Repository  Size" (not indented, no rules).
+// Version  Repo[sitory]  Size" between rules of "=" (dnf/cli/output.py at
+// 4.14.0 picks the short or long word by the column's width:
+// select_short_long of 'Arch'/'Architecture' and 'Repo'/'Repository'; a
+// long version such as 5.14.0-570.1000.1.el9_6 narrows the Repository
+// column to "Repo"), dnf5 "Package  Arch  Version  Repository  Size" (not
+// indented, no rules).
 func isTableHeader(line string) bool {
 	f := strings.Fields(line)
-	return len(f) == 5 && f[0] == "Package" && (f[1] == "Arch" || f[1] == "Architecture") && f[2] == "Version" && f[3] == "Repository" && f[4] == "Size"
+	return len(f) == 5 && f[0] == "Package" && (f[1] == "Arch" || f[1] == "Architecture") && f[2] == "Version" &&
+		(f[3] == "Repository" || f[3] == "Repo") && f[4] == "Size"
 }
 
 // ParseTransaction reads the transaction table dnf prints before it asks

@@ -46,11 +46,11 @@ const (
 	// symbol of StableKmod has Kernel94's CRC, module_layout does not. In no repository.
 	Kernel17924 = "5.14.0-611.5.1.el9_7.x86_64"
 	// Kernel17165 is the kernel of openzfs/zfs#17165 (503.33.1.el9_5: ".gnu.linkonce.this_module
-	// section size must match the kernel's built struct module size"), with the -rt build's
-	// data. Measured: every header tree here builds a 0x380-byte struct module, -rt included
-	// (and with CONFIG_LIVEPATCH or CONFIG_PRINTK_INDEX off: struct module is cache-line
-	// aligned), so its reference module has the generic size: the #17165 difference cannot be
-	// made from these trees. In no repository.
+	// section size must match the kernel's built struct module size"), with the 6.12 tree's
+	// data: its struct module is 0x500 bytes where every 6.1 tree builds 0x380 (-rt included,
+	// and with CONFIG_LIVEPATCH or CONFIG_PRINTK_INDEX off), so a kmod built against Kernel94
+	// carries a struct module of another size than the kernel's own modules; module_layout
+	// differs too, as it does in every real build. In no repository.
 	Kernel17165 = "5.14.0-503.33.1.el9_5.x86_64"
 )
 
@@ -126,7 +126,7 @@ var kernels = []kernelDef{
 		coreRepo: "baseos", develRepo: "appstream", signingWith: "rocky", report: "openzfs/zfs#16219, #16790 pattern (issue 18)", group: "updates"},
 	{spec: "kernel", version: "5.14.0", release: "611.5.1.el9_7", tree: "6.1.0-50-amd64", provides: true,
 		signingWith: "rocky", report: "openzfs/zfs#17924", group: "loadability"},
-	{spec: "kernel", version: "5.14.0", release: "503.33.1.el9_5", tree: "6.1.0-57-rt-amd64", provides: true,
+	{spec: "kernel", version: "5.14.0", release: "503.33.1.el9_5", tree: "6.12.107+deb12-amd64", provides: true,
 		signingWith: "rocky", report: "openzfs/zfs#17165", group: "loadability"},
 	{spec: "kernel", version: "5.14.0", release: "427.13.1.el9_4", arch: "aarch64", provides: true,
 		coreRepo: "baseos", develRepo: "appstream", signingWith: "rocky", report: "openzfs/zfs#13266, #14511 (no aarch64 packages)",

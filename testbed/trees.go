@@ -33,7 +33,8 @@ var headerPackages = []headerPackage{
 	{"6.1.0-50-amd64", "Kernel94Z and Kernel17924: the next ABI revision of the same series; ~18,100 CRCs differ from -47 (the #16219 z-stream break), while _printk, kfree, __kmalloc, vmalloc, memcpy, __fentry__ keep theirs"},
 	{"6.1.0-57-amd64", "Kernel95 and KernelLT: a later revision again"},
 	{"6.1.0-57-cloud-amd64", "Kernel96: another flavour's build (14,400 symbols)"},
-	{"6.1.0-57-rt-amd64", "KernelUpdateBreak and Kernel17165: the -rt flavour, whose locking symbols (mutex_lock, down_read, ...) differ from the generic build's"},
+	{"6.1.0-57-rt-amd64", "KernelUpdateBreak: the -rt flavour, whose locking symbols (mutex_lock, down_read, ...) differ from the generic build's"},
+	{"6.12.107+deb12-amd64", "Kernel17165: a later series whose struct module is 0x500 bytes where every 6.1 tree's (-rt and -cloud included) is 0x380 (measured with readelf on a module built against each): the #17165 refusal from real data. kfree, memcpy, __fentry__ keep their 6.1 CRCs"},
 }
 
 // HeaderPackages returns the Debian packages of the header trees the bed uses.

@@ -83,7 +83,9 @@ type ReportDocument struct {
 	OK       bool           `json:"ok"`
 	ExitCode int            `json:"exit_code"`
 	Checks   []verify.Check `json:"checks"`
-	Error    string         `json:"error,omitempty"`
+	// HeldKernels are the kernels the kernel hold keeps from dnf (verify).
+	HeldKernels []string `json:"held_kernels,omitempty"`
+	Error       string   `json:"error,omitempty"`
 }
 
 // Report implements Report.
@@ -92,7 +94,7 @@ func (v *ReportJSON) Report(r verify.Report, code int) {
 	if checks == nil {
 		checks = []verify.Check{}
 	}
-	writeJSON(v.Out, ReportDocument{FormatVersion: FormatVersion, Command: v.command, Kernel: v.kernel, OK: r.OK, ExitCode: code, Checks: checks})
+	writeJSON(v.Out, ReportDocument{FormatVersion: FormatVersion, Command: v.command, Kernel: v.kernel, OK: r.OK, ExitCode: code, Checks: checks, HeldKernels: r.HeldKernels})
 }
 
 // Unknown implements Report: the document says why, and so does standard
