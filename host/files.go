@@ -3,7 +3,6 @@ package host
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -22,9 +21,9 @@ import (
 // path is resolved inside Dir with chroot semantics (see inroot.go), so no
 // read, write, listing or lock ever reaches a file outside Dir, and:
 //
-//   - ReadFile reads regular files of at most MaxReadSize only (a FIFO,
-//     device or huge sparse file planted in the root would block, never
-//     end, or exhaust memory);
+//   - ReadFile reads regular files of at most MaxReadSize only, on the
+//     running system too (a FIFO, device or huge sparse file would block,
+//     never end, or exhaust memory);
 //   - WriteFile onto a symlink replaces the link itself with a regular file
 //     of mode perm, owned by zfsinstall (root): the link's target, wherever
 //     it points, is neither written nor consulted for mode or owner; an
@@ -45,56 +44,38 @@ func (r *Real) Path(p string) string {
 	return filepath.Join(r.Dir, filepath.Clean("/"+p))
 }
 
-// errNotRegular is what reading or locking something other than a regular
-// file in a managed root fails with.
-var errNotRegular = errors.New("not a regular file")
-
-// ReadFile implements Host.
+// ReadFile implements Host: only a regular file of at most MaxReadSize
+// bytes is read (see ReadRegular), on the running system too; in a managed
+// root the path is resolved inside the root.
 func (r *Real) ReadFile(p string) ([]byte, error) {
+	var fd int
 	if r.live() {
-		return os.ReadFile(r.Path(p))
-	}
-	w, name, err := r.resolve("open", p, walkOpts{follow: true})
-	if err != nil {
-		return nil, err
-	}
-	defer w.close()
-	fd, err := unix.Openat(w.top().fd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, &fs.PathError{Op: "open", Path: r.Path(p), Err: err}
+		var err error
+		fd, err = unix.Open(r.Path(p), unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, &fs.PathError{Op: "open", Path: r.Path(p), Err: err}
+		}
+	} else {
+		w, name, err := r.resolve("open", p, walkOpts{follow: true})
+		if err != nil {
+			return nil, err
+		}
+		fd, err = unix.Openat(w.top().fd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+		w.close()
+		if err != nil {
+			return nil, &fs.PathError{Op: "open", Path: r.Path(p), Err: err}
+		}
 	}
 	f := os.NewFile(uintptr(fd), r.Path(p))
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	switch {
-	case fi.IsDir():
-		return nil, &fs.PathError{Op: "read", Path: r.Path(p), Err: unix.EISDIR}
-	case !fi.Mode().IsRegular():
-		return nil, &fs.PathError{Op: "read", Path: r.Path(p), Err: fmt.Errorf("%w (%s)", errNotRegular, fi.Mode().Type())}
-	}
-	if fi.Size() > MaxReadSize {
-		return nil, &fs.PathError{Op: "read", Path: r.Path(p), Err: errTooLarge}
-	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxReadSize+1))
-	if err != nil {
-		return nil, &fs.PathError{Op: "read", Path: r.Path(p), Err: err}
-	}
-	if len(data) > MaxReadSize {
-		return nil, &fs.PathError{Op: "read", Path: r.Path(p), Err: errTooLarge}
-	}
-	return data, nil
+	return readOpened(f, r.Path(p), MaxReadSize)
 }
 
-// MaxReadSize bounds ReadFile in a managed root: a sparse file of any size
-// planted there must not make zfsinstall allocate it. The largest files
-// zfsinstall reads are a shell binary (to tell the root's architecture) and
-// a DKMS make.log, a few MiB each.
+// MaxReadSize bounds ReadFile: a sparse file of any size planted on the
+// host must not make zfsinstall allocate it. The largest files zfsinstall
+// reads are a shell binary (to tell the root's architecture) and a DKMS
+// make.log, a few MiB each.
 const MaxReadSize = 64 << 20
-
-var errTooLarge = fmt.Errorf("larger than %d MiB, which no file zfsinstall reads is", MaxReadSize>>20)
 
 // stat returns what fd (an O_PATH or ordinary descriptor) refers to, named
 // name, and closes fd.

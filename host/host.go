@@ -21,7 +21,8 @@ import (
 type Host interface {
 	// Root is the directory the host's "/" lives at on the machine ("/" normally).
 	Root() string
-	// ReadFile reads a file; in a managed root only a regular file.
+	// ReadFile reads a regular file of at most MaxReadSize bytes, refusing
+	// a FIFO, device or socket without blocking (see ReadRegular).
 	ReadFile(path string) ([]byte, error)
 	// WriteFile replaces path atomically: temp file in the same directory,
 	// fsync, rename; the temp file never outlives the write (a killed

@@ -44,9 +44,17 @@ func (e *env) planHost(ctx context.Context, h host.Host, s *spec.Spec, req planR
 	return f, p, nil
 }
 
-// readFacts reads facts saved with zfsinstall facts --json.
+// maxFactsSize bounds a facts file: a host with real-size kernels (24,618
+// kABI symbols each) and three kernels saves about 3 MB of facts (issue
+// 23); ten times that leaves room for more kernels, and a fleet planned in
+// parallel reads one file per core.
+const maxFactsSize = 32 << 20
+
+// readFacts reads facts saved with zfsinstall facts --json: a regular file
+// of at most maxFactsSize bytes (host.ReadRegular: a FIFO or device is
+// refused without blocking).
 func readFacts(path string) (*facts.Facts, error) {
-	data, err := os.ReadFile(path)
+	data, err := host.ReadRegular(path, maxFactsSize)
 	if err != nil {
 		return nil, fmt.Errorf("reading facts: %w", err)
 	}
