@@ -218,25 +218,3 @@ func ParseTransaction(out []byte) []Change {
 	}
 	return changes
 }
-
-// CheckDNFArgs refuses extra dnf arguments (--dnf-arg, $ZFSINSTALL_DNF_ARGS)
-// that turn signature checks off: zfsinstall never lets a package in
-// unverified.
-func CheckDNFArgs(args []string) error {
-	for _, a := range args {
-		l := strings.ToLower(strings.TrimSpace(a))
-		if l == "--nogpgcheck" || strings.HasPrefix(l, "--nogpgcheck") {
-			return fmt.Errorf("refusing --dnf-arg %s: zfsinstall never turns GPG checks off", a)
-		}
-		if opt, ok := strings.CutPrefix(l, "--setopt="); ok {
-			k, v, _ := strings.Cut(opt, "=")
-			if strings.HasSuffix(k, "gpgcheck") {
-				switch strings.TrimSpace(v) {
-				case "0", "no", "false", "off":
-					return fmt.Errorf("refusing --dnf-arg %s: zfsinstall never turns GPG checks off", a)
-				}
-			}
-		}
-	}
-	return nil
-}
