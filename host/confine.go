@@ -128,6 +128,9 @@ type ToolPath struct {
 	// Writable: Path (or, when it does not exist yet, the directory it
 	// would be created in) must be writable now.
 	Writable bool
+	// Read: the program reads Path (its configuration) rather than writes
+	// it; a link out of the root would make it read this machine's.
+	Read bool
 }
 
 // CheckTool checks, without changing anything, that program (named for
@@ -163,7 +166,7 @@ func (r *Real) checkTool(program string, tp ToolPath) error {
 		return err
 	}
 	if res.out != nil {
-		return r.toolLinkError(program, p, res.out)
+		return r.toolLinkError(program, p, res.out, tp.Read)
 	}
 	if tp.Writable {
 		if err := unix.Access(res.existing, unix.W_OK); err != nil {
@@ -213,13 +216,16 @@ func (r *Real) checkEntries(program, root, p, dir string, tree bool) error {
 				return nil
 			}
 		}
-		return r.toolLinkError(program, host, res.out)
+		return r.toolLinkError(program, host, res.out, false)
 	})
 }
 
-func (r *Real) toolLinkError(program, p string, l *link) error {
-	return &LinkError{Op: program + " writing", Path: p, Root: r.Dir, Link: l.path, Target: l.target,
-		Why: "leads out of the root", Tool: program}
+func (r *Real) toolLinkError(program, p string, l *link, read bool) error {
+	op := "write"
+	if read {
+		op = "read"
+	}
+	return &LinkError{Op: op, Path: p, Root: r.Dir, Link: l.path, Target: l.target, Why: "leads out of the root", Tool: program}
 }
 
 // resolution is where the machine's kernel resolves ROOT+PATH.

@@ -57,8 +57,8 @@ type LinkError struct {
 
 func (e *LinkError) Error() string {
 	if e.Tool != "" {
-		return fmt.Sprintf("%s would write %s in %s, and %s is a symlink to %s, which %s: %s opens paths under the root itself, not chrooted, so this machine's kernel follows the link (an absolute target is this machine's path). Refusing before running it; make %s a directory inside the root, or a relative link that stays inside it",
-			e.Tool, e.Path, e.Root, e.Link, e.Target, e.Why, e.Tool, e.Link)
+		return fmt.Sprintf("%s would %s %s in %s, and %s is a symlink to %s, which %s: %s opens paths under the root itself, not chrooted, so this machine's kernel follows the link (an absolute target is this machine's path). Refusing before running it; make %s a directory inside the root, or a relative link that stays inside it",
+			e.Tool, e.Op, e.Path, e.Root, e.Link, e.Target, e.Why, e.Tool, e.Link)
 	}
 	return fmt.Sprintf("%s %s in %s: %s is a symlink to %s, which %s (links in a managed root are followed as inside it, never out of it): refusing; make %s a directory inside the root, or point the link inside it",
 		e.Op, e.Path, e.Root, e.Link, e.Target, e.Why, e.Link)
