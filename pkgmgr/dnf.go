@@ -23,10 +23,20 @@ type Query struct {
 	SetOpts []string
 	// Refresh makes dnf re-read the repository metadata first.
 	Refresh bool
+	// ReposDir, when set, is the only directory dnf reads repository
+	// files from (--setopt=reposdir): a temporary configuration that shows
+	// the repositories as a plan will leave them, before any file on the
+	// host changes. It is a machine path: dnf does not put a reposdir given
+	// on its command line under the install root ("don't modify paths
+	// specified on commandline", dnf/conf/config.py at 4.14.0).
+	ReposDir string
 }
 
 func (q Query) args() []string {
 	var args []string
+	if q.ReposDir != "" {
+		args = append(args, "--setopt=reposdir="+q.ReposDir)
+	}
 	if q.Refresh {
 		args = append(args, "--refresh")
 	}
