@@ -113,7 +113,10 @@ func Gather(ctx context.Context, h host.Host, opts Options) (*facts.Facts, error
 	}
 	f.Pools = pools(ctx, h, f)
 	if opts.QueryRepos {
-		f.Available = available(ctx, c, streamQuery(f.Repos, opts.Stream))
+		var err error
+		if f.Available, err = available(ctx, c, streamQuery(f.Repos, opts.Stream)); err != nil {
+			return nil, err
+		}
 	} else {
 		f.Available = facts.Available{Reason: "repositories not queried (use --refresh to ask them)"}
 	}
@@ -497,18 +500,24 @@ func streamQuery(list []facts.Repo, stream string) pkgmgr.Query {
 	return q
 }
 
-func available(ctx context.Context, c *pkgmgr.Client, q pkgmgr.Query) facts.Available {
+// available asks the repositories what they offer. dnf failing is a fact
+// (the reason why nothing is known); dnf refused because it would write
+// outside the root or where it cannot is an error.
+func available(ctx context.Context, c *pkgmgr.Client, q pkgmgr.Query) (facts.Available, error) {
 	pkgs, err := c.Offered(ctx, q, AvailableNames...)
+	if errors.Is(err, host.ErrLinkOutOfRoot) || errors.Is(err, host.ErrNotWritable) {
+		return facts.Available{}, err
+	}
 	if err != nil {
 		reason := err.Error()
 		var ce *host.CmdError
 		if errors.As(err, &ce) {
 			reason = "dnf repoquery failed: " + host.Tail(ce.Stderr, 3)
 		}
-		return facts.Available{Reason: reason}
+		return facts.Available{Reason: reason}, nil
 	}
 	keepKernelRequires(pkgs)
-	return facts.Available{Known: true, Packages: pkgs}
+	return facts.Available{Known: true, Packages: pkgs}, nil
 }
 
 // elfArch names the architecture of an ELF binary from its e_machine field.
