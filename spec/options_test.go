@@ -65,8 +65,8 @@ func TestOptionValues(t *testing.T) {
 		"fraction":                        {"zfs_arc_max", `0.5`, "", "whole number"},
 		"list":                            {"zfs_arc_max", `[1]`, "", "whole number"},
 		"charp, any word":                 {"spa_config_path", `"x=y,z"`, "x=y,z", ""},
-		"charp, 1024 bytes":        {"spa_config_path", `"` + strings.Repeat("a", 1024) + `"`, strings.Repeat("a", 1024), ""},
-		"charp, 1025 bytes":        {"spa_config_path", `"` + strings.Repeat("a", 1025) + `"`, "", "1025 bytes long; the kernel takes at most 1024"},
+		"charp, 1024 bytes":               {"spa_config_path", `"` + strings.Repeat("a", 1024) + `"`, strings.Repeat("a", 1024), ""},
+		"charp, 1025 bytes":               {"spa_config_path", `"` + strings.Repeat("a", 1025) + `"`, "", "1025 bytes long; the kernel takes at most 1024"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
