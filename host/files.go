@@ -432,6 +432,15 @@ func (r *Real) Lock(p string) (func(), error) {
 	target := r.Path(p)
 	p = path.Clean("/" + p)
 	dir, base := path.Split(p)
+	// The directories created for the lock go with it (a root without
+	// /run): a refusing apply must leave the root as it was.
+	var created []string
+	for d := path.Clean(dir); d != "/"; d = path.Dir(d) {
+		if _, err := r.Lstat(d); err == nil {
+			break
+		}
+		created = append(created, d)
+	}
 	var dfd int
 	if r.live() {
 		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
@@ -467,6 +476,9 @@ func (r *Real) Lock(p string) (func(), error) {
 			unix.Flock(fd, unix.LOCK_UN)
 			unix.Close(fd)
 			unix.Close(dfd)
+			for _, d := range created {
+				r.Remove(d) // rmdir: only when nothing else was put there
+			}
 		}, nil
 	}
 	unix.Close(dfd)
