@@ -81,30 +81,44 @@ func (a *applier) preflight() (map[int]*prepared, error) {
 }
 
 // checkWrites checks, before the first change, every write the plan's
-// steps make: zfsinstall's own files, and what rpm, dnf and systemctl
-// write under the root.
+// steps make: zfsinstall's own files, what rpm, dnf and systemctl write
+// under the root (their state; host.CheckTool), and that the directories
+// packages, DKMS builds and initramfs images go to can be written (a
+// read-only /usr, as on image-mode hosts, made rpm fail after zfs-release
+// was in). Programs run chrooted (rpm's payload, dkms, dracut) resolve
+// inside the root by construction, so only writability is checked there.
 func (a *applier) checkWrites() error {
 	programs := map[string][]host.ToolPath{}
 	for _, st := range a.p.Steps {
-		var target string
+		var targets []string
 		switch {
 		case st.File != nil:
-			target = st.File.Path
+			targets = []string{st.File.Path}
 		case st.Kind == planner.KindRepo || st.Kind == planner.KindHold || st.Kind == planner.KindOption:
-			target, _, _ = repoEdit(st)
+			p, _, _ := repoEdit(st)
+			targets = []string{p}
 		case st.Kind == planner.KindService:
 			programs["systemctl"] = pkgmgr.SystemctlWrites()
 		case st.Kind == planner.KindKey || st.Txn != 0:
 			programs["rpm"] = pkgmgr.RPMWrites(true)
+			if st.Kind == planner.KindRelease {
+				targets = []string{repos.ZFSRepoPath}
+			}
 			if st.Kind == planner.KindPackage {
 				programs["dnf"] = pkgmgr.DNFWrites(a.h, true)
+				targets = []string{"/usr/sbin/zfs", "/usr/lib/modules/"}
 			}
+		case st.DKMS != nil:
+			targets = []string{pkgmgr.DKMSTree + "/", "/usr/lib/modules/" + st.DKMS.Kernel + "/"}
+		case st.Command != nil && st.Command.Creates != "":
+			targets = []string{st.Command.Creates}
+		case st.Command != nil && len(st.Command.Argv) > 0 && st.Command.Argv[0] == "dracut":
+			targets = []string{"/boot/"}
 		}
-		if target == "" {
-			continue
-		}
-		if err := a.h.CheckWrite(target); err != nil {
-			return fmt.Errorf("refusing before any change: step %s (%s %s) would write %s: %w", st.ID, st.Action, st.Summary, target, err)
+		for _, target := range targets {
+			if err := a.h.CheckWrite(target); err != nil {
+				return fmt.Errorf("refusing before any change: step %s (%s %s) would write %s: %w", st.ID, st.Action, st.Summary, target, err)
+			}
 		}
 	}
 	for _, program := range []string{"rpm", "dnf", "systemctl"} {

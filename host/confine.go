@@ -55,10 +55,15 @@ func (e *NotWritableError) Unwrap() []error { return []error{ErrNotWritable, e.E
 // root a directory symlink leading out of it (*LinkError, as the write
 // itself would refuse), and on any host a file or directory that cannot be
 // written (*NotWritableError). The directory checked for writing is the
-// one the file would be created in, or the deepest one that exists.
+// one the file would be created in, or the deepest one that exists; a path
+// ending in "/" is a directory files will be created in.
 func (r *Real) CheckWrite(p string) error {
+	isDir := strings.HasSuffix(p, "/")
 	p = path.Clean("/" + p)
 	dir, base := path.Split(p)
+	if isDir {
+		dir, base = p, ""
+	}
 	if r.live() {
 		return writable("zfsinstall", p, r.Path(dir), base)
 	}

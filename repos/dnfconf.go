@@ -10,10 +10,13 @@ import (
 )
 
 // DefaultRepoDirs are the directories dnf reads repository files from when
-// dnf.conf names none: libdnf's ConfigMain reposdir default
-// (libdnf/conf/ConfigMain.cpp: "/etc/yum.repos.d", "/etc/yum/repos.d",
-// "/etc/distro.repos.d").
-var DefaultRepoDirs = []string{ReposDir, "/etc/yum/repos.d", "/etc/distro.repos.d"}
+// dnf.conf names none: dnf 4's (libdnf's ConfigMain reposdir default,
+// libdnf/conf/ConfigMain.cpp: /etc/yum.repos.d, /etc/yum/repos.d,
+// /etc/distro.repos.d) and dnf 5's (REPOSITORY_CONF_DIRS in
+// include/libdnf5/conf/const.hpp adds /usr/share/dnf5/repos.d, where
+// Fedora 45 moves the system's repository files). A directory the host
+// does not have adds nothing.
+var DefaultRepoDirs = []string{ReposDir, "/etc/yum/repos.d", "/etc/distro.repos.d", "/usr/share/dnf5/repos.d"}
 
 // RepoFile is one repository file dnf reads: its host path and contents.
 type RepoFile struct {

@@ -632,6 +632,21 @@ func (b *bedRoot) linkOut(t *testing.T, rel, out string) (restore func()) {
 	}
 }
 
+// readOnly bind-mounts the root's directory rel read-only over itself
+// (skipping the test where mounting is not allowed); restore unmounts it.
+func (b *bedRoot) readOnly(t *testing.T, rel string) (restore func()) {
+	t.Helper()
+	d := filepath.Join(b.r.Dir, rel)
+	if msg, err := exec.Command("mount", "--bind", d, d).CombinedOutput(); err != nil {
+		t.Skipf("cannot bind-mount here: %v %s", err, msg)
+	}
+	if msg, err := exec.Command("mount", "-o", "remount,ro,bind", d).CombinedOutput(); err != nil {
+		exec.Command("umount", d).Run()
+		t.Skipf("cannot remount read-only here: %v %s", err, msg)
+	}
+	return func() { exec.Command("umount", d).Run() }
+}
+
 // TestIntegrationRefusalsChangeNothing: every refusal comes before the
 // first change, and a refused apply leaves the whole root as it was
 // (issue 11 item 5, issue 20 items 2, 4 and 5): a --kernel that is not
@@ -669,18 +684,13 @@ func TestIntegrationRefusalsChangeNothing(t *testing.T) {
 			setup: func(t *testing.T, out string) func() { return b.linkOut(t, "var/lib/dnf", out) },
 			want:  []string{"dnf would write /var/lib/dnf", "/var/lib/dnf is a symlink to"}},
 		"a read-only rpm database": {spec: kmod94,
-			setup: func(t *testing.T, out string) func() {
-				db := filepath.Join(b.r.Dir, "var/lib/rpm")
-				if msg, err := exec.Command("mount", "--bind", db, db).CombinedOutput(); err != nil {
-					t.Skipf("cannot bind-mount here: %v %s", err, msg)
-				}
-				if msg, err := exec.Command("mount", "-o", "remount,ro,bind", db).CombinedOutput(); err != nil {
-					exec.Command("umount", db).Run()
-					t.Skipf("cannot remount read-only here: %v %s", err, msg)
-				}
-				return func() { exec.Command("umount", db).Run() }
-			},
-			want: []string{"rpm would write /var/lib/rpm", "read-only file system"}},
+			setup: func(t *testing.T, out string) func() { return b.readOnly(t, "var/lib/rpm") },
+			want:  []string{"rpm would write /var/lib/rpm", "read-only file system"}},
+		// Image-mode hosts (bootc) have a read-only /usr: rpm failed there
+		// after zfs-release was in.
+		"a read-only /usr": {spec: kmod94,
+			setup: func(t *testing.T, out string) func() { return b.readOnly(t, "usr") },
+			want:  []string{"would write /usr/sbin/zfs", "read-only file system"}},
 		"--dnf-arg -c": {spec: kmod94, args: []string{"--dnf-arg", "-c/tmp/dnf.conf"}, want: []string{`refusing --dnf-arg "-c/tmp/dnf.conf"`}},
 	} {
 		t.Run(name, func(t *testing.T) {
