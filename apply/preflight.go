@@ -2,9 +2,6 @@ package apply
 
 import (
 	"fmt"
-	"os"
-	"path"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -172,18 +169,11 @@ func (a *applier) plannedRepos() (*repos.DNFConfig, error) {
 // apply ends) and returns a query that reads only it, with the
 // repositories a transaction enables for itself.
 func (a *applier) plannedQuery(cfg *repos.DNFConfig, enable []string) (pkgmgr.Query, error) {
-	dir, err := os.MkdirTemp("", "zfsinstall-repos-*")
+	dir, remove, err := cfg.WriteTemp()
 	if err != nil {
 		return pkgmgr.Query{}, err
 	}
-	a.cleanups = append(a.cleanups, func() { os.RemoveAll(dir) })
-	for i, rf := range cfg.Files {
-		// Files of several repository directories may share a name.
-		name := filepath.Join(dir, fmt.Sprintf("%02d-%s", i, path.Base(rf.Path)))
-		if err := os.WriteFile(name, rf.File.Bytes(), 0o600); err != nil {
-			return pkgmgr.Query{}, err
-		}
-	}
+	a.cleanups = append(a.cleanups, remove)
 	return pkgmgr.Query{Enable: slices.Clone(enable), ReposDir: dir}, nil
 }
 

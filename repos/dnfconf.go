@@ -2,7 +2,9 @@ package repos
 
 import (
 	"fmt"
+	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -120,4 +122,25 @@ func (c *DNFConfig) GPGChecked(id string) (checked, found bool) {
 		}
 	}
 	return false, false
+}
+
+// WriteTemp writes c's repository files into a new private directory of
+// the machine running zfsinstall, for dnf to read instead of the host's
+// (pkgmgr.Query.ReposDir), and returns it with a function that removes it.
+// Files of several repository directories may share a name, so each is
+// prefixed with its place in c.Files.
+func (c *DNFConfig) WriteTemp() (string, func(), error) {
+	dir, err := os.MkdirTemp("", "zfsinstall-repos-*")
+	if err != nil {
+		return "", nil, err
+	}
+	remove := func() { os.RemoveAll(dir) }
+	for i, rf := range c.Files {
+		name := filepath.Join(dir, fmt.Sprintf("%02d-%s", i, path.Base(rf.Path)))
+		if err := os.WriteFile(name, rf.File.Bytes(), 0o600); err != nil {
+			remove()
+			return "", nil, err
+		}
+	}
+	return dir, remove, nil
 }
