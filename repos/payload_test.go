@@ -134,3 +134,19 @@ func TestRepoFromPayload(t *testing.T) {
 		t.Errorf("a payload that is not cpio: %v", err)
 	}
 }
+
+// FuzzRepoFromPayload: whatever a payload holds, reading zfs.repo out of it
+// ends, within its bounds, without a panic.
+func FuzzRepoFromPayload(f *testing.F) {
+	repo := cpioEntry{name: "./etc/yum.repos.d/zfs.repo", mode: 0o100644, data: []byte("[zfs]\nbaseurl=x\n")}
+	f.Add(newc(repo), "gzip", true)
+	f.Add(newc(repo, cpioEntry{name: "./etc/pki/rpm-gpg/k", mode: 0o100644}), "gzip", true)
+	f.Add(zst(newc(repo)), "zstd", false)
+	f.Add([]byte("070701"), "gzip", true)
+	f.Fuzz(func(t *testing.T, data []byte, compression string, compress bool) {
+		if compress {
+			data = gz(data)
+		}
+		repoFromPayload("cpio", compression, data)
+	})
+}
