@@ -188,7 +188,7 @@ func Apply(ctx context.Context, h host.Host, f *facts.Facts, p *planner.Plan, op
 			a.reposPending = false
 			for _, txn := range slices.Sorted(maps.Keys(ready)) {
 				if pr := ready[txn]; pr.resolveLater {
-					if err := a.resolvePrepared(pr, nil, nil); err != nil {
+					if err := a.resolveDeferred(pr); err != nil {
 						return a.res, stopped(err)
 					}
 				}

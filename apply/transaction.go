@@ -189,32 +189,20 @@ func (a *applier) prepare(steps []planner.Step) (*prepared, error) {
 			pr.resolveLater = true
 			return pr, nil
 		}
-		if err := a.resolvePrepared(pr, &q, cfg); err != nil {
+		if err := a.resolvePrepared(pr, q, cfg); err != nil {
 			return nil, err
 		}
 	}
 	return pr, nil
 }
 
-// resolvePrepared asks dnf to resolve pr without running it (q and cfg
-// show the repositories as the plan leaves them; nil: as they are now,
-// with the plan's edits still to come) and refuses when dnf would choose
-// a kernel or install a package whose repository does not check
-// signatures.
-func (a *applier) resolvePrepared(pr *prepared, q *pkgmgr.Query, cfg *repos.DNFConfig) error {
-	if q == nil {
-		var err error
-		if cfg, err = a.plannedRepos(); err != nil {
-			return err
-		}
-		query, err := a.plannedQuery(cfg, pr.t.Enable)
-		if err != nil {
-			return &StepError{pr.todo[0], err}
-		}
-		q = &query
-	}
+// resolvePrepared asks dnf to resolve pr without running it, through q,
+// which shows the repositories cfg holds (as the plan leaves them), and
+// refuses when dnf would choose a kernel or install a package whose
+// repository does not check signatures.
+func (a *applier) resolvePrepared(pr *prepared, q pkgmgr.Query, cfg *repos.DNFConfig) error {
 	last := pr.todo[len(pr.todo)-1]
-	changes, err := a.noKernelChosen(*q, pr)
+	changes, err := a.noKernelChosen(q, pr)
 	if err != nil {
 		return &StepError{last, err}
 	}
@@ -223,6 +211,20 @@ func (a *applier) resolvePrepared(pr *prepared, q *pkgmgr.Query, cfg *repos.DNFC
 	}
 	pr.changes, pr.resolveLater = changes, false
 	return nil
+}
+
+// resolveDeferred is resolvePrepared for a transaction whose resolve
+// waited for an earlier transaction's release package.
+func (a *applier) resolveDeferred(pr *prepared) error {
+	cfg, err := a.plannedRepos()
+	if err != nil {
+		return err
+	}
+	q, err := a.plannedQuery(cfg, pr.t.Enable)
+	if err != nil {
+		return &StepError{pr.todo[0], err}
+	}
+	return a.resolvePrepared(pr, q, cfg)
 }
 
 // transaction runs a group of release and package steps as one dnf
