@@ -14,6 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -98,6 +100,16 @@ type applier struct {
 	b     backends.Backend
 	done  map[string]bool // command steps that ran
 	zfs   string          // the installed zfs version, once read; a transaction reads it again
+	// rel is zfs-release, fetched and verified before the first change.
+	rel *release
+	// reposPending is set while a release package from a repository
+	// (epel-release) waits to be installed: the repositories it brings
+	// cannot be asked before (see preflight.go).
+	reposPending bool
+	// cleanups remove apply's machine temporary files when it ends.
+	cleanups []func()
+	// imported are the short IDs of the keys this apply imported.
+	imported map[string]bool
 }
 
 // kind is how apply checks and carries out one kind of step.
@@ -147,16 +159,23 @@ func Apply(ctx context.Context, h host.Host, f *facts.Facts, p *planner.Plan, op
 	}
 	defer release()
 	a := &applier{ctx: ctx, h: h, c: pkgmgr.New(h, opts.DNFArgs), f: f, p: p, opts: opts, res: &Result{},
-		log: opts.Log, hooks: opts.Hooks, b: backends.For(p.Packaging), done: map[string]bool{}}
-	// Transactions after the first are prepared (resolved and checked
-	// against the repositories, dnf asked without running it) as soon as
-	// the first one is done, before any repo file changes: a refusal that
-	// can be known then comes before the host changes. The first
-	// transaction installs zfs-release, without which the OpenZFS
-	// repositories cannot be asked.
+		log: opts.Log, hooks: opts.Hooks, b: backends.For(p.Packaging), done: map[string]bool{}, imported: map[string]bool{}}
+	defer func() {
+		for _, c := range a.cleanups {
+			c()
+		}
+	}()
+	// Every check that can be made before the first change is made now
+	// (preflight.go): the writes, zfs-release, and every transaction
+	// resolved against the repositories as the plan leaves them. A resolve
+	// that waits for a release package from a repository runs as soon as
+	// the first transaction is done, before any repo file changes.
+	ready, err := a.preflight()
+	if err != nil {
+		return a.res, stopped(err)
+	}
 	started := map[int]bool{}
-	ready := map[int]*prepared{}
-	first, preparedRest := 0, false
+	first, resolvedRest := 0, false
 	for i := 0; i < len(p.Steps); i++ {
 		st := p.Steps[i]
 		if err := ctx.Err(); err != nil {
@@ -165,15 +184,14 @@ func Apply(ctx context.Context, h host.Host, f *facts.Facts, p *planner.Plan, op
 		if first == 0 && st.Txn != 0 {
 			first = st.Txn
 		}
-		if !preparedRest && st.Txn != first {
-			preparedRest = true
-			for _, later := range p.Steps {
-				if later.Txn != 0 && later.Txn != first && ready[later.Txn] == nil {
-					pr, err := a.prepare(txnSteps(p, later.Txn))
-					if err != nil {
+		if !resolvedRest && first != 0 && st.Txn != first {
+			resolvedRest = true
+			a.reposPending = false
+			for _, txn := range slices.Sorted(maps.Keys(ready)) {
+				if pr := ready[txn]; pr.resolveLater {
+					if err := a.resolveDeferred(pr); err != nil {
 						return a.res, stopped(err)
 					}
-					ready[later.Txn] = pr
 				}
 			}
 		}

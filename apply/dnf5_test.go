@@ -52,9 +52,10 @@ func fedoraHost(t *testing.T, recordings ...string) *hosttest.Fixture {
 		}
 		return hosttest.FixtureResult{Stdout: out.String()}
 	})
+	answer := map[string]func() hosttest.FixtureResult{}
 	for _, name := range recordings {
 		r := pkgmgrtest.Load(t, dnf5Dir, name)
-		h.Handle(r.Key("/"), func(host.Cmd) hosttest.FixtureResult {
+		answer[r.Key("/")] = func() hosttest.FixtureResult {
 			if r.Exit == 0 && strings.Contains(strings.Join(r.Argv, " "), " -y install ") {
 				changes, err := pkgmgr.ParseTransaction([]byte(r.Stdout))
 				if err != nil {
@@ -66,8 +67,18 @@ func fedoraHost(t *testing.T, recordings ...string) *hosttest.Fixture {
 				}
 			}
 			return r.Result()
-		})
+		}
 	}
+	// Only the recorded command lines; the preflight's temporary repository
+	// directory holds the same files as the recording's (pkgmgrtest).
+	h.Handle("dnf ", func(c host.Cmd) hosttest.FixtureResult {
+		key := strings.Join(pkgmgrtest.NormalizeReposDir(c.Argv), " ")
+		if fn, ok := answer[key]; ok {
+			return fn()
+		}
+		t.Errorf("fake dnf5: no recording of %q", key)
+		return hosttest.FixtureResult{ExitCode: 1}
+	})
 	h.On("uname -r", hosttest.FixtureResult{Stdout: fc41Kernel + "\n"})
 	h.On("zpool list -H -o name", hosttest.FixtureResult{})
 	built := ""
@@ -126,9 +137,9 @@ func TestApplyFedoraDNF5(t *testing.T) {
 		t.Errorf("dnf transactions = %d, want 1", res.Transactions)
 	}
 	var dnf []string
-	for _, k := range h.CallKeys() {
-		if strings.HasPrefix(k, "dnf ") {
-			dnf = append(dnf, k)
+	for _, c := range h.Calls {
+		if c.Argv[0] == "dnf" {
+			dnf = append(dnf, strings.Join(pkgmgrtest.NormalizeReposDir(c.Argv), " "))
 		}
 	}
 	var want []string
@@ -184,7 +195,7 @@ func TestKernelChosenDNF5(t *testing.T) {
 	}
 	a := &applier{ctx: ctx, h: h, c: pkgmgr.New(h, nil), f: f}
 	pr := &prepared{t: pkgmgr.Transaction{Install: []string{"dkms", "zfs-2.2.8", "zfs-dkms-2.2.8"}}}
-	err = a.noKernelChosen(pkgmgr.Query{}, pr)
+	_, err = a.noKernelChosen(pkgmgr.Query{ReposDir: t.TempDir()}, pr) // as the preflight asks
 	if err == nil || !strings.Contains(err.Error(), "install kernel-core-6.12.5-200.fc41.x86_64") || !strings.Contains(err.Error(), "zfsinstall never lets dnf choose a kernel") {
 		t.Errorf("err = %v, want a refusal naming kernel-core-6.12.5-200.fc41.x86_64", err)
 	}

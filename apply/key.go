@@ -49,15 +49,19 @@ func (a *applier) trustedKey(name string) (repos.Key, error) {
 }
 
 // importKeys imports keys into the rpm database in one rpm call, leaving
-// alone those whose short IDs are in have. Keys the database has are
+// alone those whose short IDs are in have or that this apply imported
+// already (transactions are prepared, and read the imported keys, before
+// the first one runs). Keys the database has are
 // skipped only to save the call: importing one again is a no-op for rpm, so
 // a stale have costs time, never trust.
 func (a *applier) importKeys(have map[string]bool, keys ...repos.Key) error {
-	var files, names []string
+	var files, names, ids []string
 	for _, k := range keys {
-		if id := k.ShortID(); id != "" && have[id] {
+		id := k.ShortID()
+		if id != "" && (have[id] || a.imported[id]) {
 			continue
 		}
+		ids = append(ids, id)
 		file, done, err := pkgmgr.TempFile("zfsinstall-key-*", string(k.Armored))
 		if err != nil {
 			return err
@@ -67,6 +71,9 @@ func (a *applier) importKeys(have map[string]bool, keys ...repos.Key) error {
 	}
 	if err := a.c.ImportKeys(a.ctx, files...); err != nil {
 		return fmt.Errorf("importing %s: %w", strings.Join(names, ", "), err)
+	}
+	for _, id := range ids {
+		a.imported[id] = true
 	}
 	return nil
 }

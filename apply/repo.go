@@ -20,12 +20,7 @@ func (repoKind) satisfied(a *applier, st planner.Step) (bool, error) {
 	return err == nil && s.Enabled == r.Enabled, err
 }
 
-func (repoKind) do(a *applier, st planner.Step) error {
-	return editRepo(a, st.Repo.Path, func(rf *repos.File) error {
-		_, err := rf.SetEnabled(st.Repo.Section, st.Repo.Enabled)
-		return err
-	})
-}
+func (repoKind) do(a *applier, st planner.Step) error { return editRepo(a, st) }
 
 // holdKind sets (or removes) a section's includepkgs= hold.
 type holdKind struct{}
@@ -39,12 +34,7 @@ func (holdKind) satisfied(a *applier, st planner.Step) (bool, error) {
 	return err == nil && s.Include == hs.Pattern, err
 }
 
-func (holdKind) do(a *applier, st planner.Step) error {
-	return editRepo(a, st.Hold.Path, func(rf *repos.File) error {
-		_, err := rf.SetOption(st.Hold.Section, "includepkgs", st.Hold.Pattern)
-		return err
-	})
-}
+func (holdKind) do(a *applier, st planner.Step) error { return editRepo(a, st) }
 
 // optionKind sets one option of a section (baseurl for a mirror, gpgkey
 // for a minor-release $releasever, gpgcheck=1).
@@ -63,14 +53,34 @@ func (optionKind) satisfied(a *applier, st planner.Step) (bool, error) {
 	return err == nil && ok && v == o.Value, err
 }
 
-func (optionKind) do(a *applier, st planner.Step) error {
-	return editRepo(a, st.Option.Path, func(rf *repos.File) error {
-		_, err := rf.SetOption(st.Option.Section, st.Option.Key, st.Option.Value)
-		return err
-	})
+func (optionKind) do(a *applier, st planner.Step) error { return editRepo(a, st) }
+
+// repoEdit returns the repo file a repo, hold or option step edits and the
+// edit itself; ok is false for other steps. The preflight applies the same
+// edits to a copy, to ask the repositories as the plan leaves them.
+func repoEdit(st planner.Step) (path string, edit func(*repos.File) error, ok bool) {
+	switch {
+	case st.Kind == planner.KindRepo && st.Repo != nil:
+		return st.Repo.Path, func(rf *repos.File) error {
+			_, err := rf.SetEnabled(st.Repo.Section, st.Repo.Enabled)
+			return err
+		}, true
+	case st.Kind == planner.KindHold && st.Hold != nil:
+		return st.Hold.Path, func(rf *repos.File) error {
+			_, err := rf.SetOption(st.Hold.Section, "includepkgs", st.Hold.Pattern)
+			return err
+		}, true
+	case st.Kind == planner.KindOption && st.Option != nil:
+		return st.Option.Path, func(rf *repos.File) error {
+			_, err := rf.SetOption(st.Option.Section, st.Option.Key, st.Option.Value)
+			return err
+		}, true
+	}
+	return "", nil, false
 }
 
-func editRepo(a *applier, path string, edit func(*repos.File) error) error {
+func editRepo(a *applier, st planner.Step) error {
+	path, edit, _ := repoEdit(st)
 	rf, err := repos.Read(a.h, path)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package apply
 import (
 	"time"
 
+	"github.com/zfsinstall/zfsinstall/pkgmgr"
 	"github.com/zfsinstall/zfsinstall/planner"
 )
 
@@ -23,8 +24,12 @@ func (serviceKind) do(a *applier, st planner.Step) error {
 	return a.systemctl(st.Service.Enabled, st.Service.Unit)
 }
 
-// systemctl enables or disables units in one call.
+// systemctl enables or disables units in one call, once the unit
+// directory it writes is checked to stay inside the root.
 func (a *applier) systemctl(enable bool, units ...string) error {
+	if err := a.h.CheckTool("systemctl", pkgmgr.SystemctlWrites()...); err != nil {
+		return err
+	}
 	argv := []string{"systemctl"}
 	if a.h.Root() != "/" {
 		argv = append(argv, "--root", a.h.Root())

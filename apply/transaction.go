@@ -93,16 +93,23 @@ type prepared struct {
 	todo      []planner.Step
 	t         pkgmgr.Transaction
 	installed installedSet
+	// changes are every package dnf said it would install, upgrade,
+	// downgrade or remove (--assumeno), checked again just before the
+	// transaction runs; resolveLater is set when that resolve waits for a
+	// release package of an earlier transaction (see preflight.go).
+	changes      []pkgmgr.Change
+	resolveLater bool
 }
 
 // prepare decides a package transaction and checks it against the
 // repositories and the rpm database without changing anything: the steps
 // still to do, the OpenZFS version (resolved with the planner's rule), that
 // the exact kernel-devel is still offered, that the release fits every
-// target kernel, and that dnf would not install, remove or downgrade a
-// kernel the plan did not name. The repository steps of the plan may not be
-// carried out yet: the queries see the repositories as the plan leaves them
-// (--enablerepo/--disablerepo).
+// target kernel, that dnf would not install, remove or downgrade a kernel
+// the plan did not name, and that every package comes from a repository
+// that checks signatures. The repository steps of the plan, and
+// zfs-release itself, may not be carried out yet: the queries see the
+// repositories as the plan leaves them (plannedRepos).
 func (a *applier) prepare(steps []planner.Step) (*prepared, error) {
 	installed, err := a.installedSet(steps)
 	if err != nil {
@@ -139,7 +146,14 @@ func (a *applier) prepare(steps []planner.Step) (*prepared, error) {
 	if len(pr.todo) == 0 || slices.ContainsFunc(pr.todo, func(st planner.Step) bool { return st.Kind == planner.KindRelease }) {
 		return pr, nil // zfs-release (+ epel-release): nothing to ask the repositories yet
 	}
-	q := a.queryAsPlanned(pr.t.Enable)
+	cfg, err := a.plannedRepos()
+	if err != nil {
+		return nil, err
+	}
+	q, err := a.plannedQuery(cfg, pr.t.Enable)
+	if err != nil {
+		return nil, &StepError{pr.todo[0], err}
+	}
 	var specs []string
 	for _, st := range zfs {
 		specs = append(specs, st.Package.Name)
@@ -171,31 +185,46 @@ func (a *applier) prepare(steps []planner.Step) (*prepared, error) {
 		}
 	}
 	if len(specs) > 0 || len(pr.t.Remove) > 0 {
-		if err := a.noKernelChosen(q, pr); err != nil {
-			return nil, &StepError{pr.todo[len(pr.todo)-1], err}
+		if a.reposPending {
+			pr.resolveLater = true
+			return pr, nil
+		}
+		if err := a.resolvePrepared(pr, q, cfg); err != nil {
+			return nil, err
 		}
 	}
 	return pr, nil
 }
 
-// queryAsPlanned is a repository query that sees zfs.repo's sections as the
-// plan's repo and option steps leave them (enabled, baseurl, gpgkey), plus
-// the repositories enabled for the transaction.
-func (a *applier) queryAsPlanned(enable []string) pkgmgr.Query {
-	q := pkgmgr.Query{Enable: slices.Clone(enable)}
-	for _, st := range a.p.Steps {
-		if r := st.Repo; r != nil {
-			if r.Enabled {
-				q.Enable = append(q.Enable, r.Section)
-			} else {
-				q.Disable = append(q.Disable, r.Section)
-			}
-		}
-		if o := st.Option; o != nil {
-			q.SetOpts = append(q.SetOpts, o.Section+"."+o.Key+"="+o.Value)
-		}
+// resolvePrepared asks dnf to resolve pr without running it, through q,
+// which shows the repositories cfg holds (as the plan leaves them), and
+// refuses when dnf would choose a kernel or install a package whose
+// repository does not check signatures.
+func (a *applier) resolvePrepared(pr *prepared, q pkgmgr.Query, cfg *repos.DNFConfig) error {
+	last := pr.todo[len(pr.todo)-1]
+	changes, err := a.noKernelChosen(q, pr)
+	if err != nil {
+		return &StepError{last, err}
 	}
-	return q
+	if err := unsigned(changes, cfg, "before installing anything"); err != nil {
+		return &StepError{last, err}
+	}
+	pr.changes, pr.resolveLater = changes, false
+	return nil
+}
+
+// resolveDeferred is resolvePrepared for a transaction whose resolve
+// waited for an earlier transaction's release package.
+func (a *applier) resolveDeferred(pr *prepared) error {
+	cfg, err := a.plannedRepos()
+	if err != nil {
+		return err
+	}
+	q, err := a.plannedQuery(cfg, pr.t.Enable)
+	if err != nil {
+		return &StepError{pr.todo[0], err}
+	}
+	return a.resolvePrepared(pr, q, cfg)
 }
 
 // transaction runs a group of release and package steps as one dnf
@@ -223,13 +252,12 @@ func (a *applier) transaction(steps []planner.Step, pr *prepared) error {
 		if st.Kind != planner.KindRelease {
 			continue
 		}
-		file, key, done, err := a.fetchRelease(st)
+		rel, err := a.loadRelease(st)
 		if err != nil {
 			return &StepError{st, err}
 		}
-		defer done()
-		keys = append(keys, key)
-		t.Install = append([]string{file}, t.Install...)
+		keys = append(keys, rel.key)
+		t.Install = append([]string{rel.file}, t.Install...)
 	}
 	for _, st := range pr.todo {
 		a.hooks.Started(st)
@@ -261,6 +289,17 @@ func (a *applier) transaction(steps []planner.Step, pr *prepared) error {
 			return &StepError{last, err}
 		}
 	} else {
+		// What dnf resolved comes from repositories that check signatures
+		// as the files are now, after the plan's repo steps.
+		if pr.changes != nil {
+			cfg, err := repos.ReadDNFConfig(a.h)
+			if err != nil {
+				return &StepError{last, err}
+			}
+			if err := unsigned(pr.changes, cfg, "the transaction"); err != nil {
+				return &StepError{last, err}
+			}
+		}
 		a.res.Transactions++
 		if err := a.c.Run(a.ctx, t); err != nil {
 			return &StepError{last, err}
@@ -401,10 +440,10 @@ func offeredAt(offered []facts.Package, name, v string) facts.Package {
 // zfs-dkms >= 2.2.8 requires kernel-uname-r, which ELRepo kernels do not
 // provide; a kmod's kABI requires made dnf install an older kernel-core,
 // openzfs/zfs#17987).
-func (a *applier) noKernelChosen(q pkgmgr.Query, pr *prepared) error {
+func (a *applier) noKernelChosen(q pkgmgr.Query, pr *prepared) ([]pkgmgr.Change, error) {
 	changes, err := a.c.Resolve(a.ctx, q, pr.t)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// Installing headers or the devel-matched twin of a kernel that is
 	// installed, or that the plan names, chooses no kernel.
@@ -426,9 +465,9 @@ func (a *applier) noKernelChosen(q pkgmgr.Query, pr *prepared) error {
 		chosen = append(chosen, ch.Action+" "+ch.Name+"-"+ch.Version+"."+ch.Arch)
 	}
 	if len(chosen) == 0 {
-		return nil
+		return changes, nil
 	}
-	return fmt.Errorf("refusing before installing anything: to carry out this transaction dnf would %s, a kernel the plan does not name; zfsinstall never lets dnf choose a kernel (it would become the next boot, or remove the one in use). "+
+	return nil, fmt.Errorf("refusing before installing anything: to carry out this transaction dnf would %s, a kernel the plan does not name; zfsinstall never lets dnf choose a kernel (it would become the next boot, or remove the one in use). "+
 		"Usual causes: a kmod-zfs whose kABI symbols only an older kernel-core provides (openzfs/zfs#17987: use DKMS or wait for a rebuilt kmod); zfs-dkms 2.2.8/2.3.2 and later requiring kernel-uname-r on a host with only ELRepo kernels (pin an earlier release); EPEL dkms's (kernel-devel-matched if kernel-core) reaching for a newer kernel. See `dnf --assumeno install %s`",
 		strings.Join(chosen, ", "), strings.Join(pr.t.Install, " "))
 }

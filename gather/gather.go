@@ -114,10 +114,11 @@ func Gather(ctx context.Context, h host.Host, opts Options) (*facts.Facts, error
 		f.DKMS = c.DKMSStatus()
 	}
 	f.Pools = pools(ctx, h, f)
+	f.Available = facts.Available{Reason: "repositories not queried (use --refresh to ask them)"}
 	if opts.QueryRepos {
-		f.Available = available(ctx, c, streamQuery(f.Repos, opts.Stream))
-	} else {
-		f.Available = facts.Available{Reason: "repositories not queried (use --refresh to ask them)"}
+		if err := queryAvailable(ctx, h, c, f, opts, nil); err != nil {
+			return nil, err
+		}
 	}
 	if err := kernelSymbols(ctx, c, f); err != nil {
 		return nil, err
@@ -532,18 +533,68 @@ func streamQuery(list []facts.Repo, stream string) pkgmgr.Query {
 	return q
 }
 
-func available(ctx context.Context, c *pkgmgr.Client, q pkgmgr.Query) facts.Available {
+// QueryAvailable asks the repositories what they offer (dnf repoquery)
+// and records it in f.Available. releaseRepo, when not nil, is the zfs.repo
+// inside the verified zfs-release a plan will install on a host that has
+// none yet (repos.ReleaseInfo.Repo): the OpenZFS repositories are then
+// asked through a temporary repository configuration holding the host's
+// repository files and that zfs.repo, in a machine temporary directory,
+// so that plan --refresh sees what they offer before anything is
+// installed (issue 20 item 4). The kernels' symbols the offered kmods
+// require are read then. f comes from Gather without QueryRepos.
+func QueryAvailable(ctx context.Context, h host.Host, f *facts.Facts, opts Options, releaseRepo []byte) error {
+	c := pkgmgr.New(h, opts.DNFArgs)
+	if err := queryAvailable(ctx, h, c, f, opts, releaseRepo); err != nil {
+		return err
+	}
+	return kernelSymbols(ctx, c, f)
+}
+
+func queryAvailable(ctx context.Context, h host.Host, c *pkgmgr.Client, f *facts.Facts, opts Options, releaseRepo []byte) error {
+	list := f.Repos
+	var reposDir string
+	if releaseRepo != nil && !slices.ContainsFunc(f.Repos, func(r facts.Repo) bool { return r.File == repos.ZFSRepoPath }) {
+		rf, err := repos.Parse(repos.ZFSRepoPath, releaseRepo)
+		if err != nil {
+			return err
+		}
+		cfg, err := repos.ReadDNFConfig(h)
+		if err != nil {
+			return err
+		}
+		cfg.Put(repos.ZFSRepoPath, rf)
+		dir, remove, err := cfg.WriteTemp()
+		if err != nil {
+			return err
+		}
+		defer remove()
+		reposDir, list = dir, append(slices.Clone(f.Repos), rf.Repos(repos.ZFSRepoPath)...)
+	}
+	q := streamQuery(list, opts.Stream)
+	q.ReposDir = reposDir
+	var err error
+	f.Available, err = available(ctx, c, q)
+	return err
+}
+
+// available asks the repositories what they offer. dnf failing is a fact
+// (the reason why nothing is known); dnf refused because it would write
+// outside the root or where it cannot is an error.
+func available(ctx context.Context, c *pkgmgr.Client, q pkgmgr.Query) (facts.Available, error) {
 	pkgs, err := c.Offered(ctx, q, AvailableNames...)
+	if errors.Is(err, host.ErrLinkOutOfRoot) || errors.Is(err, host.ErrNotWritable) {
+		return facts.Available{}, err
+	}
 	if err != nil {
 		reason := err.Error()
 		var ce *host.CmdError
 		if errors.As(err, &ce) {
 			reason = "dnf repoquery failed: " + host.Tail(ce.Stderr, 3)
 		}
-		return facts.Available{Reason: reason}
+		return facts.Available{Reason: reason}, nil
 	}
 	keepKernelRequires(pkgs)
-	return facts.Available{Known: true, Packages: pkgs}
+	return facts.Available{Known: true, Packages: pkgs}, nil
 }
 
 // elfArch names the architecture of an ELF binary from its e_machine field.

@@ -3,7 +3,6 @@ package host
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -22,9 +21,9 @@ import (
 // path is resolved inside Dir with chroot semantics (see inroot.go), so no
 // read, write, listing or lock ever reaches a file outside Dir, and:
 //
-//   - ReadFile reads regular files of at most MaxReadSize only (a FIFO,
-//     device or huge sparse file planted in the root would block, never
-//     end, or exhaust memory);
+//   - ReadFile reads regular files of at most MaxReadSize only, on the
+//     running system too (a FIFO, device or huge sparse file would block,
+//     never end, or exhaust memory);
 //   - WriteFile onto a symlink replaces the link itself with a regular file
 //     of mode perm, owned by zfsinstall (root): the link's target, wherever
 //     it points, is neither written nor consulted for mode or owner; an
@@ -45,56 +44,38 @@ func (r *Real) Path(p string) string {
 	return filepath.Join(r.Dir, filepath.Clean("/"+p))
 }
 
-// errNotRegular is what reading or locking something other than a regular
-// file in a managed root fails with.
-var errNotRegular = errors.New("not a regular file")
-
-// ReadFile implements Host.
+// ReadFile implements Host: only a regular file of at most MaxReadSize
+// bytes is read (see ReadRegular), on the running system too; in a managed
+// root the path is resolved inside the root.
 func (r *Real) ReadFile(p string) ([]byte, error) {
+	var fd int
 	if r.live() {
-		return os.ReadFile(r.Path(p))
-	}
-	w, name, err := r.resolve("open", p, walkOpts{follow: true})
-	if err != nil {
-		return nil, err
-	}
-	defer w.close()
-	fd, err := unix.Openat(w.top().fd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, &fs.PathError{Op: "open", Path: r.Path(p), Err: err}
+		var err error
+		fd, err = unix.Open(r.Path(p), unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, &fs.PathError{Op: "open", Path: r.Path(p), Err: err}
+		}
+	} else {
+		w, name, err := r.resolve("open", p, walkOpts{follow: true})
+		if err != nil {
+			return nil, err
+		}
+		fd, err = unix.Openat(w.top().fd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+		w.close()
+		if err != nil {
+			return nil, &fs.PathError{Op: "open", Path: r.Path(p), Err: err}
+		}
 	}
 	f := os.NewFile(uintptr(fd), r.Path(p))
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	switch {
-	case fi.IsDir():
-		return nil, &fs.PathError{Op: "read", Path: r.Path(p), Err: unix.EISDIR}
-	case !fi.Mode().IsRegular():
-		return nil, &fs.PathError{Op: "read", Path: r.Path(p), Err: fmt.Errorf("%w (%s)", errNotRegular, fi.Mode().Type())}
-	}
-	if fi.Size() > MaxReadSize {
-		return nil, &fs.PathError{Op: "read", Path: r.Path(p), Err: errTooLarge}
-	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxReadSize+1))
-	if err != nil {
-		return nil, &fs.PathError{Op: "read", Path: r.Path(p), Err: err}
-	}
-	if len(data) > MaxReadSize {
-		return nil, &fs.PathError{Op: "read", Path: r.Path(p), Err: errTooLarge}
-	}
-	return data, nil
+	return readOpened(f, r.Path(p), MaxReadSize)
 }
 
-// MaxReadSize bounds ReadFile in a managed root: a sparse file of any size
-// planted there must not make zfsinstall allocate it. The largest files
-// zfsinstall reads are a shell binary (to tell the root's architecture) and
-// a DKMS make.log, a few MiB each.
+// MaxReadSize bounds ReadFile: a sparse file of any size planted on the
+// host must not make zfsinstall allocate it. The largest files zfsinstall
+// reads are a shell binary (to tell the root's architecture) and a DKMS
+// make.log, a few MiB each.
 const MaxReadSize = 64 << 20
-
-var errTooLarge = fmt.Errorf("larger than %d MiB, which no file zfsinstall reads is", MaxReadSize>>20)
 
 // stat returns what fd (an O_PATH or ordinary descriptor) refers to, named
 // name, and closes fd.
@@ -442,37 +423,83 @@ func running(pid int) bool {
 // process dies, so a crashed apply never leaves a stale lock behind. The
 // lock file is opened with O_NOFOLLOW on the running system too, must be a
 // regular file with one link (the PID written into it must not land in
-// another file), and is truncated before the PID is written.
+// another file), and is truncated before the PID is written. Release
+// removes the file again, so that an apply leaves nothing behind (a
+// refusing one must change nothing: issue 20); a taker that locked a file
+// the holder removed in between finds the name no longer refers to it, and
+// tries again.
 func (r *Real) Lock(p string) (func(), error) {
 	target := r.Path(p)
-	flags := unix.O_RDWR | unix.O_CREAT | unix.O_NOFOLLOW | unix.O_NONBLOCK | unix.O_CLOEXEC
-	var fd int
-	var err error
+	p = path.Clean("/" + p)
+	dir, base := path.Split(p)
+	// The directories created for the lock go with it (a root without
+	// /run): a refusing apply must leave the root as it was.
+	var created []string
+	for d := path.Clean(dir); d != "/"; d = path.Dir(d) {
+		if _, err := r.Lstat(d); err == nil {
+			break
+		}
+		created = append(created, d)
+	}
+	var dfd int
 	if r.live() {
 		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 			return nil, fmt.Errorf("locking %s: %w", target, err)
 		}
-		fd, err = unix.Open(target, flags, 0o600)
-	} else {
-		p = path.Clean("/" + p)
-		dir, base := path.Split(p)
-		w, werr := r.openDir("mkdir", dir, walkOpts{mkdir: true, perm: 0o755, op: "locking", subject: p})
-		if werr != nil {
-			return nil, werr
+		var err error
+		if dfd, err = unix.Open(filepath.Dir(target), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err != nil {
+			return nil, fmt.Errorf("locking %s: %w", target, err)
 		}
-		fd, err = unix.Openat(w.top().fd, base, flags, 0o600)
+	} else {
+		w, err := r.openDir("mkdir", dir, walkOpts{mkdir: true, perm: 0o755, op: "locking", subject: p})
+		if err != nil {
+			return nil, err
+		}
+		// Keep the directory's descriptor, close the rest of the walk.
+		dfd = w.top().fd
+		w.stack = w.stack[:len(w.stack)-1]
 		w.close()
 	}
+	for range 10 {
+		fd, retry, err := lockIn(dfd, base, target)
+		if retry {
+			continue
+		}
+		if err != nil {
+			unix.Close(dfd)
+			return nil, err
+		}
+		return func() {
+			if sameFile(dfd, base, fd) {
+				unix.Unlinkat(dfd, base, 0)
+			}
+			unix.Flock(fd, unix.LOCK_UN)
+			unix.Close(fd)
+			unix.Close(dfd)
+			for _, d := range created {
+				r.Remove(d) // rmdir: only when nothing else was put there
+			}
+		}, nil
+	}
+	unix.Close(dfd)
+	return nil, fmt.Errorf("locking %s: another zfsinstall took and released it ten times while this one tried: run again", target)
+}
+
+// lockIn opens and locks base in the directory dfd. retry is set when the
+// file locked is no longer the one the name refers to (its holder removed
+// it on release).
+func lockIn(dfd int, base, target string) (fd int, retry bool, err error) {
+	flags := unix.O_RDWR | unix.O_CREAT | unix.O_NOFOLLOW | unix.O_NONBLOCK | unix.O_CLOEXEC
+	fd, err = unix.Openat(dfd, base, flags, 0o600)
 	if errors.Is(err, unix.ELOOP) {
-		return nil, fmt.Errorf("locking %s: it is a symlink, and the lock is never taken through one: refusing; remove it (zfsinstall creates the lock file itself)", target)
+		return -1, false, fmt.Errorf("locking %s: it is a symlink, and the lock is never taken through one: refusing; remove it (zfsinstall creates the lock file itself)", target)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("locking %s: %w", target, err)
+		return -1, false, fmt.Errorf("locking %s: %w", target, err)
 	}
-	fh := os.NewFile(uintptr(fd), target)
-	fail := func(format string, args ...any) (func(), error) {
-		fh.Close()
-		return nil, fmt.Errorf("locking %s: "+format, append([]any{target}, args...)...)
+	fail := func(format string, args ...any) (int, bool, error) {
+		unix.Close(fd)
+		return -1, false, fmt.Errorf("locking %s: "+format, append([]any{target}, args...)...)
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
@@ -486,9 +513,17 @@ func (r *Real) Lock(p string) (func(), error) {
 	}
 	if err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		if errors.Is(err, unix.EWOULDBLOCK) {
-			return fail("another zfsinstall apply holds it: wait for it to finish")
+			holder := ""
+			if pid := readPID(fd); pid > 0 {
+				holder = fmt.Sprintf(" (PID %d)", pid)
+			}
+			return fail("another zfsinstall apply%s holds it: wait for it to finish", holder)
 		}
 		return fail("%w", err)
+	}
+	if !sameFile(dfd, base, fd) {
+		unix.Close(fd) // removed by its last holder after we opened it
+		return -1, true, nil
 	}
 	if err := unix.Ftruncate(fd, 0); err != nil {
 		return fail("truncating: %w", err)
@@ -496,10 +531,67 @@ func (r *Real) Lock(p string) (func(), error) {
 	if _, err := unix.Pwrite(fd, []byte(strconv.Itoa(os.Getpid())+"\n"), 0); err != nil {
 		return fail("writing the PID: %w", err)
 	}
-	return func() {
-		unix.Flock(fd, unix.LOCK_UN)
-		fh.Close()
-	}, nil
+	return fd, false, nil
+}
+
+// sameFile reports whether base in dfd is still the file open as fd.
+func sameFile(dfd int, base string, fd int) bool {
+	var a, b unix.Stat_t
+	return unix.Fstat(fd, &a) == nil && unix.Fstatat(dfd, base, &b, unix.AT_SYMLINK_NOFOLLOW) == nil &&
+		a.Dev == b.Dev && a.Ino == b.Ino
+}
+
+// readPID reads the PID a lock holder wrote into the lock file fd.
+func readPID(fd int) int {
+	buf := make([]byte, 24)
+	n, _ := unix.Pread(fd, buf, 0)
+	pid, err := strconv.Atoi(strings.TrimSpace(string(buf[:max(n, 0)])))
+	if err != nil {
+		return 0
+	}
+	return pid
+}
+
+// LockHolder implements Host without taking the lock (a probe that took it,
+// even briefly, could make an apply starting then fail): it looks the lock
+// file up in the kernel's table of flock(2) locks, /proc/locks of this
+// machine ("1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF": PID, then
+// MAJOR:MINOR:INODE, fs/locks.c lock_get_status).
+func (r *Real) LockHolder(p string) (int, error) {
+	var st unix.Stat_t
+	if r.live() {
+		if err := unix.Lstat(r.Path(p), &st); err != nil {
+			return 0, nil
+		}
+	} else {
+		w, name, err := r.resolve("stat", p, walkOpts{})
+		if err != nil {
+			return 0, nil
+		}
+		err = unix.Fstatat(w.top().fd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+		w.close()
+		if err != nil {
+			return 0, nil
+		}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return 0, nil
+	}
+	locks, err := ReadRegular("/proc/locks", MaxReadSize)
+	if err != nil {
+		return 0, fmt.Errorf("reading /proc/locks to see whether an apply holds %s: %w", r.Path(p), err)
+	}
+	want := fmt.Sprintf("%02x:%02x:%d", unix.Major(st.Dev), unix.Minor(st.Dev), st.Ino)
+	for _, line := range strings.Split(string(locks), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 6 || f[1] != "FLOCK" || f[5] != want {
+			continue
+		}
+		if pid, err := strconv.Atoi(f[4]); err == nil {
+			return pid, nil
+		}
+	}
+	return 0, nil
 }
 
 // fileType names a file type for messages: "a directory", "a FIFO".

@@ -21,7 +21,8 @@ import (
 type Host interface {
 	// Root is the directory the host's "/" lives at on the machine ("/" normally).
 	Root() string
-	// ReadFile reads a file; in a managed root only a regular file.
+	// ReadFile reads a regular file of at most MaxReadSize bytes, refusing
+	// a FIFO, device or socket without blocking (see ReadRegular).
 	ReadFile(path string) ([]byte, error)
 	// WriteFile replaces path atomically: temp file in the same directory,
 	// fsync, rename; the temp file never outlives the write (a killed
@@ -47,6 +48,18 @@ type Host interface {
 	// link) and writes the PID into it; release undoes it. A lock held by
 	// another process is an error.
 	Lock(path string) (release func(), err error)
+	// LockHolder returns the PID of the process holding the lock Lock
+	// takes on path, 0 when none does, without taking it.
+	LockHolder(path string) (pid int, err error)
+	// CheckWrite says, changing nothing, whether WriteFile or MkdirAll of
+	// path would be refused (*LinkError) or fail (*NotWritableError) now.
+	CheckWrite(path string) error
+	// CheckTool says, changing nothing, whether a program that opens
+	// Root()+path itself without chroot (rpm --root, dnf --installroot,
+	// systemctl --root) would write outside the root through a symlink
+	// planted in it (*LinkError naming the link), or cannot write
+	// (*NotWritableError). program names it in messages.
+	CheckTool(program string, paths ...ToolPath) error
 }
 
 // Cmd is one program invocation. Argv[0] is looked up on PATH.

@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -40,10 +41,19 @@ func TestLockExcludesSecondApply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.Lock("/run/zfsinstall.lock"); err == nil || !strings.Contains(err.Error(), "another zfsinstall apply holds") {
+	if _, err := h.Lock("/run/zfsinstall.lock"); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("another zfsinstall apply (PID %d) holds it", os.Getpid())) {
 		t.Errorf("second lock: %v, want it refused naming the other apply", err)
 	}
+	if pid, err := h.LockHolder("/run/zfsinstall.lock"); pid != os.Getpid() || err != nil {
+		t.Errorf("LockHolder while held = %d, %v; want %d", pid, err, os.Getpid())
+	}
 	release()
+	if pid, err := h.LockHolder("/run/zfsinstall.lock"); pid != 0 || err != nil {
+		t.Errorf("LockHolder after release = %d, %v; want 0", pid, err)
+	}
+	if _, err := os.Lstat(h.Path("/run")); !os.IsNotExist(err) {
+		t.Errorf("the lock file, or the /run it created, outlives the lock (%v)", err)
+	}
 	again, err := h.Lock("/run/zfsinstall.lock")
 	if err != nil {
 		t.Fatalf("lock after release: %v", err)

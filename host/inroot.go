@@ -50,9 +50,16 @@ type LinkError struct {
 	Link   string // host path of the symlink
 	Target string // the link's target as stored in it
 	Why    string // "climbs above the root", "does not exist inside the root"
+	// Tool is the program that would follow the link (see Real.CheckTool),
+	// "" for zfsinstall's own writes.
+	Tool string
 }
 
 func (e *LinkError) Error() string {
+	if e.Tool != "" {
+		return fmt.Sprintf("%s would %s %s in %s, and %s is a symlink to %s, which %s: %s opens paths under the root itself, not chrooted, so this machine's kernel follows the link (an absolute target is this machine's path). Refusing before running it; make %s a directory inside the root, or a relative link that stays inside it",
+			e.Tool, e.Op, e.Path, e.Root, e.Link, e.Target, e.Why, e.Tool, e.Link)
+	}
 	return fmt.Sprintf("%s %s in %s: %s is a symlink to %s, which %s (links in a managed root are followed as inside it, never out of it): refusing; make %s a directory inside the root, or point the link inside it",
 		e.Op, e.Path, e.Root, e.Link, e.Target, e.Why, e.Link)
 }
@@ -82,6 +89,10 @@ type component struct {
 type walk struct {
 	stack []dirRef
 	links int
+	// missing is set by a dry walk (walkOpts.dry) that stopped at a
+	// directory the write would create: the top is the deepest existing
+	// directory, and the final name returned is the first missing one.
+	missing bool
 }
 
 func (w *walk) top() dirRef { return w.stack[len(w.stack)-1] }
@@ -126,6 +137,10 @@ type walkOpts struct {
 	// subject is the host path a refusal names (the file being written
 	// rather than its directory); the walked path when empty.
 	subject string
+	// dry, with mkdir, creates nothing: the walk refuses what a mkdir walk
+	// would refuse and stops at the first missing directory (walk.missing),
+	// so a caller can check a write before making it.
+	dry bool
 }
 
 // resolve walks the host path p inside r.Dir. It returns the walk, whose
@@ -177,6 +192,12 @@ func (r *Real) resolve(op, p string, o walkOpts) (*walk, string, error) {
 		if errors.Is(err, unix.ENOENT) && o.mkdir {
 			if c.via != nil {
 				return refuse(c.via, "does not exist inside the root")
+			}
+			if o.dry {
+				// Every component left is the path's own (a link's
+				// components come before the rest): all created here.
+				w.missing = true
+				return w, c.name, nil
 			}
 			if err := unix.Mkdirat(top.fd, c.name, uint32(o.perm.Perm())); err != nil && !errors.Is(err, unix.EEXIST) {
 				return fail(&fs.PathError{Op: "mkdir", Path: r.Path(path.Join(top.path, c.name)), Err: err})
@@ -235,11 +256,15 @@ func (r *Real) resolve(op, p string, o walkOpts) (*walk, string, error) {
 func (r *Real) openDir(op, p string, o walkOpts) (*walk, error) {
 	o.follow = true
 	w, name, err := r.resolve(op, p, o)
-	if err != nil || name == "." {
+	if err != nil || name == "." || w.missing {
 		return w, err
 	}
 	top := w.top()
 	fd, err := unix.Openat(top.fd, name, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.ENOENT) && o.mkdir && o.dry {
+		w.missing = true
+		return w, nil
+	}
 	if errors.Is(err, unix.ENOENT) && o.mkdir {
 		if err := unix.Mkdirat(top.fd, name, uint32(o.perm.Perm())); err != nil && !errors.Is(err, unix.EEXIST) {
 			w.close()

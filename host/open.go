@@ -35,7 +35,7 @@ func (r *Real) Open(p string) (*os.File, error) {
 	}
 	fi, err := f.Stat()
 	if err == nil && !fi.Mode().IsRegular() {
-		err = &fs.PathError{Op: "open", Path: r.Path(p), Err: fmt.Errorf("%w (%s)", errNotRegular, fi.Mode().Type())}
+		err = &fs.PathError{Op: "open", Path: r.Path(p), Err: fmt.Errorf("%w (%s)", ErrNotRegular, fi.Mode().Type())}
 	}
 	if err != nil {
 		f.Close()

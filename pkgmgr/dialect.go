@@ -99,6 +99,10 @@ func (d dialect) upgrades(q Query, specs []string) []string {
 // queryArgs are a Query's options: which repositories, which options.
 func (d dialect) queryArgs(q Query) []string {
 	var args []string
+	if q.ReposDir != "" {
+		// the same configuration option in both (dnf.conf(5), dnf5.conf(5))
+		args = append(args, "--setopt=reposdir="+q.ReposDir)
+	}
 	if q.Refresh {
 		args = append(args, "--refresh")
 	}

@@ -24,6 +24,13 @@ type Query struct {
 	SetOpts []string
 	// Refresh makes dnf re-read the repository metadata first.
 	Refresh bool
+	// ReposDir, when set, is the only directory dnf reads repository
+	// files from (--setopt=reposdir): a temporary configuration that shows
+	// the repositories as a plan will leave them, before any file on the
+	// host changes. It is a machine path: dnf does not put a reposdir given
+	// on its command line under the install root ("don't modify paths
+	// specified on commandline", dnf/conf/config.py at 4.14.0).
+	ReposDir string
 }
 
 // Offered returns what the repositories offer of the given package specs
@@ -168,26 +175,4 @@ func (c *Client) Resolve(ctx context.Context, q Query, t Transaction) ([]Change,
 		}
 	}
 	return changes, nil
-}
-
-// CheckDNFArgs refuses extra dnf arguments (--dnf-arg, $ZFSINSTALL_DNF_ARGS)
-// that turn signature checks off: zfsinstall never lets a package in
-// unverified.
-func CheckDNFArgs(args []string) error {
-	for _, a := range args {
-		l := strings.ToLower(strings.TrimSpace(a))
-		if l == "--nogpgcheck" || strings.HasPrefix(l, "--nogpgcheck") {
-			return fmt.Errorf("refusing --dnf-arg %s: zfsinstall never turns GPG checks off", a)
-		}
-		if opt, ok := strings.CutPrefix(l, "--setopt="); ok {
-			k, v, _ := strings.Cut(opt, "=")
-			if strings.HasSuffix(k, "gpgcheck") {
-				switch strings.TrimSpace(v) {
-				case "0", "no", "false", "off":
-					return fmt.Errorf("refusing --dnf-arg %s: zfsinstall never turns GPG checks off", a)
-				}
-			}
-		}
-	}
-	return nil
 }

@@ -38,7 +38,10 @@ type dnf5Case struct {
 // fedora41-dnf5): the repositories as the plan leaves them, and the
 // transaction it installs.
 var (
-	fedoraQuery   = Query{}
+	// apply's preflight asks through a temporary repository directory
+	// (the root's repository files as the plan leaves them: on this
+	// Fedora host the plan changes none); setup.sh copies the root's.
+	fedoraQuery   = Query{ReposDir: "/rec/reposdirs/fedora41"}
 	fedoraInstall = Transaction{Install: []string{"kernel-devel-6.11.4-301.fc41.x86_64", "kernel-devel-matched-6.11.4-301.fc41.x86_64", "dkms", "zfs-2.2.8", "zfs-dkms-2.2.8"}}
 )
 
@@ -135,7 +138,7 @@ func (h *chrootHost) Run(ctx context.Context, c host.Cmd) (host.Result, error) {
 	res, err := host.NewReal("/", nil).Run(ctx, host.Cmd{Argv: argv, Stdin: c.Stdin})
 	if c.Argv[0] == "dnf" {
 		r := pkgmgrtest.Recording{Case: h.name, Root: strings.Split(h.root, "+")[0], DNF5: h.dnf5, Exit: res.ExitCode, Stdout: string(res.Stdout), Stderr: string(res.Stderr)}
-		for _, a := range c.Argv {
+		for _, a := range pkgmgrtest.NormalizeReposDir(c.Argv) {
 			r.Argv = append(r.Argv, strings.ReplaceAll(a, h.Root(), pkgmgrtest.RootToken))
 		}
 		h.recorded = append(h.recorded, r)

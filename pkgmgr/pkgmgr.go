@@ -57,6 +57,11 @@ func (c *Client) dnfArgv(args ...string) []string {
 	return append(argv, args...)
 }
 
+// run runs argv on the host, once every path rpm or dnf would write under
+// a managed root is checked to stay inside it (see writes.go).
 func (c *Client) run(ctx context.Context, argv []string) (host.Result, error) {
+	if err := c.checkWrites(argv); err != nil {
+		return host.Result{ExitCode: -1}, err
+	}
 	return c.h.Run(ctx, host.Cmd{Argv: argv})
 }

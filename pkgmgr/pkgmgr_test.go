@@ -233,20 +233,3 @@ func TestArgv(t *testing.T) {
 		t.Errorf("dnf (-want +got):\n%s", diff)
 	}
 }
-
-func TestCheckDNFArgs(t *testing.T) {
-	for args, refused := range map[string]bool{
-		"--nogpgcheck":                        true,
-		"--setopt=gpgcheck=0":                 true,
-		"--setopt=*.gpgcheck=false":           true,
-		"--setopt=zfs-kmod.repo_gpgcheck=off": true,
-		"--setopt=localpkg_gpgcheck=0":        true,
-		"--setopt=gpgcheck=1":                 false,
-		"--disableplugin=local":               false,
-		"--setopt=install_weak_deps=False":    false,
-	} {
-		if err := CheckDNFArgs(strings.Fields(args)); (err != nil) != refused {
-			t.Errorf("CheckDNFArgs(%s) = %v, want refused %v", args, err, refused)
-		}
-	}
-}

@@ -112,6 +112,8 @@ func ModprobeContent(opts map[string]string) string {
 		module := "zfs"
 		if _, ok := catalog.LookupSPLParam(k); ok {
 			module = "spl"
+		} else if d, ok := catalog.LookupDocumentedParam(k); ok {
+			module = d.Module
 		}
 		fmt.Fprintf(&b, "options %s %s=%s\n", module, k, opts[k])
 	}
@@ -129,7 +131,8 @@ func GuardHookContent(binary string) string { return render("98-zfsinstall-guard
 
 // checkOptions warns about module option names the OpenZFS documentation
 // does not know: the module ignores an unknown parameter at load with only
-// a kernel log line, so a typo would silently do nothing.
+// a kernel log line, so a typo would silently do nothing. spec.Parse
+// refuses such names; this covers specs made another way.
 func (pl *planner) checkOptions() {
 	for _, k := range slices.Sorted(maps.Keys(pl.s.Module.Options)) {
 		if _, ok := catalog.LookupModuleParam(k); ok {
@@ -137,6 +140,9 @@ func (pl *planner) checkOptions() {
 		}
 		if _, ok := catalog.LookupSPLParam(k); ok {
 			continue
+		}
+		if _, ok := catalog.LookupDocumentedParam(k); ok {
+			continue // another release's page documents it
 		}
 		hint := ""
 		if sug := catalog.SuggestModuleParam(k); len(sug) > 0 {

@@ -67,6 +67,32 @@ func (pl *planner) installRelease(key repos.Key) {
 	pl.add(st)
 }
 
+// zfsRepo returns the sections of zfs.repo as dnf will read them when the
+// package transactions run: the host's zfs.repo, or, when there is none and
+// zfs-release is still to be installed, the zfs.repo inside the verified
+// package (ReleaseCheck.Info.Repo), so that what the package ships (a
+// private mirror's gpgcheck=0, say) is planned for like an installed file;
+// nil when neither is known (the catalog's layout then stands in). An
+// existing zfs.repo wins over the package's: zfs-release marks it
+// %config(noreplace), so rpm keeps the file on disk.
+func (pl *planner) zfsRepo() []facts.Repo {
+	var have []facts.Repo
+	for _, r := range pl.f.Repos {
+		if r.File == repos.ZFSRepoPath {
+			have = append(have, r)
+		}
+	}
+	c := pl.opts.ReleaseCheck
+	if _, installed := pl.f.Installed("zfs-release"); len(have) > 0 || installed || c == nil || c.Err != nil || c.Info.Repo == nil {
+		return have
+	}
+	f, err := repos.Parse(repos.ZFSRepoPath, c.Info.Repo)
+	if err != nil {
+		return nil // VerifyRelease parsed it already
+	}
+	return f.Repos(repos.ZFSRepoPath)
+}
+
 // keyImported looks for the gpg-pubkey package named by the key's short ID.
 func (pl *planner) keyImported(k repos.Key) bool {
 	for _, p := range pl.f.Packages {

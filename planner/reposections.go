@@ -15,10 +15,8 @@ import (
 // enabled, and holds an exact zfs.version on it.
 func (pl *planner) repoSections() bool {
 	var secs []repos.Section
-	for _, r := range pl.f.Repos {
-		if r.File == repos.ZFSRepoPath {
-			secs = append(secs, repos.Section{ID: r.ID, Enabled: r.Enabled, HasEnabledLine: true, BaseURL: r.BaseURL, GPGKey: r.GPGKey, Exclude: r.Exclude, Include: r.Include})
-		}
+	for _, r := range pl.zfsRepo() {
+		secs = append(secs, repos.Section{ID: r.ID, Enabled: r.Enabled, HasEnabledLine: true, BaseURL: r.BaseURL, GPGKey: r.GPGKey, Exclude: r.Exclude, Include: r.Include})
 	}
 	if len(secs) == 0 {
 		var err error

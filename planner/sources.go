@@ -3,6 +3,7 @@ package planner
 import (
 	"fmt"
 	"path"
+	"slices"
 
 	"github.com/zfsinstall/zfsinstall/repos"
 )
@@ -13,16 +14,20 @@ import (
 // merge or pick one of them, another enabled file with OpenZFS's baseurl
 // offers a second build, and a dnf5 override (/etc/dnf/repos.override.d)
 // wins over zfs.repo. gpgcheck=0 on an OpenZFS section in zfs.repo is set
-// back to 1 (zfsinstall never lets a package in unchecked); elsewhere it is
-// refused.
+// back to 1 (zfsinstall never lets a package in unchecked), in the zfs.repo
+// zfs-release is about to install too (issue 20 item 1: a private
+// mirror's package, trusted with --release-key, shipping gpgcheck=0);
+// elsewhere it is refused.
 func (pl *planner) sources() bool {
+	all := pl.f.Repos
 	ids := map[string]bool{}
-	for _, r := range pl.f.Repos {
-		if r.File == repos.ZFSRepoPath {
-			ids[r.ID] = true
+	for _, r := range pl.zfsRepo() {
+		ids[r.ID] = true
+		if !slices.Contains(all, r) {
+			all = append(all, r) // the zfs.repo zfs-release will install
 		}
 	}
-	for _, r := range pl.f.Repos {
+	for _, r := range all {
 		if !repos.IsOpenZFS(r.ID, r.BaseURL) {
 			continue
 		}

@@ -40,11 +40,19 @@ func ReadAll(h host.Host) ([]facts.Repo, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, s := range f.Sections() {
-			out = append(out, facts.Repo{ID: s.ID, File: p, Enabled: s.Enabled, BaseURL: s.BaseURL, GPGKey: s.GPGKey, Exclude: s.Exclude, Include: s.Include, GPGCheck: s.GPGCheck})
-		}
+		out = append(out, f.Repos(p)...)
 	}
 	return out, nil
+}
+
+// Repos are f's sections as the facts hold repositories, from the file at
+// path.
+func (f *File) Repos(path string) []facts.Repo {
+	var out []facts.Repo
+	for _, s := range f.Sections() {
+		out = append(out, facts.Repo{ID: s.ID, File: path, Enabled: s.Enabled, BaseURL: s.BaseURL, GPGKey: s.GPGKey, Exclude: s.Exclude, Include: s.Include, GPGCheck: s.GPGCheck})
+	}
+	return out
 }
 
 // Read reads and parses the repo file at path on h.

@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"syscall"
+
+	"github.com/zfsinstall/zfsinstall/host"
 )
 
 // ReadLocalRelease reads the zfs-release package at a local path (the spec's
@@ -39,7 +41,7 @@ func ReadLocalRelease(path string) ([]byte, error) {
 		return fail("%v", err)
 	}
 	if !fi.Mode().IsRegular() {
-		return fail("it is %s, not a regular file: %s", describeMode(fi.Mode()), wayOut)
+		return fail("it is %s, not a regular file: %s", host.DescribeMode(fi.Mode()), wayOut)
 	}
 	tooBig := func(size int64) ([]byte, error) {
 		return fail("it is %d bytes, larger than the %d MiB any zfs-release package is (they are about 14 KiB): check the path", size, maxReleaseSize>>20)
@@ -55,21 +57,4 @@ func ReadLocalRelease(path string) ([]byte, error) {
 		return tooBig(int64(len(data))) // it grew while being read
 	}
 	return data, nil
-}
-
-// describeMode names what a non-regular file is, for messages.
-func describeMode(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&fs.ModeCharDevice != 0:
-		return "a character device"
-	case m&fs.ModeDevice != 0:
-		return "a block device"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	}
-	return "not a regular file (" + m.Type().String() + ")"
 }

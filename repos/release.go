@@ -73,6 +73,10 @@ type ReleaseInfo struct {
 	KeyID string
 	// SHA256 is the hex digest of the whole file.
 	SHA256 string
+	// Repo is the zfs.repo the package installs, read from its verified
+	// payload (see ReleaseRepo), so that the repositories can be asked
+	// before the package is installed.
+	Repo []byte `json:"-"`
 }
 
 // distRe finds the dist tag in a release: "0.el9" -> el9, "5.el7.centos" -> el7.
@@ -129,7 +133,10 @@ var payloadHashes = map[int64]func() hash.Hash{
 //     EL minor and whose releases such as "8.4" or "10" carry no dist tag);
 //   - has a dist tag other than d's (".el9" on EL9, ".fc41" on Fedora 41);
 //   - is signed by a pinned key that does not fit d: EL7/EL8 need 2013,
-//     EL9/EL10 2022, Fedora either (see KeyFor).
+//     EL9/EL10 2022, Fedora either (see KeyFor);
+//   - has a payload that cannot be read, installs anything but
+//     /etc/yum.repos.d/zfs.repo and keys under /etc/pki/rpm-gpg/, or whose
+//     zfs.repo does not parse (ReleaseRepo; Repo then holds zfs.repo).
 //
 // trusted replaces the pinned keys when non-nil: it is for private mirrors
 // and the test bed, which re-sign packages with their own key. A trusted key
@@ -212,7 +219,16 @@ func VerifyRelease(data []byte, d facts.Distro, trusted []Key) (ReleaseInfo, err
 	case info.DistTag != wantDistTag(d):
 		return info, fmt.Errorf("%s is built for %s (%s) but this host is %s (%s): refusing; install %s instead", v.file, distLabel(info.DistTag), info.DistTag, hostLabel(d), wantDistTag(d), way)
 	}
-	return info, v.fits(d, who)
+	if err := v.fits(d, who); err != nil {
+		return info, err
+	}
+	_, he := v.pkg.HeaderRange()
+	repo, err := repoFromPayload(v.pkg.PayloadFormat(), v.pkg.PayloadCompression(), data[he:])
+	if err != nil {
+		return info, fmt.Errorf("%s: reading it before installing it: %w: refusing; install %s instead", v.file, err, way)
+	}
+	info.Repo = repo
+	return info, nil
 }
 
 // fits checks that the key who signed with may sign zfs-release packages for

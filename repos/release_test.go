@@ -2,6 +2,7 @@ package repos
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"os"
 	"path/filepath"
@@ -157,6 +158,9 @@ func TestVerifyReleaseInfo(t *testing.T) {
 		Name: "zfs-release", Version: "3", Release: "0.el9", Arch: "noarch", DistTag: ".el9",
 		SignedBy: Key2022, KeyID: "a599fd5e9db84141",
 		SHA256: digest(sha256.New, data),
+	}
+	if want.Repo, err = ReleaseRepo(data); err != nil || !bytes.Contains(want.Repo, []byte("\n[zfs-kmod]\n")) {
+		t.Fatalf("zfs.repo of the package: %v\n%s", err, want.Repo)
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)

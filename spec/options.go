@@ -48,6 +48,16 @@ func decodeOptions(s *Spec, expr hcl.Expression) hcl.Diagnostics {
 				"Module option names are zfs module parameters such as zfs_arc_max: a lowercase letter, then lowercase letters, digits and \"_\"; got %q.", shorten(name, 80))))
 			continue
 		}
+		if _, documented := catalog.LookupDocumentedParam(name); !documented {
+			hint := ""
+			if sug := catalog.SuggestModuleParam(name); len(sug) > 0 {
+				hint = " Did you mean " + strings.Join(sug, " or ") + "?"
+			}
+			diags = append(diags, errorAt(p.Key.Range(), "Unknown module option", fmt.Sprintf(
+				"%s is not a parameter of the zfs or spl module that any OpenZFS release from 0.8.0 to 2.4.4 documents in zfs(4) or spl(4): the module ignores an unknown parameter with only a line in the kernel log, so it would silently do nothing.%s "+
+					"If it is a real parameter of your release that those pages do not list, set it in a modprobe.d file of your own (zfsinstall manages only /etc/modprobe.d/zfs.conf).", shorten(name, 80), hint)))
+			continue
+		}
 		key := "module.options." + name
 		if prev, dup := s.Ranges[key]; dup {
 			diags = append(diags, errorAt(p.Key.Range(), "Duplicate module option", fmt.Sprintf(
@@ -113,8 +123,8 @@ func decodeOptions(s *Spec, expr hcl.Expression) hcl.Diagnostics {
 // kernel/params.c calls kstrtoint and friends, lib/kstrtox.c), which reads
 // "0x10" as hex and "010" as octal 8; zfsinstall accepts plain decimal only
 // (an optional "-", no leading zeros), so what is written is what is meant,
-// within catalog's ModuleParam.IntRange. Switches take 0 or 1. Unknown
-// names get only the character checks (the planner warns about them).
+// within catalog's ModuleParam.IntRange. Switches take 0 or 1.
+// decodeOptions has refused names neither page documents.
 func checkOptionValue(name, val string) string {
 	p, page, known := lookupParam(name)
 	msg := checkOptionText(name, val)

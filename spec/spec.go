@@ -8,7 +8,9 @@ import (
 	"reflect"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/hashicorp/go-version"
@@ -341,6 +343,11 @@ func validate(s *Spec) hcl.Diagnostics {
 	if z.ReleaseRPM != "" {
 		u, err := url.Parse(z.ReleaseRPM)
 		switch {
+		case strings.ContainsFunc(z.ReleaseRPM, unicode.IsControl) || strings.TrimSpace(z.ReleaseRPM) != z.ReleaseRPM:
+			// "/root/zfs-release.rpm\n" names a file whose name ends in a
+			// newline, which is never what was meant (issue 20 item 5).
+			fail("zfs.release_rpm", "Invalid release_rpm", fmt.Sprintf(
+				"release_rpm %s has a control character (a newline, a tab) or a space at its start or end, which no file name or URL of a zfs-release package has: remove it.", strconv.QuoteToASCII(shorten(z.ReleaseRPM, 200))))
 		case err == nil && u.Scheme == "http" && u.Host != "" && z.InsecureReleaseURL:
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagWarning,

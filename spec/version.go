@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -58,6 +59,10 @@ func checkVersion(c string, r hcl.Range) hcl.Diagnostics {
 			}}
 		}
 	}
+	if why := unsatisfiable(c); why != "" {
+		return hcl.Diagnostics{errorAt(r, "version allows no release", fmt.Sprintf(
+			"version = %q can never be met: %s, so every plan would refuse it. Write one range, such as \">= 2.2.7, < 2.3\" or \"~> 2.2.0\".", c, why))}
+	}
 	return nil
 }
 
@@ -96,4 +101,118 @@ func suggestRelease(op, v string) string {
 func seriesOf(v string) string {
 	i := strings.LastIndexByte(v, '.')
 	return v[:i]
+}
+
+// triple is an OpenZFS version X.Y.Z; missing parts are 0, as go-version
+// reads them.
+type triple [3]uint64
+
+func parseTriple(v string) (triple, int, bool) {
+	var t triple
+	parts := strings.Split(v, ".")
+	if len(parts) > 3 {
+		return t, 0, false
+	}
+	for i, p := range parts {
+		n, err := strconv.ParseUint(p, 10, 64)
+		if err != nil || n == math.MaxUint64 {
+			return t, 0, false
+		}
+		t[i] = n
+	}
+	return t, len(parts), true
+}
+
+func (a triple) less(b triple) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return a[i] < b[i]
+		}
+	}
+	return false
+}
+
+// next is the smallest release after a: X.Y.(Z+1).
+func (a triple) next() triple { a[2]++; return a }
+
+func (a triple) String() string { return fmt.Sprintf("%d.%d.%d", a[0], a[1], a[2]) }
+
+// unsatisfiable says why no OpenZFS release can meet every part of the
+// constraint c, or "" when one can. Releases are X.Y.Z (checkVersion has
+// checked every part), so each part is a range [from, to) of them: ">= v"
+// starts at v, "> v" at v's successor X.Y.(Z+1), "< v" ends before v, "<=
+// v" before its successor, "= v" is [v, succ(v)), and "~> v" is
+// go-version's pessimistic range ("~> 2.2.0" is [2.2.0, 2.3.0), "~> 2.2"
+// [2.2.0, 3.0.0), "~> 2" from 2.0.0 on). The intersection of the parts is
+// empty when its start is not before its end, or when "!=" parts exclude
+// every release left in it.
+func unsatisfiable(c string) string {
+	var from triple
+	var to *triple
+	var fromPart, toPart string
+	excluded := map[triple]bool{}
+	raise := func(t triple, part string) {
+		if from.less(t) {
+			from, fromPart = t, part
+		}
+	}
+	lower := func(t triple, part string) {
+		if to == nil || t.less(*to) {
+			to, toPart = &t, part
+		}
+	}
+	for _, part := range strings.Split(c, ",") {
+		m := constraintPart.FindStringSubmatch(part)
+		if m == nil {
+			return ""
+		}
+		op, v := m[1], m[2]
+		t, n, ok := parseTriple(v)
+		if !ok {
+			return ""
+		}
+		part = strings.TrimSpace(op + " " + v)
+		switch op {
+		case "", "=":
+			raise(t, part)
+			lower(t.next(), part)
+		case "!=":
+			excluded[t] = true
+		case ">":
+			raise(t.next(), part)
+		case ">=":
+			raise(t, part)
+		case "<":
+			lower(t, part)
+		case "<=":
+			lower(t.next(), part)
+		case "~>":
+			raise(t, part)
+			switch n {
+			case 2:
+				lower(triple{t[0] + 1, 0, 0}, part)
+			case 3:
+				lower(triple{t[0], t[1] + 1, 0}, part)
+			}
+		}
+	}
+	if to == nil {
+		return ""
+	}
+	if !from.less(*to) {
+		if fromPart == "" || fromPart == toPart {
+			return fmt.Sprintf("%q matches no release", toPart)
+		}
+		return fmt.Sprintf("%q and %q exclude each other: no release is both", fromPart, toPart)
+	}
+	// A finite range is one X.Y series from Z to Z': all of it excluded?
+	if from[0] == to[0] && from[1] == to[1] && to[2]-from[2] <= uint64(len(excluded)) {
+		for t := from; t.less(*to); t = t.next() {
+			if !excluded[t] {
+				return ""
+			}
+		}
+		return fmt.Sprintf("every release from %s to before %s is excluded with \"!=\"", from, *to)
+	}
+	return ""
 }

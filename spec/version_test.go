@@ -46,6 +46,17 @@ func TestVersions(t *testing.T) {
 		"pin of two parts":       {version: "2.2", severity: hcl.DiagWarning, summary: "version pins exactly 2.2.0", detail: `Write "~> 2.2.0" for the newest 2.2.x release, or "2.2.0"`},
 		"pin of one part":        {version: "= 2", severity: hcl.DiagWarning, summary: "version pins exactly 2.0.0", detail: `matches 2.0.0 only`},
 		"malformed":              {version: "~> 2.x", severity: hcl.DiagError, summary: "Invalid version constraint", detail: "malformed constraint"},
+		// Issue 20 item 4: a constraint no release can meet passed validate
+		// and plan; apply installed zfs-release, edited zfs.repo, then refused.
+		"contradiction":            {version: ">= 2.3, < 2.2", severity: hcl.DiagError, summary: "version allows no release", detail: `">= 2.3" and "< 2.2" exclude each other`},
+		"no release between":       {version: "> 2.2.7, < 2.2.8", severity: hcl.DiagError, summary: "version allows no release", detail: "no release is both"},
+		"pessimistic and above":    {version: "~> 2.2.0, >= 2.3", severity: hcl.DiagError, summary: "version allows no release", detail: `">= 2.3" and "~> 2.2.0" exclude each other`},
+		"pin and its exclusion":    {version: "= 2.2.8, != 2.2.8", severity: hcl.DiagError, summary: "version allows no release", detail: "every release from 2.2.8 to before 2.2.9 is excluded"},
+		"below zero":               {version: "< 0", severity: hcl.DiagError, summary: "version allows no release", detail: `"< 0" matches no release`},
+		"two exclusions, one left": {version: ">= 2.2.7, < 2.2.10, != 2.2.7, != 2.2.8"},
+		"bounds meet":              {version: ">= 2.2.7, <= 2.2.7"},
+		"minor range and a patch":  {version: "~> 2.2, > 2.2.99"},
+		"only exclusions":          {version: "!= 2.2.0, != 2.2.1"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

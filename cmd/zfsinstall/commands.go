@@ -209,12 +209,17 @@ func selfPath() string {
 	return p
 }
 
-// readKey reads the armored key of --release-key ("" = none).
+// maxKeySize bounds --release-key: an armored rsa4096 public key is about
+// 3 KiB (RPM-GPG-KEY-openzfs-2022 is 3.1 KiB).
+const maxKeySize = 1 << 20
+
+// readKey reads the armored key of --release-key ("" = none): a regular
+// file of at most maxKeySize bytes (host.ReadRegular).
 func readKey(path string) (*repos.Key, error) {
 	if path == "" {
 		return nil, nil
 	}
-	data, err := os.ReadFile(path)
+	data, err := host.ReadRegular(path, maxKeySize)
 	if err != nil {
 		return nil, fmt.Errorf("reading --release-key: %w", err)
 	}

@@ -468,9 +468,11 @@ func TestIntegrationKmodNotPublishedForMinor(t *testing.T) {
 	if !kabiMiss("kmod-zfs "+testbed.ZFSNew, testbed.Kernel95).MatchString(out) {
 		t.Errorf("apply must refuse before installing ZFS, saying the kmod's kABI symbols are not provided by the 9.5 kernel")
 	}
-	b.wantNotInstalled("zfs-2", "kmod-zfs")
-	if got := b.repoEnabled("zfs-kmod"); got != "0" {
-		t.Errorf("zfs-kmod enabled=%s: the refusal must come before zfs.repo is changed", got)
+	// The repositories were asked through the zfs.repo inside the verified
+	// zfs-release, before it was installed (issue 20 item 4).
+	b.wantNotInstalled("zfs-release", "zfs-2", "kmod-zfs")
+	if b.r.Exists("/etc/yum.repos.d/zfs.repo") {
+		t.Errorf("zfs.repo exists: the refusal must come before zfs-release is installed")
 	}
 	// With the repositories asked, auto packaging sees it at plan time and chooses DKMS.
 	b.writeSpec("")
@@ -572,52 +574,164 @@ func TestIntegrationFaultDKMSBuildFails(t *testing.T) {
 	b.converged()
 }
 
-// state is what a refused apply must leave byte-identical: the root's rpm
-// database files and every file under /etc.
+// state is what a refused apply must leave as it was: every file,
+// directory and link of the whole root (type and mode, a digest of the
+// content, the link target). Left out is only what any read-only query
+// writes: dnf's metadata cache (/var/cache/dnf) and logs (dnf*.log,
+// hawkey.log under /var/log), which the repoquery that asks the
+// repositories writes, and rpmdb.sqlite-shm, sqlite's shared-memory index,
+// which every reader of the rpm database (rpm -q) rewrites.
 func (b *bedRoot) state() string {
 	b.t.Helper()
+	return treeState(b.t, b.r.Dir, func(rel string) bool {
+		return strings.HasPrefix(rel, "/var/cache/dnf/") || strings.HasSuffix(rel, ".sqlite-shm") ||
+			strings.HasPrefix(rel, "/var/log/") && (strings.HasPrefix(filepath.Base(rel), "dnf.") || filepath.Base(rel) == "hawkey.log")
+	})
+}
+
+// treeState lists every entry under dir that skip does not leave out
+// (skip gets the path relative to dir, starting with "/"): its type and
+// mode, and the sha256 of a file's content or a link's target.
+func treeState(t *testing.T, dir string, skip func(string) bool) string {
+	t.Helper()
 	var s strings.Builder
-	for _, dir := range []string{"/var/lib/rpm", "/etc"} {
-		filepath.Walk(filepath.Join(b.r.Dir, dir), func(p string, fi os.FileInfo, err error) error {
-			// rpmdb.sqlite-shm is sqlite's shared-memory index, rewritten
-			// by every reader (rpm -q); the database itself must not change.
-			if err != nil || fi.IsDir() || strings.HasSuffix(p, ".sqlite-shm") {
-				return nil
-			}
-			data, _ := os.ReadFile(p)
-			fmt.Fprintf(&s, "%s %s %x\n", strings.TrimPrefix(p, b.r.Dir), fi.Mode(), sha256.Sum256(data))
+	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel := strings.TrimPrefix(p, dir)
+		if skip != nil && skip(rel) {
 			return nil
-		})
+		}
+		what := ""
+		switch {
+		case fi.Mode()&os.ModeSymlink != 0:
+			target, _ := os.Readlink(p)
+			what = "-> " + target
+		case fi.Mode().IsRegular():
+			data, _ := os.ReadFile(p)
+			what = fmt.Sprintf("%x", sha256.Sum256(data))
+		}
+		fmt.Fprintf(&s, "%s %s %s\n", rel, fi.Mode(), what)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	return s.String()
 }
 
-// TestIntegrationRefusalsChangeNothing: refusals that can be known before
-// the host changes come before it changes (issue 11 item 5's reproducers):
-// a --kernel that is not installed, and a version range no release
-// satisfies on the target kernel. The rpm database and /etc stay
-// byte-identical.
+// linkOut moves the root's directory rel to out and leaves an absolute
+// symlink to it in its place (as an attacker with write access to the
+// root would); restore undoes it.
+func (b *bedRoot) linkOut(t *testing.T, rel, out string) (restore func()) {
+	t.Helper()
+	in := filepath.Join(b.r.Dir, rel)
+	moved := filepath.Join(out, filepath.Base(rel))
+	if _, err := os.Lstat(in); err == nil {
+		if msg, err := exec.Command("mv", in, moved).CombinedOutput(); err != nil {
+			t.Fatalf("mv: %v %s", err, msg)
+		}
+	} else {
+		os.MkdirAll(moved, 0o755)
+		os.MkdirAll(filepath.Dir(in), 0o755)
+	}
+	if err := os.Symlink(moved, in); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		os.Remove(in)
+		if msg, err := exec.Command("mv", moved, in).CombinedOutput(); err != nil {
+			t.Errorf("mv back: %v %s", err, msg)
+		}
+	}
+}
+
+// readOnly bind-mounts the root's directory rel read-only over itself
+// (skipping the test where mounting is not allowed); restore unmounts it.
+func (b *bedRoot) readOnly(t *testing.T, rel string) (restore func()) {
+	t.Helper()
+	d := filepath.Join(b.r.Dir, rel)
+	if msg, err := exec.Command("mount", "--bind", d, d).CombinedOutput(); err != nil {
+		t.Skipf("cannot bind-mount here: %v %s", err, msg)
+	}
+	if msg, err := exec.Command("mount", "-o", "remount,ro,bind", d).CombinedOutput(); err != nil {
+		exec.Command("umount", d).Run()
+		t.Skipf("cannot remount read-only here: %v %s", err, msg)
+	}
+	return func() { exec.Command("umount", d).Run() }
+}
+
+// TestIntegrationRefusalsChangeNothing: every refusal comes before the
+// first change, and a refused apply leaves the whole root as it was
+// (issue 11 item 5, issue 20 items 2, 4 and 5): a --kernel that is not
+// installed, a version range no release builds on the target kernel, a
+// constraint no release meets, an unreachable mirror or repository (asked
+// through the zfs.repo inside zfs-release before it is installed), a
+// symlinked /etc/modprobe.d, a systemd unit directory or dnf state linked
+// out of the root, a read-only rpm database, and --dnf-arg -c. Nothing
+// outside the root changes either.
 func TestIntegrationRefusalsChangeNothing(t *testing.T) {
 	b := newBed(t, "kernel-"+strings.TrimSuffix(testbed.Kernel94, ".x86_64"), "kernel-"+strings.TrimSuffix(testbed.Kernel95, ".x86_64"))
+	kmod94 := "  packaging = \"kmod\"\n}\nkernel {\n  target = \"" + testbed.Kernel94 + "\"\n"
 	for name, tc := range map[string]struct {
-		spec string
-		args []string
-		want string
+		spec  string
+		args  []string
+		setup func(t *testing.T, out string) (restore func())
+		want  []string
 	}{
-		"kernel not installed": {spec: "", args: []string{"--kernel", "9.9.9-bogus"}, want: "kernel 9.9.9-bogus is not installed"},
+		"kernel not installed": {spec: "", args: []string{"--kernel", "9.9.9-bogus"}, want: []string{"kernel 9.9.9-bogus is not installed"}},
 		// 2.1.0-2.1.15 do not build on EL 9.5 (openzfs/zfs#16746).
 		"no release builds": {spec: "  packaging = \"dkms\"\n  version = \">= 2.1.0, < 2.1.16\"\n}\nkernel {\n  target = \"" + testbed.Kernel95 + "\"\n",
-			want: "no OpenZFS release zfs.version = \">= 2.1.0, < 2.1.16\" allows builds on kernel " + testbed.Kernel95},
+			want: []string{"no OpenZFS release zfs.version = \">= 2.1.0, < 2.1.16\" allows builds on kernel " + testbed.Kernel95}},
+		"a version no release meets": {spec: "  version = \">= 2.3, < 2.2\"\n", want: []string{"version allows no release"}},
+		"an unreachable mirror": {spec: "  mirror = \"file:///nonexistent/zfs-mirror\"\n" + kmod94,
+			want: []string{"repository zfs-kmod cannot be reached"}},
+		"an unreachable repository": {spec: kmod94, setup: func(t *testing.T, out string) func() { return b.p.BreakRepo(t, "zfs-kmod") },
+			want: []string{"repository zfs-kmod cannot be reached"}},
+		"a symlinked /etc/modprobe.d": {spec: kmod94 + "}\nmodule {\n  options = { zfs_arc_max = \"8589934592\" }\n",
+			setup: func(t *testing.T, out string) func() { return b.linkOut(t, "etc/modprobe.d", out) },
+			want:  []string{"refusing before any change", "/etc/modprobe.d is a symlink to"}},
+		"the systemd unit directory linked out": {spec: kmod94,
+			setup: func(t *testing.T, out string) func() { return b.linkOut(t, "etc/systemd/system", out) },
+			want:  []string{"systemctl would write /etc/systemd/system", "/etc/systemd/system is a symlink to"}},
+		"dnf's history linked out": {spec: kmod94,
+			setup: func(t *testing.T, out string) func() { return b.linkOut(t, "var/lib/dnf", out) },
+			want:  []string{"dnf would write /var/lib/dnf", "/var/lib/dnf is a symlink to"}},
+		"a read-only rpm database": {spec: kmod94,
+			setup: func(t *testing.T, out string) func() { return b.readOnly(t, "var/lib/rpm") },
+			want:  []string{"rpm would write /var/lib/rpm", "read-only file system"}},
+		// Image-mode hosts (bootc) have a read-only /usr: rpm failed there
+		// after zfs-release was in.
+		"a read-only /usr": {spec: kmod94,
+			setup: func(t *testing.T, out string) func() { return b.readOnly(t, "usr") },
+			want:  []string{"would write /usr/sbin/zfs", "read-only file system"}},
+		"--dnf-arg -c": {spec: kmod94, args: []string{"--dnf-arg", "-c/tmp/dnf.conf"}, want: []string{`refusing --dnf-arg "-c/tmp/dnf.conf"`}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			b.writeSpec(tc.spec)
-			before := b.state()
-			out, code := b.zi(append([]string{"apply", "--auto-approve"}, tc.args...)...)
-			if code != 1 || !strings.Contains(out, tc.want) {
-				t.Errorf("apply: exit %d, want 1 and %q", code, tc.want)
+			bt := *b
+			bt.t = t
+			bt.writeSpec(tc.spec)
+			out := t.TempDir()
+			if tc.setup != nil {
+				restore := tc.setup(t, out)
+				defer restore()
 			}
-			if after := b.state(); after != before {
-				t.Errorf("a refused apply changed the root (rpm database or /etc):\n%s", lineDiff(before, after))
+			before, outBefore := bt.state(), treeState(t, out, nil)
+			got, code := bt.zi(append([]string{"apply", "--auto-approve"}, tc.args...)...)
+			if code != 1 {
+				t.Errorf("apply: exit %d, want 1", code)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("apply does not say %q", w)
+				}
+			}
+			if after := bt.state(); after != before {
+				t.Errorf("a refused apply changed the root:\n%s", lineDiff(before, after))
+			}
+			if after := treeState(t, out, nil); after != outBefore {
+				t.Errorf("a refused apply changed files outside the root:\n%s", lineDiff(outBefore, after))
 			}
 		})
 	}

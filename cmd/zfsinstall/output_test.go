@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/zfsinstall/zfsinstall/apply"
 	"github.com/zfsinstall/zfsinstall/facts"
 	"github.com/zfsinstall/zfsinstall/host"
 	"github.com/zfsinstall/zfsinstall/host/hosttest"
@@ -235,5 +237,24 @@ func TestVersion(t *testing.T) {
 	var v views.VersionInfo
 	if err := json.Unmarshal([]byte(stdout), &v); err != nil || v.FormatVersion != "1" || v.Version != "9.8.7" || v.Module != "github.com/zfsinstall/zfsinstall" || !strings.HasPrefix(v.Go, "go") {
 		t.Errorf("version --json: %v %+v", err, v)
+	}
+}
+
+// TestVerifyDuringApply: verify while an apply holds the lock says so and
+// checks nothing (exit 3), instead of reporting the half-done change as
+// FAILED (issue 20 item 5).
+func TestVerifyDuringApply(t *testing.T) {
+	h := unmanagedHost(t)
+	release, err := h.Lock(apply.LockPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := runOn(t, []func(*env){onHost(h)}, "verify", "--root", h.Root())
+	if want := fmt.Sprintf("zfsinstall apply (PID %d) is changing this host", os.Getpid()); code != 3 || !strings.Contains(stdout+stderr, want) {
+		t.Errorf("verify during an apply: exit %d, want 3 saying %q", code, want)
+	}
+	release()
+	if _, _, code := runOn(t, []func(*env){onHost(h)}, "verify", "--root", h.Root()); code != 1 {
+		t.Errorf("verify after the apply: exit %d, want 1 (the fixture host is unhealthy)", code)
 	}
 }

@@ -34,19 +34,41 @@ type planRequest struct {
 // planHost gathers the facts of h, verifies zfs-release when the plan
 // installs it, and plans s for it. plan, apply and apply PLANFILE all plan
 // through here, so a saved plan is re-made exactly as it was made.
+//
+// With --refresh the repositories are asked after zfs-release is verified:
+// on a host without it, through the zfs.repo inside the package.
 func (e *env) planHost(ctx context.Context, h host.Host, s *spec.Spec, req planRequest) (*facts.Facts, *planner.Plan, error) {
-	f, err := gather.Gather(ctx, h, gatherOptions(s, req.kernel, req.refresh, req.dnfArgs))
+	opts := gatherOptions(s, req.kernel, false, req.dnfArgs)
+	f, err := gather.Gather(ctx, h, opts)
 	if err != nil {
 		return nil, nil, fmt.Errorf("gathering facts: %w", err)
 	}
 	rc := &releaseChecker{e: e, s: s, key: req.key, online: true, h: h}
-	p := planner.Make(s, f, planner.Options{Kernel: req.kernel, ReleaseKey: req.key, Binary: binaryIn(h), ReleaseCheck: rc.check(ctx, f)})
+	check := rc.check(ctx, f)
+	if req.refresh {
+		var repo []byte
+		if check != nil && check.Err == nil {
+			repo = check.Info.Repo
+		}
+		if err := gather.QueryAvailable(ctx, h, f, opts, repo); err != nil {
+			return nil, nil, fmt.Errorf("gathering facts: %w", err)
+		}
+	}
+	p := planner.Make(s, f, planner.Options{Kernel: req.kernel, ReleaseKey: req.key, Binary: binaryIn(h), ReleaseCheck: check})
 	return f, p, nil
 }
 
-// readFacts reads facts saved with zfsinstall facts --json.
+// maxFactsSize bounds a facts file: a host with real-size kernels (24,618
+// kABI symbols each) and three kernels saves about 3 MB of facts (issue
+// 23); ten times that leaves room for more kernels, and a fleet planned in
+// parallel reads one file per core.
+const maxFactsSize = 32 << 20
+
+// readFacts reads facts saved with zfsinstall facts --json: a regular file
+// of at most maxFactsSize bytes (host.ReadRegular: a FIFO or device is
+// refused without blocking).
 func readFacts(path string) (*facts.Facts, error) {
-	data, err := os.ReadFile(path)
+	data, err := host.ReadRegular(path, maxFactsSize)
 	if err != nil {
 		return nil, fmt.Errorf("reading facts: %w", err)
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"reflect"
 	"regexp"
 	"slices"
@@ -81,10 +80,16 @@ func (sp savedPlan) write(path string) error {
 	return host.WriteAtomic(path, append(data, '\n'), 0o600)
 }
 
-// readSavedPlan reads a plan saved by plan --out. Any field zfsinstall
-// does not write makes it a file someone edited, and it is refused.
+// maxSavedPlanSize bounds a saved plan: the spec (at most
+// spec.MaxFileSize) and the plan, whose largest parts are the files it
+// writes, tens of KiB.
+const maxSavedPlanSize = 16 << 20
+
+// readSavedPlan reads a plan saved by plan --out: a regular file of at most
+// maxSavedPlanSize bytes (host.ReadRegular). Any field zfsinstall does not
+// write makes it a file someone edited, and it is refused.
 func readSavedPlan(path string) (*savedPlan, error) {
-	data, err := os.ReadFile(path)
+	data, err := host.ReadRegular(path, maxSavedPlanSize)
 	if err != nil {
 		return nil, fmt.Errorf("reading saved plan: %w", err)
 	}

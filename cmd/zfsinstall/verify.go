@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
 
+	"github.com/zfsinstall/zfsinstall/apply"
 	"github.com/zfsinstall/zfsinstall/cmd/zfsinstall/internal/arguments"
 	"github.com/zfsinstall/zfsinstall/gather"
 	"github.com/zfsinstall/zfsinstall/host"
@@ -47,6 +49,14 @@ func cmdVerify(ctx context.Context, e *env, args []string) int {
 		return unknown(fmt.Errorf("the spec %s has errors (see above): nothing was checked", a.Spec.File))
 	}
 	h := e.newHost(a.Root, e.log)
+	// An apply changing the host now would make any check a snapshot of a
+	// half-done change: say so, and check nothing (issue 20 item 5).
+	if pid, err := h.LockHolder(apply.LockPath); err != nil || pid != 0 {
+		if err == nil {
+			err = fmt.Errorf("zfsinstall apply (PID %d) is changing this host: it holds %s. What verify would see now is a change half done, so nothing was checked; run verify again when the apply has finished", pid, filepath.Join(h.Root(), apply.LockPath))
+		}
+		return unknown(err)
+	}
 	f, err := gather.Gather(ctx, h, gatherOptions(s, a.Kernel, false, nil))
 	if err != nil {
 		return unknown(fmt.Errorf("gathering facts: %w", err))

@@ -14,11 +14,31 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/zfsinstall/zfsinstall/host"
 	"github.com/zfsinstall/zfsinstall/host/hosttest"
 )
 
 // RootToken stands for the install root in a recorded argv.
 const RootToken = "@ROOT@"
+
+// ReposDirToken stands for the temporary repository directory apply's
+// preflight writes (the repository files as the plan leaves them; a new
+// private directory each run) in a recorded --setopt=reposdir=.
+const ReposDirToken = "@REPOSDIR@"
+
+const reposDirOpt = "--setopt=reposdir="
+
+// NormalizeReposDir replaces the value of a --setopt=reposdir= argument
+// with ReposDirToken.
+func NormalizeReposDir(argv []string) []string {
+	out := slices.Clone(argv)
+	for i, a := range out {
+		if strings.HasPrefix(a, reposDirOpt) {
+			out[i] = reposDirOpt + ReposDirToken
+		}
+	}
+	return out
+}
 
 // Recording is one run of the real dnf5.
 type Recording struct {
@@ -72,10 +92,29 @@ func (r Recording) Result() hosttest.FixtureResult {
 // dir: each recorded command line is answered with what the real dnf5
 // printed and its exit code; any other dnf command fails the test (as every
 // command hosttest does not know does).
+//
+// A run recorded with a temporary repository directory answers the same
+// command line with any such directory: the recording's holds the same
+// repository files (testdata/dnf5/README.md).
 func FakeDNF5(t testing.TB, h *hosttest.Fixture, dir string, names ...string) {
 	t.Helper()
+	withDir := map[string]Recording{}
 	for _, name := range names {
 		r := Load(t, dir, name)
+		if slices.Contains(r.Argv, reposDirOpt+ReposDirToken) {
+			withDir[r.Key(h.Root())] = r
+			continue
+		}
 		h.On(r.Key(h.Root()), r.Result())
+	}
+	if len(withDir) > 0 {
+		h.Handle("dnf ", func(c host.Cmd) hosttest.FixtureResult {
+			key := strings.Join(NormalizeReposDir(c.Argv), " ")
+			if r, ok := withDir[key]; ok {
+				return r.Result()
+			}
+			t.Errorf("fake dnf5: no recording of %q", key)
+			return hosttest.FixtureResult{ExitCode: 1, Stderr: "fake dnf5: not recorded\n"}
+		})
 	}
 }

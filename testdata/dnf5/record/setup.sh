@@ -88,6 +88,9 @@ base=(files/fedora-release-41-1.noarch.rpm files/zfs-release-3-0.fc41.noarch.rpm
 	repos/fedora/kernel-core-6.11.4-301.fc41.x86_64.rpm repos/fedora/kernel-6.11.4-301.fc41.x86_64.rpm)
 # fedora41: a fresh Fedora 41 with zfs-release, as testdata/hosts-live/fedora41-dnf5 is.
 root fedora41 "${base[@]}"
+# What apply's preflight gives dnf as --setopt=reposdir= on the fedora41 host: the
+# repository files as the plan leaves them (the plan changes none there).
+mkdir -p "$REC"/reposdirs && cp -a "$REC"/roots/fedora41/etc/yum.repos.d "$REC"/reposdirs/fedora41
 # kmod: kmod-zfs installed where zfs-dkms is wanted (remove + install in one transaction).
 root kmod "${base[@]}" files/kmod-zfs-2.2.7-1.fc41.x86_64.rpm repos/zfs/zfs-2.2.7-1.fc41.x86_64.rpm \
 	repos/zfs/libzfs5-2.2.7-1.fc41.x86_64.rpm
