@@ -1,13 +1,28 @@
 # zfsinstall: `make help` lists the targets.
-GO      ?= go
+# Go: the go on PATH, else the official install at /usr/local/go (sudo's secure_path drops
+# /usr/local/go/bin, so `sudo make demo` finds Go there). Recipes then get that directory on
+# PATH too: scripts and tests run `go` themselves.
+GO      ?= $(or $(shell command -v go 2>/dev/null),$(wildcard /usr/local/go/bin/go),go)
+ifneq ($(dir $(GO)),./)
+export PATH := $(patsubst %/,%,$(dir $(GO))):$(PATH)
+endif
 BIN     ?= bin/zfsinstall
 # Debian packages the real package-manager test bed needs (see TESTBED notes in README).
 DEB_PKGS = dnf dnf-plugins-core rpm createrepo-c gnupg busybox-static kmod binutils xz-utils rpm2cpio systemd
 # What the deploy tests run (deploy/): Debian's own packages, installed without recommends
 # (a plain install of ansible-core pulls ~500 MB of collections, vagrant 400+ packages).
 DEPLOY_DEB_PKGS = ansible-core ansible-lint packer vagrant vagrant-libvirt shellcheck groff-base man-db curl
-# The version of zfsinstall comes from the VERSION file, and only from there.
+# The version of zfsinstall comes from the VERSION file, and only from there; the commit it was
+# built from comes from git when the tree is a git checkout (and `+dirty` marks uncommitted
+# changes). Both reach the binary through -ldflags -X, whatever GOFLAGS says about -buildvcs.
 VERSION := $(shell cat VERSION)
+COMMIT  := $(shell git rev-parse HEAD 2>/dev/null)
+COMMIT_TIME := $(shell git log -1 --format=%cI 2>/dev/null)
+DIRTY   := $(shell git status --porcelain --untracked-files=no 2>/dev/null | head -c1)
+# Every build target builds the same way: static (CGO_ENABLED=0: one binary runs on EL8's
+# glibc 2.28 and in an install root without a C library), reproducible paths, stamped.
+LDFLAGS = -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.commitTime=$(COMMIT_TIME) -X main.modified=$(if $(DIRTY),true,false)
+GOBUILD = CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)"
 RPM_RELEASE ?= 1
 DIST ?= dist
 
@@ -16,8 +31,8 @@ DIST ?= dist
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-build: ## build bin/zfsinstall
-	$(GO) build -o $(BIN) ./cmd/zfsinstall
+build: ## build bin/zfsinstall: static (CGO_ENABLED=0), version and commit stamped
+	$(GOBUILD) -o $(BIN) ./cmd/zfsinstall
 
 deps: ## install the Debian packages the test bed needs (as root, with apt-get; a no-op when present)
 	@command -v dpkg >/dev/null || { echo "deps: not a Debian machine; install the equivalents of: $(DEB_PKGS)"; exit 0; }; \
@@ -63,8 +78,8 @@ demo: deps build ## build the test bed and show plan, apply, plan, verify on an 
 clean: ## remove build output
 	rm -rf bin
 
-rpm: ## build dist/zfsinstall-VERSION-RELEASE.ARCH.rpm with rpmbuild (static binary, man page, completion, recipes)
-	GO=$(GO) deploy/rpm/build.sh $(DIST) $(VERSION) $(RPM_RELEASE)
+rpm: build ## build dist/zfsinstall-VERSION-RELEASE.ARCH.rpm with rpmbuild (the static bin/zfsinstall, man page, completion, recipes)
+	GO=$(GO) deploy/rpm/build.sh $(DIST) $(VERSION) $(RPM_RELEASE) $(BIN)
 
 deploy-deps: ## install what the deploy tests run (ansible-core, ansible-lint, packer, vagrant, shellcheck, ...), without recommends
 	@command -v dpkg >/dev/null || { echo "deploy-deps: not a Debian machine; install the equivalents of: $(DEPLOY_DEB_PKGS)"; exit 0; }; \
