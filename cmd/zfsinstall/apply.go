@@ -48,9 +48,8 @@ func cmdApply(ctx context.Context, e *env, args []string) int {
 		}
 		approved = true // the saved plan was reviewed: that was the approval
 	} else {
-		var ok bool
-		if s, files, ok = e.loadSpec(a.Spec, true); !ok {
-			return failed(fmt.Errorf("the spec %s has errors (see above); nothing was changed", a.Spec.File))
+		if s, files, err = e.loadSpec(a.Spec); err != nil {
+			return failed(fmt.Errorf("%w; nothing was changed", err))
 		}
 		if f, p, err = e.planHost(ctx, h, s, req); err != nil {
 			return failed(err)
