@@ -37,6 +37,9 @@ type ApplyOutcome struct {
 	// Err is why the apply failed; nil when it succeeded (or the plan
 	// has errors, which its diagnostics say).
 	Err error
+	// RebootReasons say why the host must reboot for what this apply
+	// changed to take effect; empty when it need not.
+	RebootReasons []string
 }
 
 // NewApply returns the JSON or the human apply view.
@@ -113,6 +116,9 @@ func (v *ApplyHuman) Outcome(o ApplyOutcome) {
 		}
 		fmt.Fprintln(v.Out)
 	}
+	if len(o.RebootReasons) > 0 {
+		fmt.Fprintf(v.Out, "\nReboot required: %s.\n", strings.Join(o.RebootReasons, "; "))
+	}
 }
 
 // doneCounts counts the steps apply carried out by action.
@@ -160,6 +166,14 @@ type ApplyReport struct {
 	Transactions int                  `json:"transactions"`
 	Diagnostics  []planner.Diagnostic `json:"diagnostics"`
 	Error        *ApplyErrorReport    `json:"error,omitempty"`
+	// RebootRequired is true exactly when this apply changed the zfs
+	// module or its packages under a running system (not a chroot or
+	// --root) and that takes effect only at the next boot: the module was
+	// installed for a kernel that is not running, a loaded module was
+	// replaced and not reloaded, or a Secure Boot key enrolment is
+	// pending. RebootReasons say which, for people. Added in format 1.
+	RebootRequired bool     `json:"reboot_required"`
+	RebootReasons  []string `json:"reboot_reasons"`
 }
 
 // ApplyStepReport is one step of an apply. Status is "done", "skipped"
@@ -198,7 +212,8 @@ func (v *ApplyJSON) Done(st planner.Step, took time.Duration) { v.took[st.ID] = 
 // Outcome implements Apply.
 func (v *ApplyJSON) Outcome(o ApplyOutcome) {
 	r := ApplyReport{FormatVersion: FormatVersion, OK: o.Err == nil, Steps: []ApplyStepReport{},
-		Done: []string{}, Skipped: []string{}, Installed: []string{}, Diagnostics: []planner.Diagnostic{}}
+		Done: []string{}, Skipped: []string{}, Installed: []string{}, Diagnostics: []planner.Diagnostic{},
+		RebootRequired: len(o.RebootReasons) > 0, RebootReasons: append([]string{}, o.RebootReasons...)}
 	if o.Result != nil {
 		r.Done = append(r.Done, o.Result.Done...)
 		r.Skipped = append(r.Skipped, o.Result.Skipped...)

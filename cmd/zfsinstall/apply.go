@@ -72,7 +72,7 @@ func cmdApply(ctx context.Context, e *env, args []string) int {
 		opts.TrustedKeys = []repos.Key{*key}
 	}
 	res, err := apply.Apply(ctx, h, f, p, opts)
-	view.Outcome(views.ApplyOutcome{Plan: p, Result: res, Err: err})
+	view.Outcome(views.ApplyOutcome{Plan: p, Result: res, Err: err, RebootReasons: rebootReasons(f, p, res)})
 	if err != nil {
 		return exitError
 	}
