@@ -10,8 +10,12 @@ BIN     ?= bin/zfsinstall
 # Debian packages the real package-manager test bed needs (see TESTBED notes in README).
 DEB_PKGS = dnf dnf-plugins-core rpm createrepo-c gnupg busybox-static kmod binutils xz-utils rpm2cpio systemd
 # What the deploy tests run (deploy/): Debian's own packages, installed without recommends
-# (a plain install of ansible-core pulls ~500 MB of collections, vagrant 400+ packages).
-DEPLOY_DEB_PKGS = ansible-core ansible-lint packer vagrant vagrant-libvirt shellcheck groff-base man-db curl
+# (a plain install of ansible-core pulls ~500 MB of collections, vagrant 400+ packages), and the
+# tools `ansible-test sanity` and `ansible-test units` run the collection with (PyPI is out of
+# reach: deploy/ansible/sanity_venvs.py gives ansible-test these instead).
+DEPLOY_DEB_PKGS = ansible-core ansible-lint packer vagrant vagrant-libvirt shellcheck groff-base man-db curl \
+	pylint python3-pycodestyle yamllint python3-voluptuous \
+	python3-pytest python3-pytest-xdist python3-pytest-forked python3-pytest-mock python3-mock
 # The version of zfsinstall comes from the VERSION file, and only from there; the commit it was
 # built from comes from git when the tree is a git checkout (and `+dirty` marks uncommitted
 # changes). Both reach the binary through -ldflags -X, whatever GOFLAGS says about -buildvcs.
@@ -26,7 +30,7 @@ GOBUILD = CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)"
 RPM_RELEASE ?= 1
 DIST ?= dist
 
-.PHONY: help build test unit integration demo deps fmt vet bench bench-go clean rpm deploy-deps deploy-test
+.PHONY: help build test unit integration demo deps fmt vet bench bench-go clean rpm collection deploy-deps deploy-test
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -77,6 +81,9 @@ demo: deps build ## build the test bed and show plan, apply, plan, verify on an 
 
 clean: ## remove build output
 	rm -rf bin
+
+collection: ## build dist/zfsinstall-zfsinstall-VERSION.tar.gz, the Ansible collection (ansible-galaxy collection build)
+	ansible-galaxy collection build --force deploy/ansible/collection --output-path $(DIST)
 
 rpm: build ## build dist/zfsinstall-VERSION-RELEASE.ARCH.rpm with rpmbuild (the static bin/zfsinstall, man page, completion, recipes)
 	GO=$(GO) deploy/rpm/build.sh $(DIST) $(VERSION) $(RPM_RELEASE) $(BIN)
