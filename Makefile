@@ -13,7 +13,7 @@ DEB_PKGS = dnf dnf-plugins-core rpm createrepo-c gnupg busybox-static kmod binut
 # (a plain install of ansible-core pulls ~500 MB of collections, vagrant 400+ packages), and the
 # tools `ansible-test sanity` and `ansible-test units` run the collection with (PyPI is out of
 # reach: deploy/ansible/sanity_venvs.py gives ansible-test these instead).
-DEPLOY_DEB_PKGS = ansible-core ansible-lint packer vagrant vagrant-libvirt shellcheck groff-base man-db curl \
+DEPLOY_DEB_PKGS = ansible-core ansible-lint vagrant vagrant-libvirt shellcheck groff-base man-db curl \
 	pylint python3-pycodestyle yamllint python3-voluptuous \
 	python3-pytest python3-pytest-xdist python3-pytest-forked python3-pytest-mock python3-mock
 # The version of zfsinstall comes from the VERSION file, and only from there; the commit it was
@@ -30,7 +30,7 @@ GOBUILD = CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)"
 RPM_RELEASE ?= 1
 DIST ?= dist
 
-.PHONY: help build test unit integration demo deps fmt vet bench bench-go clean rpm collection deploy-deps deploy-test
+.PHONY: help build test unit integration demo deps fmt vet bench bench-go clean rpm collection packer deploy-deps deploy-test
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -79,8 +79,8 @@ bench-go: ## Go micro-benchmarks (planning speed, kernel classification)
 demo: deps build ## build the test bed and show plan, apply, plan, verify on an ELRepo kernel-lt EL9 host
 	./demo/demo.sh
 
-clean: ## remove build output
-	rm -rf bin
+clean: ## remove build output (bin, dist, build: Packer and its caches)
+	rm -rf bin dist build
 
 collection: ## build dist/zfsinstall-zfsinstall-VERSION.tar.gz, the Ansible collection (ansible-galaxy collection build)
 	ansible-galaxy collection build --force deploy/ansible/collection --output-path $(DIST)
@@ -88,7 +88,7 @@ collection: ## build dist/zfsinstall-zfsinstall-VERSION.tar.gz, the Ansible coll
 rpm: build ## build dist/zfsinstall-VERSION-RELEASE.ARCH.rpm with rpmbuild (the static bin/zfsinstall, man page, completion, recipes)
 	GO=$(GO) deploy/rpm/build.sh $(DIST) $(VERSION) $(RPM_RELEASE) $(BIN)
 
-deploy-deps: ## install what the deploy tests run (ansible-core, ansible-lint, packer, vagrant, shellcheck, ...), without recommends
+deploy-deps: ## install what the deploy tests run (ansible-core, ansible-lint, vagrant, shellcheck, ...), without recommends
 	@command -v dpkg >/dev/null || { echo "deploy-deps: not a Debian machine; install the equivalents of: $(DEPLOY_DEB_PKGS)"; exit 0; }; \
 	missing=""; for p in $(DEPLOY_DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ] && [ "$$(id -u)" != 0 ]; then \
@@ -98,7 +98,16 @@ deploy-deps: ## install what the deploy tests run (ansible-core, ansible-lint, p
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-deploy-test: deps deploy-deps ## the deploy entry points (RPM, Ansible, Packer, kickstart, man page, completion) against the test bed
+# Packer 1.9.5 (the last MPL-2.0 release) and the plugins the templates need, built from the Go
+# module proxy into build/packer with its caches there too (deploy/packer/build-packer.sh);
+# Debian 12's packer 1.6.6 predates required_plugins. About 5 minutes and 4.5 GB on a fresh
+# machine; the deploy tests use it from there.
+PACKER_DIR = build/packer
+packer: $(PACKER_DIR)/bin/packer ## build Packer 1.9.5 and its qemu and ansible plugins from the Go module proxy into build/packer
+$(PACKER_DIR)/bin/packer: deploy/packer/build-packer.sh
+	GO=$(GO) deploy/packer/build-packer.sh $(PACKER_DIR)
+
+deploy-test: deps deploy-deps packer ## the deploy entry points (RPM, Ansible, Packer, kickstart, man page, completion) against the test bed
 	$(GO) test -count=1 -v ./deploy/
 
 FUZZTIME ?= 30s
