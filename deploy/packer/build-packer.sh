@@ -27,7 +27,8 @@ dir=$(cd "$dir" && pwd)
 export GOMODCACHE=$dir/gomod GOCACHE=$dir/gocache GOFLAGS=-modcacherw GOTOOLCHAIN=local CGO_ENABLED=0
 
 # module@version, and the binary it builds (the module's main package is its root).
-tools="github.com/hashicorp/packer@v1.9.5 github.com/hashicorp/packer-plugin-qemu@v1.0.9 github.com/hashicorp/packer-plugin-ansible@v1.1.2"
+# Packer last: make packer takes bin/packer as the sign that everything was built.
+tools="github.com/hashicorp/packer-plugin-qemu@v1.0.9 github.com/hashicorp/packer-plugin-ansible@v1.1.2 github.com/hashicorp/packer@v1.9.5"
 mkdir -p "$dir/bin" "$dir/plugins"
 for mv in $tools; do
 	mod=${mv%@*} ver=${mv#*@}
