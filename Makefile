@@ -48,8 +48,10 @@ deps: ## install the Debian packages the test bed needs (as root, with apt-get; 
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-test: deps vet ## unit tests, golden plans and the real dnf/rpm integration tests
-	$(GO) test -count=1 ./...  # -count=1: the integration tests judge real programs; never replay a cached result
+# -count=1: the integration tests judge real programs; never replay a cached result. testreport
+# shows each package and slow test as it finishes, then what was skipped and why.
+test: deps vet ## unit tests, golden plans, the real dnf/rpm integration tests and the deploy entry points, with progress and a summary of skips
+	GO=$(GO) $(GO) run ./scripts/testreport -count=1 ./...
 
 unit: ## unit tests only (no dnf/rpm needed)
 	$(GO) test -short ./...
