@@ -24,7 +24,7 @@ func TestRebootReasons(t *testing.T) {
 		"fresh ELRepo host, DKMS built and loaded":   {host: "rocky9.3-elrepo-lt-6.1"},
 		"kickstart chroot: first boot loads it":      {host: "ks-chroot-el9"},
 		"converged host: nothing changed":            {host: "rhel9.4-converged"},
-		"nothing done": {host: "rocky9.4-stock", notDone: "*"},
+		"nothing done":                               {host: "rocky9.4-stock", notDone: "*"},
 		"the module installed for a kernel that is not running": {host: "rocky9.4-two-kernels", kernel: "5.14.0-503.14.1.el9_5.x86_64",
 			want: []string{"the zfs module was installed for kernel 5.14.0-503.14.1.el9_5.x86_64, which is not the running kernel 5.14.0-427.13.1.el9_4.x86_64"}},
 		"loaded module replaced, pools imported": {host: "rocky9.4-mismatch-pools", spec: "zfs {\n  version = \"2.2.8\"\n}\n",

@@ -14,9 +14,10 @@
 # MPL-2.0 (checked below). Each is built as its authors pinned it: `go build` in the module's
 # own directory, with its go.mod and go.sum.
 #
-# Everything goes under DIR: the module cache (GOMODCACHE, written read-write so `make clean`
-# can remove it), the build cache (GOCACHE) and the binaries; nothing is cached outside the
-# clone. The plugins are installed the way `packer init` lays them out (name with version,
+# Everything goes under DIR: the module cache (DIR/_gomod, written read-write so `make clean`
+# can remove it), the build cache (DIR/_gocache) and the binaries; nothing is cached outside the
+# clone. The leading _ keeps the go command from taking the cached sources for packages of this
+# module (`go mod tidy`, `go vet ./...` and staticcheck walk the tree). The plugins are installed the way `packer init` lays them out (name with version,
 # plugin API x5.0 and platform, and a _SHA256SUM file beside each), so PACKER_PLUGIN_PATH=DIR/plugins
 # satisfies the templates' required_plugins without network.
 set -euo pipefail
@@ -24,7 +25,7 @@ dir=${1:-build/packer}
 go=${GO:-go}
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
-export GOMODCACHE=$dir/gomod GOCACHE=$dir/gocache GOFLAGS=-modcacherw GOTOOLCHAIN=local CGO_ENABLED=0
+export GOMODCACHE=$dir/_gomod GOCACHE=$dir/_gocache GOFLAGS=-modcacherw GOTOOLCHAIN=local CGO_ENABLED=0
 
 # module@version, and the binary it builds (the module's main package is its root).
 # Packer last: make packer takes bin/packer as the sign that everything was built.
