@@ -110,15 +110,16 @@ type kind interface {
 // kinds maps each step kind run on its own to its handler; release and
 // package steps go through transaction instead.
 var kinds = map[planner.Kind]kind{
-	planner.KindKey:     keyKind{},
-	planner.KindRepo:    repoKind{},
-	planner.KindHold:    holdKind{},
-	planner.KindOption:  optionKind{},
-	planner.KindDKMS:    dkmsKind{},
-	planner.KindFile:    fileKind{},
-	planner.KindService: serviceKind{},
-	planner.KindModule:  moduleKind{},
-	planner.KindCommand: commandKind{},
+	planner.KindKey:        keyKind{},
+	planner.KindRepo:       repoKind{},
+	planner.KindHold:       holdKind{},
+	planner.KindOption:     optionKind{},
+	planner.KindDKMS:       dkmsKind{},
+	planner.KindFile:       fileKind{},
+	planner.KindService:    serviceKind{},
+	planner.KindModule:     moduleKind{},
+	planner.KindCommand:    commandKind{},
+	planner.KindKernelHold: kernelHoldKind{},
 }
 
 // Apply carries out p on h. f are the facts the plan was checked against.

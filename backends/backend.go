@@ -106,13 +106,21 @@ func ModuleOnDisk(ctx context.Context, h host.Host, kver string) string {
 // the userland package: `modinfo -k KVER zfs` must resolve it. A DKMS build
 // can "succeed" without producing a module; this is what tells.
 func VerifyModule(ctx context.Context, h host.Host, kver, userland string) error {
-	got := ModuleOnDisk(ctx, h, kver)
+	info := ModuleInfo(ctx, h, kver)
+	got := info.Version
 	if got == "" {
 		return fmt.Errorf("no zfs module for kernel %s: `%s` finds none, so `modprobe zfs` would fail with \"Module zfs not found in directory /lib/modules/%s\"",
 			kver, strings.Join(ModinfoArgs(h, kver), " "), kver)
 	}
 	if userland != "" && !SameVersion(got, userland) {
 		return fmt.Errorf("zfs module for kernel %s is %s but the zfs userland is %s: they must match (mismatches make `zfs send` fail with \"invalid argument\")", kver, got, userland)
+	}
+	// Where the files are on the disk, a module whose symbols fit can still
+	// be refused by the kernel (CheckLoadable).
+	if m, err := ReadModuleABI(h, info.Filename); err == nil {
+		if fail, failed := FirstFailure(CheckLoadable(m, kver, ReadKernelABI(h, kver)).Findings); failed {
+			return fmt.Errorf("the zfs module for kernel %s would not load: %s", kver, fail.Detail)
+		}
 	}
 	return nil
 }

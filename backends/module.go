@@ -123,33 +123,46 @@ func readInRoot(h host.Host, p string) ([]byte, error) {
 // parseModule reads version and vermagic from a module's .modinfo
 // section, decompressing .ko.xz and .ko.gz.
 func parseModule(name string, data []byte) (ModInfo, error) {
+	f, err := openModule(name, data)
+	if err != nil {
+		return ModInfo{}, err
+	}
+	return modinfoOf(f)
+}
+
+// decompressModule returns a module file's ELF bytes: .ko as it is, .ko.xz
+// and .ko.gz decompressed (at most maxModuleSize); other compressions
+// (.zst) are errUnreadable, left to modinfo.
+func decompressModule(name string, data []byte) ([]byte, error) {
 	var r io.Reader = bytes.NewReader(data)
 	switch {
 	case strings.HasSuffix(name, ".xz"):
 		x, err := xz.NewReader(r)
 		if err != nil {
-			return ModInfo{}, err
+			return nil, err
 		}
 		r = x
 	case strings.HasSuffix(name, ".gz"):
 		g, err := gzip.NewReader(r)
 		if err != nil {
-			return ModInfo{}, err
+			return nil, err
 		}
 		r = g
 	case !strings.HasSuffix(name, ".ko"):
-		return ModInfo{}, errUnreadable // .zst and others: modinfo knows
+		return nil, errUnreadable
+	default:
+		return data, nil
 	}
-	raw, err := io.ReadAll(io.LimitReader(r, maxModuleSize))
-	if err != nil {
-		return ModInfo{}, err
-	}
-	f, err := elf.NewFile(bytes.NewReader(raw))
-	if err != nil {
-		return ModInfo{}, err
-	}
+	return io.ReadAll(io.LimitReader(r, maxModuleSize))
+}
+
+// modinfoOf reads version and vermagic from a module's .modinfo section.
+func modinfoOf(f *elf.File) (ModInfo, error) {
 	sec := f.Section(".modinfo")
 	if sec == nil {
+		return ModInfo{}, errUnreadable
+	}
+	if sec.Size > maxModuleSize {
 		return ModInfo{}, errUnreadable
 	}
 	info, err := sec.Data()

@@ -7,8 +7,8 @@ import "github.com/zfsinstall/zfsinstall/catalog"
 
 // FormatVersion is the version of the JSON layout of Facts. 2: packages carry
 // their requirements on the kernel, kernels their kABI symbols, boot
-// entries and zfs module.
-const FormatVersion = "2"
+// entries and zfs module. 3: the dnf the host runs (DNF).
+const FormatVersion = "3"
 
 // Facts is everything the planner may look at. A saved `facts --json` is
 // exactly this value.
@@ -23,6 +23,8 @@ type Facts struct {
 	Packages []Package `json:"packages"`
 	// Repos are the repo sections from the root's /etc/yum.repos.d.
 	Repos []Repo `json:"repos"`
+	// DNF is the dnf the host runs: dnf 4 or dnf 5 (Fedora 41 and later).
+	DNF DNF `json:"dnf"`
 	// Available is what the enabled repos offer, when they answered.
 	Available  Available  `json:"available"`
 	ZFS        ZFS        `json:"zfs"`
@@ -54,32 +56,53 @@ const (
 	GuardHookFile    = "/etc/kernel/install.d/98-zfsinstall-guard.install"
 	// RepoOriginsFile keeps the zfs.repo baseurls zfs.mirror replaced.
 	RepoOriginsFile = "/etc/zfsinstall/repo-origins"
+	// KernelHoldFile records the kernels the kernel hold keeps from dnf
+	// and which of dnf.conf's exclusions are zfsinstall's (update.HoldFile).
+	KernelHoldFile = "/etc/zfsinstall/kernel-hold"
+	// The kernel hold's units: a oneshot service, its hourly timer, and
+	// drop-ins that run it before dnf-automatic's installing services (dnf
+	// 4's dnf-automatic.service and dnf-automatic-install.service, dnf 5's
+	// dnf5-automatic.service).
+	KernelHoldService     = "/etc/systemd/system/zfsinstall-kernel-hold.service"
+	KernelHoldTimerFile   = "/etc/systemd/system/" + KernelHoldTimer
+	KernelHoldDropInDNF4  = "/etc/systemd/system/dnf-automatic.service.d/50-zfsinstall-kernel-hold.conf"
+	KernelHoldDropInDNF4I = "/etc/systemd/system/dnf-automatic-install.service.d/50-zfsinstall-kernel-hold.conf"
+	KernelHoldDropInDNF5  = "/etc/systemd/system/dnf5-automatic.service.d/50-zfsinstall-kernel-hold.conf"
 )
+
+// KernelHoldUnitFiles are the kernel hold's unit files, service first.
+var KernelHoldUnitFiles = []string{KernelHoldService, KernelHoldTimerFile, KernelHoldDropInDNF4, KernelHoldDropInDNF4I, KernelHoldDropInDNF5}
 
 // OldGuardHookFile is where zfsinstall before format 2 put the guard hook
 // (it ran before the boot entry was written and so could not hold it back);
 // a managed copy there is removed.
 const OldGuardHookFile = "/etc/kernel/install.d/85-zfsinstall-guard.install"
 
-// Files zfsinstall reads but never writes, recorded in Facts.Files too.
+// Files zfsinstall reads but does not write as a whole, recorded in
+// Facts.Files too: dnf.conf gives installonly_limit and the exclusions
+// (the kernel hold edits only its own items there).
 const (
 	ReleaseverFile = "/etc/dnf/vars/releasever"
 	RepoRPMNewFile = "/etc/yum.repos.d/zfs.repo.rpmnew"
+	DNFConfFile    = "/etc/dnf/dnf.conf"
 )
 
 // ManagedFiles are the files zfsinstall writes.
-var ManagedFiles = []string{ModulesLoadFile, ModprobeFile, NeedsRestartFile, SpecCopyFile, VerifyUnitFile, GuardHookFile, OldGuardHookFile, RepoOriginsFile}
+var ManagedFiles = append([]string{ModulesLoadFile, ModprobeFile, NeedsRestartFile, SpecCopyFile, VerifyUnitFile, GuardHookFile, OldGuardHookFile, RepoOriginsFile}, KernelHoldUnitFiles...)
 
 // TrackedFiles are every file recorded in Facts.Files.
-var TrackedFiles = append([]string{ReleaseverFile, RepoRPMNewFile}, ManagedFiles...)
+var TrackedFiles = append([]string{ReleaseverFile, RepoRPMNewFile, DNFConfFile, KernelHoldFile}, ManagedFiles...)
 
 // ManagedUnits are the systemd units zfsinstall enables or disables,
 // recorded in Facts.Services.
 var ManagedUnits = []string{
 	"zfs-import-cache.service", "zfs-import-scan.service", "zfs-mount.service",
 	"zfs-share.service", "zfs-zed.service", "zfs-import.target", "zfs.target",
-	VerifyUnit,
+	VerifyUnit, KernelHoldTimer,
 }
+
+// KernelHoldTimer re-evaluates the kernel hold (kernel.hold) hourly.
+const KernelHoldTimer = "zfsinstall-kernel-hold.timer"
 
 // Family is the distribution family zfsinstall supports a host as.
 type Family string
@@ -155,7 +178,30 @@ type Kernel struct {
 	// BootEntriesRead is true when /boot/loader/entries was read, so that
 	// InstalledKernel.BootEntry means something.
 	BootEntriesRead bool `json:"boot_entries_read,omitempty"`
+	// BootLoader is how the host boots, as far as its files say: which
+	// tool sets the default kernel ("" when nothing was recognised).
+	BootLoader BootLoader `json:"boot_loader,omitempty"`
 }
+
+// BootLoader is how a host boots its kernels.
+type BootLoader string
+
+// The boot loaders zfsinstall tells apart.
+const (
+	// BootGRUB: GRUB 2 with BLS entries, the default managed by grubby
+	// (EL8 and later, Fedora).
+	BootGRUB BootLoader = "grub2"
+	// BootSystemdBoot: systemd-boot reading BLS entries from the ESP; its
+	// default is loader.conf's or the LoaderEntryDefault EFI variable,
+	// which grubby does not manage.
+	BootSystemdBoot BootLoader = "systemd-boot"
+	// BootUKI: kernel-install lays kernels out as unified kernel images
+	// (/etc/kernel/install.conf layout=uki).
+	BootUKI BootLoader = "uki"
+	// BootImageMode: an image-mode (bootc/ostree) host: kernels come with
+	// the image (bootc upgrade), never from dnf.
+	BootImageMode BootLoader = "image-mode"
+)
 
 // InstalledKernel is one kernel package in the rpm database.
 type InstalledKernel struct {
@@ -194,6 +240,26 @@ type Package struct {
 	// which kernels the module fits.
 	Requires []string `json:"requires,omitempty"`
 }
+
+// DNF is the dnf a host runs, read from its own files (/usr/bin/dnf is a
+// link to dnf-3 or to dnf5) and its rpm database.
+type DNF struct {
+	// Dialect is DNF4 or DNF5; "" when the host has no dnf.
+	Dialect DNFDialect `json:"dialect,omitempty"`
+	// Version is the installed dnf (dnf 4) or dnf5 package's version, ""
+	// when not known.
+	Version string `json:"version,omitempty"`
+}
+
+// DNFDialect is a generation of dnf: the two differ in command line and
+// output (pkgmgr speaks both).
+type DNFDialect string
+
+// The dnf generations.
+const (
+	DNF4 DNFDialect = "dnf4"
+	DNF5 DNFDialect = "dnf5"
+)
 
 // Repo is one section of a .repo file.
 type Repo struct {

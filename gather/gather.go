@@ -41,11 +41,11 @@ type Options struct {
 // in one `rpm -q` (rpm's name index: as fast with 5,000 packages installed
 // as with 200, where `rpm -qa PATTERN` reads every header): OpenZFS's
 // packages and every library name any release used, every kernel and
-// kernel-devel package name, the release packages, dkms, dnf and the
+// kernel-devel package name, the release packages, dkms, dnf (4 and 5) and the
 // imported keys (gpg-pubkey lists them all).
 var packageNames = sync.OnceValue(func() []string {
 	names := []string{"zfs", "zfs-dkms", "kmod-zfs", "zfs-release", "zfs-dracut", "zfs-test",
-		"dkms", "dnf", "epel-release", "oracle-epel-release-el7", "oracle-epel-release-el8", "oracle-epel-release-el9",
+		"dkms", "dnf", "dnf5", "epel-release", "oracle-epel-release-el7", "oracle-epel-release-el8", "oracle-epel-release-el9",
 		"elrepo-release", "python3-dnf-plugin-versionlock", "gpg-pubkey"}
 	names = append(names, catalog.LibraryPackageNames()...)
 	return append(names, catalog.KernelPackageNames()...)
@@ -87,7 +87,7 @@ func Gather(ctx context.Context, h host.Host, opts Options) (*facts.Facts, error
 	}
 	installed := make(chan query, 1)
 	go func() {
-		pkgs, err := c.Installed(ctx, packageNames()...)
+		pkgs, err := c.ReadInstalled(ctx, packageNames()...)
 		installed <- query{pkgs, err}
 	}()
 	f.Repos, err = repos.ReadAll(h)
@@ -103,10 +103,12 @@ func Gather(ctx context.Context, h host.Host, opts Options) (*facts.Facts, error
 	}
 	f.Packages = q.pkgs
 	keepKernelRequires(f.Packages)
+	f.DNF = pkgmgr.HostDNF(h, f.Packages)
 	f.Arch = archOf(h, f.Packages)
 	f.Kernel = kernelFacts(ctx, h, f, opts)
 	f.ZFS = zfsVersions(ctx, h, f)
 	bootEntries(h, &f.Kernel)
+	f.Kernel.BootLoader = bootLoader(h)
 	kernelModules(ctx, h, f)
 	if _, ok := f.Installed("dkms"); ok {
 		f.DKMS = c.DKMSStatus()
@@ -274,6 +276,39 @@ func defaultKernel(ctx context.Context, h host.Host) string {
 		return ""
 	}
 	return strings.TrimPrefix(strings.TrimSpace(string(res.Stdout)), "/boot/vmlinuz-")
+}
+
+// bootLoader recognises how the host boots from its files, which works
+// the same in a chroot or --root:
+//   - image mode: /run/ostree-booted (what dnf's own units test to stay off
+//     such hosts: ConditionPathExists=!/run/ostree-booted in
+//     dnf-automatic.service) or an /ostree repository in the root;
+//   - unified kernel images: layout=uki in /etc/kernel/install.conf
+//     (kernel-install(8));
+//   - systemd-boot: its EFI binary or loader.conf on the ESP (/boot/efi,
+//     /efi or /boot mounted as the ESP);
+//   - GRUB 2: grubenv or grub.cfg under /boot/grub2.
+func bootLoader(h host.Host) facts.BootLoader {
+	switch {
+	case host.Exists(h, "/run/ostree-booted") || host.Exists(h, "/ostree/repo"):
+		return facts.BootImageMode
+	}
+	if conf, err := h.ReadFile("/etc/kernel/install.conf"); err == nil {
+		for _, line := range strings.Split(string(conf), "\n") {
+			if k, v, ok := strings.Cut(strings.TrimSpace(line), "="); ok && strings.TrimSpace(k) == "layout" && strings.TrimSpace(v) == "uki" {
+				return facts.BootUKI
+			}
+		}
+	}
+	for _, esp := range []string{"/boot/efi", "/efi", "/boot"} {
+		if host.Exists(h, esp+"/loader/loader.conf") || host.Exists(h, esp+"/EFI/systemd") {
+			return facts.BootSystemdBoot
+		}
+	}
+	if host.Exists(h, "/boot/grub2/grubenv") || host.Exists(h, "/boot/grub2/grub.cfg") || host.Exists(h, "/etc/default/grub") {
+		return facts.BootGRUB
+	}
+	return ""
 }
 
 // bootEntries marks the installed kernels a Boot Loader Specification entry

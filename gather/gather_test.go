@@ -59,3 +59,29 @@ func TestManagedUnitsStartWithZFS(t *testing.T) {
 		}
 	}
 }
+
+// TestBootLoader recognises how a host boots from its files alone.
+func TestBootLoader(t *testing.T) {
+	cases := map[string]struct {
+		files map[string]string
+		want  facts.BootLoader
+	}{
+		"GRUB 2 (EL8+)":             {map[string]string{"/boot/grub2/grubenv": "# GRUB Environment Block\n"}, facts.BootGRUB},
+		"systemd-boot on /boot/efi": {map[string]string{"/boot/efi/loader/loader.conf": "default @saved\n", "/boot/grub2/grub.cfg": ""}, facts.BootSystemdBoot},
+		"UKI layout":                {map[string]string{"/etc/kernel/install.conf": "layout=uki\n", "/boot/grub2/grubenv": ""}, facts.BootUKI},
+		"image mode (live)":         {map[string]string{"/run/ostree-booted": "", "/boot/grub2/grubenv": ""}, facts.BootImageMode},
+		"nothing":                   {nil, ""},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			root := t.TempDir()
+			for p, c := range tc.files {
+				os.MkdirAll(filepath.Dir(root+p), 0o755)
+				os.WriteFile(root+p, []byte(c), 0o644)
+			}
+			if got := bootLoader(hosttest.New(t, root)); got != tc.want {
+				t.Errorf("bootLoader = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

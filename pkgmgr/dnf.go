@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/zfsinstall/zfsinstall/facts"
@@ -25,30 +26,16 @@ type Query struct {
 	Refresh bool
 }
 
-func (q Query) args() []string {
-	var args []string
-	if q.Refresh {
-		args = append(args, "--refresh")
-	}
-	for _, r := range q.Enable {
-		args = append(args, "--enablerepo="+r)
-	}
-	for _, r := range q.Disable {
-		args = append(args, "--disablerepo="+r)
-	}
-	for _, o := range q.SetOpts {
-		args = append(args, "--setopt="+o)
-	}
-	return args
-}
-
 // Offered returns what the repositories offer of the given package specs
 // (names, or exact name-version-release.arch), each with the repository it
 // comes from and its requirements on the kernel: one repoquery answers every
 // question about what could be installed.
 func (c *Client) Offered(ctx context.Context, q Query, specs ...string) ([]facts.Package, error) {
-	args := append(q.args(), "repoquery", "-q", "--available", "--qf", dnfQueryFormat)
-	res, err := c.run(ctx, c.dnfArgv(append(args, specs...)...))
+	d, err := c.dialect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.run(ctx, c.dnfArgv(d.repoquery(q, specs)...))
 	if err != nil {
 		return nil, ExplainDNF(fmt.Errorf("asking the repositories what they offer: %w", err))
 	}
@@ -65,32 +52,37 @@ type Transaction struct {
 }
 
 // Run carries out t as one dnf transaction: a plain install, a plain
-// remove, or, when both are needed, `dnf shell` with both in one
-// transaction so the host never sits between the two.
+// remove, or, when both are needed, both in one transaction so the host
+// never sits between the two (dnf 4: `dnf shell`; dnf5: `do`, or before
+// dnf5 had it, install --allowerasing, which Resolve checked removes them).
 func (c *Client) Run(ctx context.Context, t Transaction) error {
-	var opts []string
-	for _, r := range t.Enable {
-		opts = append(opts, "--enablerepo="+r)
+	d, err := c.transactionDialect(ctx, t)
+	if err != nil {
+		return err
 	}
-	opts = append(opts, "-y")
-	var args []string
-	switch {
-	case len(t.Remove) == 0:
-		args = append(append(opts, "install"), t.Install...)
-	case len(t.Install) == 0:
-		args = append(append(opts, "remove"), t.Remove...)
-	default:
-		script, done, err := TempFile("dnf-shell-*", "remove "+strings.Join(t.Remove, " ")+"\ninstall "+strings.Join(t.Install, " ")+"\nrun\n")
+	args, script := d.transaction(t, true)
+	if script != "" {
+		file, done, err := TempFile("dnf-shell-*", script)
 		if err != nil {
 			return err
 		}
 		defer done()
-		args = append(opts, "shell", script)
+		args = append(args, file)
 	}
 	if _, err := c.run(ctx, c.dnfArgv(args...)); err != nil {
 		return ExplainDNF(fmt.Errorf("dnf transaction: %w", err))
 	}
 	return nil
+}
+
+// transactionDialect is the client's dialect, with the dnf5 version read
+// when t both removes and installs (whether dnf5 has `do` depends on it).
+func (c *Client) transactionDialect(ctx context.Context, t Transaction) (dialect, error) {
+	d, err := c.dialect(ctx)
+	if err != nil || len(t.Remove) == 0 || len(t.Install) == 0 {
+		return d, err
+	}
+	return c.versioned(ctx, d)
 }
 
 // TempFile writes content to a private machine temp file (dnf reads local
@@ -111,9 +103,16 @@ func TempFile(pattern, content string) (string, func(), error) {
 }
 
 var (
-	reUnreachable = regexp.MustCompile(`Failed to download metadata for repo '([^']+)'`)
-	reUnsigned    = regexp.MustCompile(`Package (\S+) is not signed|(\S+\.rpm)[^\n]*GPG check FAILED|The GPG keys listed for the "([^"]+)"`)
-	reNoMatch     = regexp.MustCompile(`No match for argument: (\S+)`)
+	// dnf 4, then dnf5 ("Failed to download metadata (baseurl: \"URL\")
+	// for repository \"ID\"", libdnf5/repo/repo_downloader.cpp at 5.2.6.2,
+	// libdnf5/repo/repo.cpp at 5.4.4.0; testdata/dnf5/recorded/unreachable.json).
+	reUnreachable = regexp.MustCompile(`Failed to download metadata for repo '([^']+)'|Failed to download metadata \([^)]*\) for repository "([^"]+)"`)
+	// dnf 4, then dnf5 ("OpenPGP check for package \"NEVRA\" (...) from
+	// repo \"ID\" has failed: The package is not signed.",
+	// testdata/dnf5/recorded/unsigned.json).
+	reUnsigned = regexp.MustCompile(`Package (\S+) is not signed|(\S+\.rpm)[^\n]*GPG check FAILED|The GPG keys listed for the "([^"]+)"|OpenPGP check for package "([^"]+)"[^\n]* has failed`)
+	// "No match for argument: SPEC" in both (libdnf5/base/log_event.cpp).
+	reNoMatch = regexp.MustCompile(`No match for argument: (\S+)`)
 )
 
 // ExplainDNF puts the cause and the way out in front of a failed dnf
@@ -128,7 +127,8 @@ func ExplainDNF(err error) error {
 	case ce.ExitCode < 0 || ce.ExitCode == 137:
 		return fmt.Errorf("dnf was killed in the middle of its transaction; rpm installs package by package, so the packages done so far are whole and the rest are not there. Run zfsinstall apply again: it re-reads the rpm database and finishes the job.\n%w", err)
 	case reUnreachable.MatchString(out):
-		return fmt.Errorf("repository %s cannot be reached: check its baseurl or mirror and the network, or disable it; nothing was installed in this transaction.\n%w", reUnreachable.FindStringSubmatch(out)[1], err)
+		m := reUnreachable.FindStringSubmatch(out)
+		return fmt.Errorf("repository %s cannot be reached: check its baseurl or mirror and the network, or disable it; nothing was installed in this transaction.\n%w", m[1]+m[2], err)
 	case reUnsigned.MatchString(out):
 		return fmt.Errorf("a package failed its signature check and dnf refused the whole transaction (zfsinstall never turns GPG checks off): have the repository's owner sign it or remove it from the mirror, then run apply again.\n%w", err)
 	case reNoMatch.MatchString(out):
@@ -137,86 +137,37 @@ func ExplainDNF(err error) error {
 	return err
 }
 
-// Change is one package a dnf transaction would install, upgrade,
-// downgrade, reinstall or remove.
-type Change struct {
-	Action  string // "install", "upgrade", "downgrade", "reinstall", "remove"
-	Name    string
-	Arch    string
-	Version string // version-release as dnf shows it
-	Repo    string
-}
-
 // Resolve asks dnf what transaction t would do, without doing it
 // (--assumeno): every package it would install, upgrade, downgrade or
 // remove, dependencies included. Removals together with installs resolve
-// with --allowerasing, as `dnf shell` would carry them out.
+// as Run carries them out (dnf5 `do`), else with --allowerasing; then every
+// package t removes must be among the removals. An answer without a
+// transaction table is an error, unless dnf said there is nothing to do.
 func (c *Client) Resolve(ctx context.Context, q Query, t Transaction) ([]Change, error) {
-	args := append(q.args(), "--assumeno")
-	for _, r := range t.Enable {
-		args = append(args, "--enablerepo="+r)
+	d, err := c.transactionDialect(ctx, t)
+	if err != nil {
+		return nil, err
 	}
-	switch {
-	case len(t.Install) == 0:
-		args = append(append(args, "remove"), t.Remove...)
-	case len(t.Remove) > 0:
-		args = append(append(args, "install", "--allowerasing"), t.Install...)
-	default:
-		args = append(append(args, "install"), t.Install...)
-	}
-	res, err := c.run(ctx, c.dnfArgv(args...))
-	changes := ParseTransaction(res.Stdout)
-	if err != nil && len(changes) == 0 {
-		// --assumeno ends with "Operation aborted." and exit 1; with no
-		// transaction table dnf could not resolve at all.
+	args, _ := d.transaction(t, false)
+	res, err := c.run(ctx, c.dnfArgv(append(d.queryArgs(q), args...)...))
+	if err != nil && !HasTransactionTable(res.Stdout) {
+		// --assumeno ends with exit 1 after the table; without one dnf
+		// could not resolve at all.
 		return nil, ExplainDNF(fmt.Errorf("resolving the transaction (dnf --assumeno): %w", err))
 	}
-	return changes, nil
-}
-
-// transactionSections maps dnf's transaction table headings to actions.
-var transactionSections = map[string]string{
-	"Installing":                   "install",
-	"Installing dependencies":      "install",
-	"Installing weak dependencies": "install",
-	"Upgrading":                    "upgrade",
-	"Downgrading":                  "downgrade",
-	"Reinstalling":                 "reinstall",
-	"Removing":                     "remove",
-	"Removing dependent packages":  "remove",
-	"Removing unused dependencies": "remove",
-}
-
-// ParseTransaction reads the transaction table dnf prints before it asks
-// "Is this ok" (dnf 4 and dnf 5): one row per package under headings such
-// as "Installing:" and "Installing dependencies:". A name too long for its
-// column is printed alone, the rest of the row on the next line.
-func ParseTransaction(out []byte) []Change {
-	var changes []Change
-	action := ""
-	var pending []string
-	for _, line := range strings.Split(string(out), "\n") {
-		if strings.HasPrefix(line, "Transaction Summary") {
-			break
-		}
-		if line != "" && line[0] != ' ' {
-			action = transactionSections[strings.TrimSuffix(strings.TrimSpace(line), ":")]
-			pending = nil
-			continue
-		}
-		fields := strings.Fields(line)
-		if action == "" || len(fields) == 0 || fields[0] == "replacing" {
-			continue
-		}
-		fields = append(pending, fields...)
-		if len(fields) < 4 {
-			pending = fields
-			continue
-		}
-		pending = nil
-		changes = append(changes, Change{Action: action, Name: fields[0], Arch: fields[1], Version: fields[2], Repo: fields[3]})
+	changes, perr := ParseTransaction(res.Stdout)
+	if perr != nil {
+		return nil, fmt.Errorf("resolving the transaction (dnf --assumeno): %w", perr)
 	}
-	return changes
+	if len(t.Remove) > 0 && len(t.Install) > 0 && d.name == facts.DNF5 && !d.hasDo() {
+		for _, name := range t.Remove {
+			if !slices.ContainsFunc(changes, func(ch Change) bool { return ch.Action == "remove" && ch.Name == name }) {
+				return nil, fmt.Errorf("dnf5 %s cannot remove and install in one transaction (its `do` command came in %s) and installing %s does not remove %s by itself: update dnf5 (dnf upgrade dnf5), or remove %s by hand, then run apply again",
+					d.version, doSince, strings.Join(t.Install, " "), name, name)
+			}
+		}
+	}
+	return changes, nil
 }
 
 // CheckDNFArgs refuses extra dnf arguments (--dnf-arg, $ZFSINSTALL_DNF_ARGS)

@@ -12,6 +12,7 @@ package pkgmgr
 
 import (
 	"context"
+	"sync"
 
 	"github.com/zfsinstall/zfsinstall/host"
 )
@@ -22,6 +23,9 @@ type Client struct {
 	// dnfArgs are extra arguments for every dnf call (--dnf-arg), placed
 	// before the subcommand.
 	dnfArgs []string
+
+	mu  sync.Mutex
+	dnf *dialect // the dnf this client runs, once known
 }
 
 // New returns a client for h; dnfArgs go into every dnf call.

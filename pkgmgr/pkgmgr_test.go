@@ -126,10 +126,14 @@ Operation aborted.
 		{Action: "downgrade", Name: "libzfs5", Arch: "x86_64", Version: "2.2.8-1.el9", Repo: "zfs-kmod"},
 		{Action: "remove", Name: "zfs-dkms", Arch: "noarch", Version: "2.2.7-1.el9", Repo: "@zfs"},
 	}
-	if diff := cmp.Diff(want, ParseTransaction([]byte(out))); diff != "" {
+	got, err := ParseTransaction([]byte(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
-	if got := ParseTransaction([]byte("Error: Problem: conflicting requests\n")); got != nil {
+	if got, err := ParseTransaction([]byte("Error: Problem: conflicting requests\n")); got != nil || err == nil {
 		t.Errorf("no table: got %v", got)
 	}
 }

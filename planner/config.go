@@ -57,6 +57,7 @@ func render(name, binary string) string {
 // keep ZFS working after day one.
 func (pl *planner) config() bool {
 	pl.checkOptions()
+	pl.guardBootLoader()
 	pl.file(ModulesLoadFile, pl.s.Module.Autoload, ModulesLoadContent(),
 		"loads zfs at boot through systemd-modules-load (module.autoload)", 0)
 	pl.file(ModprobeFile, len(pl.s.Module.Options) > 0, ModprobeContent(pl.s.Module.Options),

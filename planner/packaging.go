@@ -39,7 +39,7 @@ func (pl *planner) choosePackaging() bool {
 			return false
 		}
 		pl.backend = km
-		pl.p.PackagingReason = "packaging = \"kmod\" in the spec; " + lastReason(km, d, pl.kernels)
+		pl.p.PackagingReason = "packaging = \"kmod\" in the spec; " + pl.kmodReason()
 	case spec.PackagingDKMS:
 		pl.backend = dk
 		pl.p.PackagingReason = "packaging = \"dkms\" in the spec: the module is built on this host for each target kernel against its exact kernel-devel"
@@ -49,7 +49,7 @@ func (pl *planner) choosePackaging() bool {
 			pl.p.PackagingReason = "auto: " + unsupported[0] + "; DKMS builds the module on this host against the kernel's exact kernel-devel instead"
 		} else {
 			pl.backend = km
-			pl.p.PackagingReason = "auto: " + lastReason(km, d, pl.kernels)
+			pl.p.PackagingReason = "auto: " + pl.kmodReason()
 		}
 	}
 	pl.p.Packaging = pl.backend.Name()
@@ -61,13 +61,29 @@ func (pl *planner) choosePackaging() bool {
 	return !pl.p.HasErrors()
 }
 
-func lastReason(b backends.Backend, d facts.Distro, ks []catalog.KernelInfo) string {
+// kmodReason says why kmod packaging suits the target kernels, with only
+// what the evidence shows: the kernel is a distribution kernel and, where
+// its symbols were read, the kmod's kernel(SYMBOL) requirements are all
+// provided by it today. Nothing promises the next z-stream kernel keeps
+// them (openzfs/zfs#16219), so the reason names what judges it.
+func (pl *planner) kmodReason() string {
 	var why []string
-	for _, k := range ks {
-		_, w := b.Supports(d, k)
-		why = append(why, w)
+	for _, k := range pl.kernels {
+		_, w := kmod.Backend{}.Supports(pl.f.Distro, k)
+		why = append(why, w+"; "+pl.kmodEvidence(k))
 	}
-	return strings.Join(why, "; ")
+	return strings.Join(why, "; ") + ". A z-stream kernel can change symbols the kmod uses (openzfs/zfs#16219): each new kernel is judged before dnf installs it (check-update, kernel.hold) and when it is installed (guard)"
+}
+
+// kmodEvidence says what is known of the kmod's fit on kernel k.
+func (pl *planner) kmodEvidence(k catalog.KernelInfo) string {
+	ik, ok := pl.installedKernel(k.Release)
+	for _, c := range pl.kmodCandidates() {
+		if fit := backends.FitKmod(c, ik); ok && fit.Known && fit.Fits() {
+			return fmt.Sprintf("it provides all %d kernel symbols kmod-zfs %s requires, at the versions it was built against", fit.Required, c.Version)
+		}
+	}
+	return "apply checks the kmod-zfs it installs against this kernel's kernel(SYMBOL) provides first"
 }
 
 // kmodCandidates are the kmod-zfs packages kmod packaging could install:

@@ -42,6 +42,9 @@ const (
 	KindService Kind = "service" // enable or disable a systemd unit
 	KindModule  Kind = "module"  // load or reload the zfs module
 	KindCommand Kind = "command" // run one program after the module changed
+	// KindKernelHold lifts the kernel hold (kernel.hold turned off): the
+	// hold's exclusions leave dnf.conf and its record goes.
+	KindKernelHold Kind = "kernel-hold"
 )
 
 // Step is one change to the host. Summary, Reason, Before and After are
@@ -69,6 +72,16 @@ type Step struct {
 	Service *ServiceStep `json:"service,omitempty"`
 	Module  *ModuleStep  `json:"module,omitempty"`
 	Command *CommandStep `json:"command,omitempty"`
+	// KernelHold is KindKernelHold's payload.
+	KernelHold *KernelHoldStep `json:"kernel_hold,omitempty"`
+}
+
+// KernelHoldStep lifts the kernel hold. (Holding is re-evaluated from the
+// repositories after every apply and by the hold's timer, not planned: what
+// the repositories offer changes with every mirror sync.)
+type KernelHoldStep struct {
+	// Held are the kernels the hold holds now, for people.
+	Held []string `json:"held,omitempty"`
 }
 
 // ReleaseStep installs the zfs-release package from verified bytes.
@@ -222,10 +235,13 @@ type Plan struct {
 	// resolves a version range to a release with any other advisory.
 	AllowKnownBad []string `json:"allow_known_bad,omitempty"`
 	// AllowDowngrade lets apply resolve to a release older than the installed one.
-	AllowDowngrade bool         `json:"allow_downgrade,omitempty"`
-	Steps          []Step       `json:"steps"`
-	Notes          []string     `json:"notes,omitempty"`
-	Diagnostics    []Diagnostic `json:"diagnostics"`
+	AllowDowngrade bool `json:"allow_downgrade,omitempty"`
+	// KernelHold says kernel.hold is on for this host: after the steps,
+	// apply re-evaluates the hold from the repositories (update.Hold).
+	KernelHold  bool         `json:"kernel_hold,omitempty"`
+	Steps       []Step       `json:"steps"`
+	Notes       []string     `json:"notes,omitempty"`
+	Diagnostics []Diagnostic `json:"diagnostics"`
 	// FactsDigest identifies the facts the plan was made from; a saved plan
 	// applied to a host whose facts differ is stale.
 	FactsDigest string `json:"facts_digest"`

@@ -110,7 +110,9 @@ func Make(s *spec.Spec, f *facts.Facts, opts Options) *Plan {
 //     enrolment (needs the DKMS key the build makes), the initramfs rebuild
 //     (needs the new module on disk).
 //  8. config: module autoload/options and the day-2 files; they do not
-//     depend on the packages but the module load below reads them.
+//     depend on the packages but the module load below reads them. The
+//     kernel hold's units come with them, before services enables its
+//     timer.
 //  9. runtime: services (their units come with the zfs package) and,
 //     last, loading the module, which needs everything above.
 func (pl *planner) plan() {
@@ -129,6 +131,7 @@ func (pl *planner) plan() {
 		pl.mok,
 		pl.initramfs,
 		pl.config,
+		pl.kernelHold,
 		pl.services,
 		pl.module,
 	}

@@ -34,6 +34,7 @@ var unitReasons = map[string]string{
 	"zfs-zed.service":          "the ZFS event daemon: fault reporting and hot spares (services.zed)",
 	"zfs.target":               "pulls the ZFS units into the boot",
 	VerifyUnit:                 "runs zfsinstall verify at boot (services.verify_on_boot)",
+	KernelHoldTimer:            "re-evaluates the kernel hold hourly (kernel.hold)",
 }
 
 // services plans unit enablement; units the zfs package has not installed
@@ -42,6 +43,9 @@ func (pl *planner) services() bool {
 	want := WantedUnits(pl.s.Services)
 	if pl.s.Services.VerifyOnBoot || pl.f.Services[VerifyUnit] == facts.UnitEnabled {
 		want[VerifyUnit] = pl.s.Services.VerifyOnBoot
+	}
+	if pl.p.KernelHold || pl.f.Services[KernelHoldTimer] == facts.UnitEnabled {
+		want[KernelHoldTimer] = pl.p.KernelHold
 	}
 	for _, u := range slices.Sorted(maps.Keys(want)) {
 		enabled := pl.f.Services[u] == facts.UnitEnabled

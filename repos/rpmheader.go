@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+
+	"github.com/zfsinstall/zfsinstall/rpmheader"
 )
 
 // cavaliergopher/rpm v1.3.0 trusts the counts and offsets in an rpm header:
@@ -20,9 +22,8 @@ import (
 // small multiple of the file's size.
 
 const (
-	leadSize       = 96
-	headerIntro    = 16 // magic (8 bytes), index count, store size
-	indexEntrySize = 16 // tag, type, offset, count
+	leadSize    = 96
+	headerIntro = 16 // magic (8 bytes), index count, store size
 )
 
 var (
@@ -30,45 +31,24 @@ var (
 	headerMagic = []byte{0x8e, 0xad, 0xe8, 0x01, 0, 0, 0, 0}
 )
 
-// rpm's tag types (include/rpm/rpmtag.h rpmTagType_e).
+// The tag types and region tags checkHeader and the tests name
+// (rpmheader holds rpm's definitions).
 const (
-	typeNull        = 0
-	typeChar        = 1
-	typeInt8        = 2
-	typeInt16       = 3
-	typeInt32       = 4
-	typeInt64       = 5
-	typeString      = 6
-	typeBin         = 7
-	typeStringArray = 8
-	typeI18NString  = 9
+	indexEntrySize      = rpmheader.EntrySize
+	typeNull            = rpmheader.TypeNull
+	typeChar            = rpmheader.TypeChar
+	typeInt16           = rpmheader.TypeInt16
+	typeInt32           = rpmheader.TypeInt32
+	typeInt64           = rpmheader.TypeInt64
+	typeString          = rpmheader.TypeString
+	typeBin             = rpmheader.TypeBin
+	typeStringArray     = rpmheader.TypeStringArray
+	tagHeaderImage      = rpmheader.TagHeaderImage
+	tagHeaderSignatures = rpmheader.TagHeaderSignatures
+	tagHeaderImmutable  = rpmheader.TagHeaderImmutable
 )
 
-var typeNames = []string{"NULL", "CHAR", "INT8", "INT16", "INT32", "INT64", "STRING", "BIN", "STRING_ARRAY", "I18NSTRING"}
-
-func typeName(t uint32) string {
-	if t < uint32(len(typeNames)) {
-		return typeNames[t]
-	}
-	return fmt.Sprintf("unknown type %d", t)
-}
-
-// typeSize is the size of one value of a fixed-size type, typeAlign the
-// alignment its offset needs (rpm's typeSizes and typeAlign).
-var (
-	typeSize  = map[uint32]uint64{typeChar: 1, typeInt8: 1, typeInt16: 2, typeInt32: 4, typeInt64: 8, typeBin: 1}
-	typeAlign = map[uint32]uint64{typeInt16: 2, typeInt32: 4, typeInt64: 8}
-)
-
-// Region tags: the first entry of a header that describes the header's
-// immutable region (rpmtag.h: RPMTAG_HEADERIMAGE 61, HEADERSIGNATURES 62,
-// HEADERIMMUTABLE 63).
-const (
-	tagHeaderImage      = 61
-	tagHeaderSignatures = 62
-	tagHeaderImmutable  = 63
-	minTag              = 100 // rpm's HEADER_I18NTABLE: lower tags are regions only
-)
+var typeName = rpmheader.TypeName
 
 // headerSpec is what one header may hold.
 type headerSpec struct {
@@ -177,75 +157,8 @@ func checkHeader(data []byte, off int, spec headerSpec) (int, error) {
 	}
 	index := data[off+headerIntro : off+headerIntro+int(il)*indexEntrySize]
 	store := data[off+headerIntro+int(il)*indexEntrySize : off+int(size)]
-	end := uint64(0) // end of the previous entry's data: entries may not overlap
-	for i := uint64(0); i < il; i++ {
-		e := index[i*indexEntrySize:]
-		tag, typ := binary.BigEndian.Uint32(e), binary.BigEndian.Uint32(e[4:])
-		offset, count := uint64(binary.BigEndian.Uint32(e[8:])), uint64(binary.BigEndian.Uint32(e[12:]))
-		entry := fmt.Sprintf("its %s's entry %d (tag %d, %s, %d values at offset %d)", spec.what, i+1, tag, typeName(typ), count, offset)
-		if i == 0 && containsTag(spec.regions, tag) {
-			// The region entry points at a 16-byte trailer in the store.
-			if typ != typeBin || count != indexEntrySize || offset+indexEntrySize > dl {
-				return 0, damagedf("%s is not a valid region entry (BIN, 16 values, inside the %d-byte store)", entry, dl)
-			}
-			continue
-		}
-		switch {
-		case tag < minTag:
-			return 0, damagedf("%s has a tag below %d, which only the first entry (the region) may have", entry, minTag)
-		case typ == typeNull || typ > typeI18NString:
-			return 0, damagedf("%s has a type that holds no data", entry)
-		case count == 0 || count > 0x0fffffff:
-			return 0, damagedf("%s has a count rpm does not accept (1 to %d)", entry, 0x0fffffff)
-		case offset > dl:
-			return 0, damagedf("%s starts past the end of the %d-byte store", entry, dl)
-		case typeAlign[typ] > 1 && offset%typeAlign[typ] != 0:
-			return 0, damagedf("%s is not aligned to %d bytes", entry, typeAlign[typ])
-		case offset < end:
-			return 0, damagedf("%s overlaps the data of the entry before it", entry)
-		}
-		if want, ok := spec.types[tag]; ok && typ != want {
-			return 0, damagedf("%s should be %s", entry, typeName(want))
-		}
-		n, err := dataLength(typ, count, store[offset:])
-		if err != nil {
-			return 0, damagedf("%s: %v in the %d-byte store", entry, err, dl)
-		}
-		end = offset + n
+	if _, err := rpmheader.CheckEntries(spec.what, index, store, spec.regions, spec.types); err != nil {
+		return 0, damagedf("%v", err)
 	}
 	return off + int(size), nil
-}
-
-// dataLength is the number of bytes count values of type typ take at the
-// start of b, or an error when they do not fit in b.
-func dataLength(typ uint32, count uint64, b []byte) (uint64, error) {
-	switch typ {
-	case typeString, typeStringArray, typeI18NString:
-		if typ == typeString && count != 1 {
-			return 0, fmt.Errorf("a STRING holds exactly one value")
-		}
-		n := uint64(0)
-		for range count {
-			i := bytes.IndexByte(b[n:], 0)
-			if i < 0 {
-				return 0, fmt.Errorf("its strings run past the end")
-			}
-			n += uint64(i) + 1
-		}
-		return n, nil
-	}
-	n := count * typeSize[typ] // count < 2^28, size <= 8: no overflow
-	if n > uint64(len(b)) {
-		return 0, fmt.Errorf("its values run past the end")
-	}
-	return n, nil
-}
-
-func containsTag(tags []uint32, t uint32) bool {
-	for _, c := range tags {
-		if c == t {
-			return true
-		}
-	}
-	return false
 }

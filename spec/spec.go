@@ -58,9 +58,11 @@ type zfsBlock struct {
 type kernelBlock struct {
 	Target *string `hcl:"target,optional"`
 	Devel  *bool   `hcl:"devel,optional"`
+	Hold   *bool   `hcl:"hold,optional"`
 
 	TargetRange hcl.Range `hcl:"target,attr_range"`
 	DevelRange  hcl.Range `hcl:"devel,attr_range"`
+	HoldRange   hcl.Range `hcl:"hold,attr_range"`
 }
 
 type moduleBlock struct {
@@ -239,6 +241,7 @@ func decode(body hcl.Body) (*Spec, hcl.Diagnostics) {
 	set(&s.ZFS.AllowKnownBad, z.AllowKnownBad)
 	set(&s.Kernel.Target, k.Target)
 	set(&s.Kernel.Devel, k.Devel)
+	set(&s.Kernel.Hold, k.Hold)
 	set(&s.Module.Autoload, m.Autoload)
 	set(&s.Module.Load, m.Load)
 	set(&s.Services.Import, sv.Import)

@@ -65,7 +65,7 @@ func TestGoodSpecs(t *testing.T) {
 			},
 			constraint: ">= 2.2.2, < 2.4",
 			rangeKey:   "module.options.zfs_arc_max",
-			rangeLine:  21,
+			rangeLine:  22,
 		},
 	}
 	for name, tt := range tests {

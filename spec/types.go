@@ -61,6 +61,10 @@ type Kernel struct {
 	Target string
 	// Devel installs the kernel-devel matching each target (default true; DKMS needs it).
 	Devel bool
+	// Hold keeps dnf from installing a kernel ZFS would not survive
+	// (default true): the packages of exactly that kernel build are
+	// excluded in dnf.conf until a module that works there is offered.
+	Hold bool
 }
 
 // Module is the `module` block.
@@ -88,7 +92,7 @@ type Guard struct {
 func Default() *Spec {
 	return &Spec{
 		ZFS:      ZFS{Packaging: PackagingAuto, Repo: "default"},
-		Kernel:   Kernel{Target: "running", Devel: true},
+		Kernel:   Kernel{Target: "running", Devel: true, Hold: true},
 		Module:   Module{Autoload: true, Load: true, Options: map[string]string{}},
 		Services: Services{Import: "cache", ZED: true, Mount: true},
 		Ranges:   map[string]hcl.Range{},

@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/zfsinstall/zfsinstall/backends"
-	"github.com/zfsinstall/zfsinstall/backends/kmod"
 	"github.com/zfsinstall/zfsinstall/catalog"
 	"github.com/zfsinstall/zfsinstall/facts"
 	"github.com/zfsinstall/zfsinstall/host"
@@ -15,12 +15,14 @@ import (
 
 // Guard says whether ZFS, as installed on h, would work after booting kver.
 // It returns the checks made; any failed check means the next boot into
-// kver would come up without ZFS. The rules are the planner's: a kmod fits
-// a kernel when the kernel provides every kernel(SYMBOL) = HASH it
-// requires (backends.FitKmod); DKMS builds for it when the release's META
-// range covers it and no known build break hits it (backends.CheckDKMS) and
-// its kernel-devel is installed; and the module modinfo resolves for kver is
-// the userland's version and, for DKMS, built for kver itself.
+// kver would come up without ZFS. The rules are backends.Judge's, the ones
+// plan, apply and the update pre-flight use: a kmod fits a kernel when the
+// kernel provides every kernel(SYMBOL) = HASH it requires and its module
+// loads there (build kernel, module_layout, struct module: the kernel's
+// files are on the disk by the time the guard runs); DKMS builds for it
+// when the release's META range covers it, no known build break hits it
+// and its kernel-devel is installed; and the module modinfo resolves for
+// kver is the userland's version and, for DKMS, built for kver itself.
 func Guard(ctx context.Context, h host.Host, f *facts.Facts, kver string) Report {
 	r := Report{OK: true}
 	add := func(id, name string, ok bool, detail string) {
@@ -44,38 +46,24 @@ func Guard(ctx context.Context, h host.Host, f *facts.Facts, kver string) Report
 		add("kernel-installed", "kernel installed", false, fmt.Sprintf("kernel %s is not in the rpm database, so what it provides cannot be read; guard it once it is installed (its kernel-install plugin does that)", kver))
 		return r
 	}
+	m := backends.Module{Distro: f.Distro}
 	if hasKmod {
-		ok, why := kmod.Backend{}.Supports(f.Distro, k)
-		add("kmod-packaging-fits", "kmod packaging fits "+kver, ok, why)
-		if !ok {
-			return r
-		}
-		fit := backends.FitKmod(kmodPkg, ik)
-		detail := fmt.Sprintf("kernel %s provides all %d kernel symbols kmod-zfs %s requires, at the versions it was built against", kver, fit.Required, kmodPkg.Version)
-		switch {
-		case !fit.Known:
-			detail = fmt.Sprintf("kmod-zfs %s states no kernel(SYMBOL) requirements to check, or they could not be read", kmodPkg.Version)
-		case !fit.Fits():
-			detail = fit.Describe(kmodPkg, kver) + "; keep booting a kernel it fits until OpenZFS publishes a rebuilt kmod-zfs, or switch to packaging = \"dkms\""
-		}
-		add("kmod-kabi-fits", "kmod-zfs "+kmodPkg.Version+" fits the kABI of "+kver, fit.Fits(), detail)
+		m.Kmod = &kmodPkg
+		m.KmodABI = backends.KmodModuleABI(h, kmodPkg.Version)
 	}
 	if hasDKMS {
-		warn, err := backends.CheckDKMS(dkmsPkg.Version, k, nil)
-		detail := "within the release's Linux-Minimum/Maximum, and no known build break on this kernel"
-		switch {
-		case err != nil:
-			detail = err.Error()
-		case warn != "":
-			detail = warn
+		m.DKMS = &dkmsPkg
+	}
+	abi := backends.ReadKernelABI(h, kver)
+	want := catalog.DevelNVRA(k)
+	p := backends.Prospect{Info: k, Symbols: ik.Symbols, SymbolsKnown: ik.SymbolsRead, ABI: &abi, DevelInstalled: true,
+		Devel: slices.ContainsFunc(f.Packages, func(q facts.Package) bool { return q.NVRA() == want })}
+	for _, fd := range backends.Judge(m, p) {
+		if fd.ID == "kmod-kabi-fits" && !fd.OK {
+			fd.Detail += "; keep booting a kernel it fits until OpenZFS publishes a rebuilt kmod-zfs, or switch to packaging = \"dkms\""
 		}
-		add("dkms-builds", "OpenZFS "+dkmsPkg.Version+" builds for "+kver, err == nil, detail)
-		want := catalog.DevelNVRA(k)
-		devel := false
-		for _, q := range f.Packages {
-			devel = devel || q.NVRA() == want
-		}
-		add("kernel-devel-installed", "kernel-devel for "+kver, devel, map[bool]string{true: want + " installed: dkms can build at kernel install", false: want + " is not installed: dkms cannot build the module for this kernel; install it (it provides kernel-devel-uname-r = " + kver + ")"}[devel])
+		add(fd.ID, judgeNames[fd.ID](m, kver), fd.OK, fd.Detail)
+		r.Checks[len(r.Checks)-1].Skipped = !fd.Made
 	}
 	if host.Exists(h, "/lib/modules/"+kver) {
 		m := backends.ModuleInfo(ctx, h, kver)
@@ -91,6 +79,22 @@ func Guard(ctx context.Context, h host.Host, f *facts.Facts, kver string) Report
 		add("module-on-disk", "module on disk for "+kver, ok, detail)
 	}
 	return r
+}
+
+// judgeNames are the human names of backends.Judge's findings.
+var judgeNames = map[string]func(m backends.Module, kver string) string{
+	"kmod-packaging-fits": func(_ backends.Module, kver string) string { return "kmod packaging fits " + kver },
+	"kmod-kabi-fits": func(m backends.Module, kver string) string {
+		return "kmod-zfs " + m.Kmod.Version + " fits the kABI of " + kver
+	},
+	"kmod-build-kernel":  func(_ backends.Module, kver string) string { return "kmod built for " + kver + " or older" },
+	"kmod-module-layout": func(_ backends.Module, kver string) string { return "module_layout of " + kver },
+	"kmod-struct-module": func(_ backends.Module, kver string) string { return "struct module of " + kver },
+	"dkms-builds": func(m backends.Module, kver string) string {
+		return "OpenZFS " + m.DKMS.Version + " builds for " + kver
+	},
+	"kernel-devel-installed": func(_ backends.Module, kver string) string { return "kernel-devel for " + kver },
+	"kernel-devel-offered":   func(_ backends.Module, kver string) string { return "kernel-devel for " + kver + " offered" },
 }
 
 func installedKernel(f *facts.Facts, rel string) (facts.InstalledKernel, bool) {

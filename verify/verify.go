@@ -32,6 +32,9 @@ type Check struct {
 type Report struct {
 	OK     bool    `json:"ok"`
 	Checks []Check `json:"checks"`
+	// HeldKernels are the kernels the kernel hold keeps from dnf (verify):
+	// healthy, but kernel updates are waiting for OpenZFS.
+	HeldKernels []string `json:"held_kernels,omitempty"`
 }
 
 // Verify runs the post-install checks against freshly gathered facts:
@@ -83,6 +86,10 @@ func Verify(f *facts.Facts, s *spec.Spec) Report {
 	if s.Module.Autoload {
 		_, ok := f.Files[facts.ModulesLoadFile]
 		add(Check{ID: "autoload", Name: "autoload", OK: ok, Detail: orMissing(facts.ModulesLoadFile, ok)})
+	}
+	if c, ok := kernelHold(f, s); ok {
+		add(c)
+		r.HeldKernels = heldReleases(f)
 	}
 	wanted := planner.WantedUnits(s.Services)
 	units := make([]string, 0, len(wanted))

@@ -22,7 +22,7 @@ func TestVerifyCheckIDs(t *testing.T) {
 		want []string
 	}{
 		"converged kmod host": {"rhel9.4-converged", "", []string{"userland-installed", "no-known-bad-release", "one-packaging", "module-on-disk",
-			"module-loaded", "autoload", "service:zfs-import-cache.service", "service:zfs-import.target", "service:zfs-mount.service",
+			"module-loaded", "autoload", "kernel-hold", "service:zfs-import-cache.service", "service:zfs-import.target", "service:zfs-mount.service",
 			"service:zfs-zed.service", "service:zfs.target"}},
 		"fresh host, scan import, no autoload": {"rocky9.4-stock", "module {\n  autoload = false\n}\nservices {\n  import = \"scan\"\n  zed = false\n}\n",
 			[]string{"userland-installed", "one-packaging", "module-on-disk", "module-loaded", "service:zfs-import-scan.service",

@@ -12,6 +12,7 @@ import (
 	"github.com/zfsinstall/zfsinstall/apply"
 	"github.com/zfsinstall/zfsinstall/facts"
 	"github.com/zfsinstall/zfsinstall/planner"
+	"github.com/zfsinstall/zfsinstall/update"
 )
 
 // Apply shows an apply: the plan it carries out, each step as it goes
@@ -40,6 +41,9 @@ type ApplyOutcome struct {
 	// RebootReasons say why the host must reboot for what this apply
 	// changed to take effect; empty when it need not.
 	RebootReasons []string
+	// Hold is what re-evaluating the kernel hold after the steps did; nil
+	// when kernel.hold is off or apply stopped before.
+	Hold *update.HoldResult
 }
 
 // NewApply returns the JSON or the human apply view.
@@ -116,6 +120,9 @@ func (v *ApplyHuman) Outcome(o ApplyOutcome) {
 		}
 		fmt.Fprintln(v.Out)
 	}
+	if o.Hold != nil {
+		(&UpdateHuman{Streams: v.Streams}).Hold(o.Hold, 0)
+	}
 	if len(o.RebootReasons) > 0 {
 		fmt.Fprintf(v.Out, "\nReboot required: %s.\n", strings.Join(o.RebootReasons, "; "))
 	}
@@ -174,6 +181,9 @@ type ApplyReport struct {
 	// pending. RebootReasons say which, for people. Added in format 1.
 	RebootRequired bool     `json:"reboot_required"`
 	RebootReasons  []string `json:"reboot_reasons"`
+	// KernelHold is what re-evaluating the kernel hold after the steps
+	// did (kernel.hold), absent when it was not re-evaluated.
+	KernelHold *update.HoldResult `json:"kernel_hold,omitempty"`
 }
 
 // ApplyStepReport is one step of an apply. Status is "done", "skipped"
@@ -220,6 +230,7 @@ func (v *ApplyJSON) Outcome(o ApplyOutcome) {
 		r.Installed = append(r.Installed, o.Result.Installed...)
 		r.Transactions = o.Result.Transactions
 	}
+	r.KernelHold = o.Hold
 	failed := ""
 	var se *apply.StepError
 	if errors.As(o.Err, &se) {

@@ -137,6 +137,10 @@ func Textfile(w io.Writer, r *verify.Report, now time.Time) error {
 			fmt.Fprintf(&b, "zfsinstall_verify_check_skipped{id=\"%s\"} %d\n", labelValue(c.ID), b01(c.Skipped))
 		}
 	}
+	if r != nil {
+		gauge("zfsinstall_kernels_held", "Kernels the zfsinstall kernel hold keeps from dnf because ZFS would not work on them (kernel updates waiting for OpenZFS).")
+		fmt.Fprintf(&b, "zfsinstall_kernels_held %d\n", len(r.HeldKernels))
+	}
 	gauge("zfsinstall_verify_timestamp_seconds", "When the last zfsinstall verify ran, in seconds since the Unix epoch.")
 	fmt.Fprintf(&b, "zfsinstall_verify_timestamp_seconds %s\n", strconv.FormatFloat(float64(now.UnixMilli())/1000, 'f', -1, 64))
 	_, err := io.WriteString(w, b.String())

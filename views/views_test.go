@@ -19,7 +19,7 @@ func TestTextfile(t *testing.T) {
 		{ID: "userland-installed", OK: true},
 		{ID: "module-loaded", Skipped: true},
 		{ID: `service:odd"name\`, OK: false},
-	}}
+	}, HeldKernels: []string{"5.14.0-570.17.1.el9_6.x86_64"}}
 	cases := map[string]struct {
 		r    *verify.Report
 		want string
@@ -40,6 +40,9 @@ zfsinstall_verify_check{id="service:odd\"name\\"} 0
 zfsinstall_verify_check_skipped{id="userland-installed"} 0
 zfsinstall_verify_check_skipped{id="module-loaded"} 1
 zfsinstall_verify_check_skipped{id="service:odd\"name\\"} 0
+# HELP zfsinstall_kernels_held Kernels the zfsinstall kernel hold keeps from dnf because ZFS would not work on them (kernel updates waiting for OpenZFS).
+# TYPE zfsinstall_kernels_held gauge
+zfsinstall_kernels_held 1
 # HELP zfsinstall_verify_timestamp_seconds When the last zfsinstall verify ran, in seconds since the Unix epoch.
 # TYPE zfsinstall_verify_timestamp_seconds gauge
 zfsinstall_verify_timestamp_seconds 1764165600.25

@@ -1,6 +1,8 @@
 // Package kmod is the kABI-tracking kmod backend: kmod-zfs carries modules
-// prebuilt upstream for one EL minor release's kernel ABI, reused on later
-// z-stream kernels of that minor through weak-modules.
+// prebuilt upstream against one EL kernel, linked into later kernels by
+// weak-modules when their kernel(SYMBOL) versions match. Matching is not
+// promised across z-stream updates (openzfs/zfs#16219): each kernel is
+// judged by its symbols (backends.FitKmod) and its files (CheckLoadable).
 package kmod
 
 import (
@@ -52,5 +54,5 @@ func (Backend) Supports(d facts.Distro, k catalog.KernelInfo) (bool, string) {
 	case k.Variant != catalog.VariantNone:
 		return false, fmt.Sprintf("kernel %s is the %s variant: kmod-zfs is built only for the standard kernel's ABI; %s", k.Release, k.Variant, notFound)
 	}
-	return true, fmt.Sprintf("kernel %s is a stock EL %s kernel: the prebuilt kABI-tracking kmod-zfs needs no compiler or kernel-devel on the host and keeps working across z-stream kernel updates of EL %s", k.Release, k.ELMinor, k.ELMinor)
+	return true, fmt.Sprintf("kernel %s is a stock EL %s kernel: the prebuilt kABI-tracking kmod-zfs needs no compiler or kernel-devel on the host", k.Release, k.ELMinor)
 }

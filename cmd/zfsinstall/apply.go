@@ -60,20 +60,30 @@ func cmdApply(ctx context.Context, e *env, args []string) int {
 		view.Outcome(views.ApplyOutcome{Plan: p})
 		return exitError
 	}
-	if len(p.Steps) == 0 {
-		view.Outcome(views.ApplyOutcome{Plan: p, Result: &apply.Result{}})
-		return exitOK
+	res := &apply.Result{}
+	if len(p.Steps) > 0 {
+		if !approved && !view.Approve(e.stdin) {
+			return exitError
+		}
+		opts := apply.Options{DNFArgs: req.dnfArgs, Log: e.log, Hooks: view, InsecureReleaseURL: s.ZFS.InsecureReleaseURL}
+		if key != nil {
+			opts.TrustedKeys = []repos.Key{*key}
+		}
+		if res, err = apply.Apply(ctx, h, f, p, opts); err != nil {
+			view.Outcome(views.ApplyOutcome{Plan: p, Result: res, Err: err, RebootReasons: rebootReasons(f, p, res)})
+			return exitError
+		}
 	}
-	if !approved && !view.Approve(e.stdin) {
-		return exitError
+	out := views.ApplyOutcome{Plan: p, Result: res, RebootReasons: rebootReasons(f, p, res)}
+	if p.KernelHold {
+		// What the hold holds depends on what the repositories offer
+		// now, so it is re-evaluated after every apply, converged or not.
+		if out.Hold, err = e.hold(ctx, h, req.dnfArgs, req.refresh); err != nil {
+			out.Err = fmt.Errorf("the steps are done, but the kernel hold could not be re-evaluated: %w", err)
+		}
 	}
-	opts := apply.Options{DNFArgs: req.dnfArgs, Log: e.log, Hooks: view, InsecureReleaseURL: s.ZFS.InsecureReleaseURL}
-	if key != nil {
-		opts.TrustedKeys = []repos.Key{*key}
-	}
-	res, err := apply.Apply(ctx, h, f, p, opts)
-	view.Outcome(views.ApplyOutcome{Plan: p, Result: res, Err: err, RebootReasons: rebootReasons(f, p, res)})
-	if err != nil {
+	view.Outcome(out)
+	if out.Err != nil {
 		return exitError
 	}
 	return exitOK

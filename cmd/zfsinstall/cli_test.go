@@ -90,11 +90,13 @@ func TestHelp(t *testing.T) {
 		"facts":    append([]string{"dnf-arg", "json", "kernel", "no-color", "refresh", "root"}, logging...),
 		"plan": append([]string{"detailed-exitcode", "dnf-arg", "f", "facts", "json", "kernel", "no-color", "out",
 			"refresh", "release-key", "root"}, logging...),
-		"apply":   append([]string{"auto-approve", "dnf-arg", "f", "json", "kernel", "no-color", "refresh", "release-key", "root"}, logging...),
-		"verify":  append([]string{"f", "json", "kernel", "no-color", "root", "textfile"}, logging...),
-		"guard":   append([]string{"hold-default", "json", "kernel", "no-color", "root"}, logging...),
-		"recipes": nil,
-		"version": {"json"},
+		"apply":        append([]string{"auto-approve", "dnf-arg", "f", "json", "kernel", "no-color", "refresh", "release-key", "root"}, logging...),
+		"verify":       append([]string{"f", "json", "kernel", "no-color", "root", "textfile"}, logging...),
+		"guard":        append([]string{"hold-default", "json", "kernel", "no-color", "root"}, logging...),
+		"check-update": append([]string{"detailed-exitcode", "dnf-arg", "json", "no-color", "refresh", "root"}, logging...),
+		"hold":         append([]string{"dnf-arg", "json", "no-color", "refresh", "root"}, logging...),
+		"recipes":      nil,
+		"version":      {"json"},
 	}
 	var names []string
 	for _, c := range arguments.Commands {

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -47,6 +48,16 @@ func unmanagedHost(t *testing.T) *hosttest.Fixture {
 	h.On("modinfo -b "+h.Root()+" -k "+fixtureKernel+" zfs", hosttest.FixtureResult{Stdout: "filename:       /lib/modules/" + fixtureKernel + "/weak-updates/zfs/zfs.ko\nversion:        2.2.7-1\nvermagic:       " + fixtureKernel + " SMP preempt mod_unload modversions\n"})
 	h.Handle("modinfo -b "+h.Root()+" -k ", func(c host.Cmd) hosttest.FixtureResult {
 		return hosttest.FixtureResult{ExitCode: 1, Stderr: "modinfo: ERROR: Module zfs not found.\n"}
+	})
+	// The kernel hold's repoquery after apply: nothing newer is offered. Real
+	// dnf 4.14 asked `--disableexcludes=main repoquery -q --upgrades --qf ...`
+	// on a test-bed root with nothing newer prints nothing and exits 0.
+	h.Handle("dnf --installroot "+h.Root()+" ", func(c host.Cmd) hosttest.FixtureResult {
+		if !slices.Contains(c.Argv, "--upgrades") {
+			t.Errorf("fixture host: unexpected dnf command %q", c.Argv)
+			return hosttest.FixtureResult{ExitCode: 1}
+		}
+		return hosttest.FixtureResult{}
 	})
 	h.Handle("systemctl --root "+h.Root()+" enable ", func(c host.Cmd) hosttest.FixtureResult { // fake systemctl
 		for _, unit := range c.Argv[4:] {

@@ -15,7 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
+var updateGolden = flag.Bool("update", false, "rewrite golden files")
 
 // TestMain runs the tests from the repository root so that paths in
 // diagnostics read as a user would type them (testdata/hosts/...).
@@ -38,7 +38,7 @@ func runCLI(t *testing.T, args ...string) (string, int) {
 
 func golden(t *testing.T, path, got string) {
 	t.Helper()
-	if *update {
+	if *updateGolden {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}

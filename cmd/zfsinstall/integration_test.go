@@ -71,7 +71,7 @@ func (b *bedRoot) zi(args ...string) (string, int) {
 	if args[0] == "plan" || args[0] == "apply" {
 		full = append(full, "--release-key", b.p.KeyFile)
 	}
-	if args[0] == "plan" || args[0] == "apply" || args[0] == "facts" {
+	if slices.Contains([]string{"plan", "apply", "facts", "check-update", "hold"}, args[0]) {
 		for _, a := range b.r.DNFArgs() {
 			if strings.HasPrefix(a, "--disableplugin") {
 				full = append(full, "--dnf-arg", a)
@@ -149,8 +149,8 @@ func (b *bedRoot) converged() {
 	if code != 0 || !strings.Contains(out, "No changes. This host already matches the spec.") {
 		b.t.Fatalf("second plan: exit %d, want 0 and \"No changes\"", code)
 	}
-	if !strings.Contains(out, `cmd="rpm `) {
-		b.t.Fatalf("the debug log shows no commands; the no-network check below would prove nothing")
+	if !strings.Contains(out, `cmd="rpm `) && !strings.Contains(out, "read from the rpm database in process") {
+		b.t.Fatalf("the debug log shows neither commands nor the rpm database read; the no-network check below would prove nothing")
 	}
 	if strings.Contains(out, `cmd="dnf `) {
 		b.t.Errorf("planning a converged host ran dnf (repository access); it must not")
@@ -501,7 +501,13 @@ func TestIntegrationDay2(t *testing.T) {
 	if out, code := b.zi("guard", "--kernel", testbed.Kernel95); code != 3 || !strings.Contains(out, "not in the rpm database") {
 		t.Errorf("guard for a kernel that is not installed: exit %d, want 3", code)
 	}
-	b.r.DNF(t, "install", "kernel-core-"+strings.TrimSuffix(testbed.Kernel95, ".x86_64"))
+	// kernel.hold (on by default) keeps that kernel from dnf: apply held
+	// every offered kernel the 9.4 kmod does not fit.
+	if _, err := b.r.TryDNF("install", "kernel-core-"+strings.TrimSuffix(testbed.Kernel95, ".x86_64")); err == nil {
+		t.Errorf("dnf installed a kernel the kernel hold holds")
+	}
+	// An administrator who overrides the hold gets the guard as the last line.
+	b.r.DNF(t, "--disableexcludes=main", "install", "kernel-core-"+strings.TrimSuffix(testbed.Kernel95, ".x86_64"))
 	if out, code := b.zi("guard", "--kernel", testbed.Kernel95); code != 1 || !strings.Contains(out, "does not provide 2 of them") {
 		t.Errorf("guard for the installed EL 9.5 kernel: exit %d, want 1 naming the symbols the kmod misses", code)
 	}

@@ -62,7 +62,7 @@ func newEnv(stdin io.Reader, stdout, stderr io.Writer) *env {
 // commands maps each command to what runs it.
 var commands = map[string]func(context.Context, *env, []string) int{
 	"validate": cmdValidate, "facts": cmdFacts, "plan": cmdPlan, "apply": cmdApply,
-	"verify": cmdVerify, "guard": cmdGuard, "recipes": cmdRecipes, "version": cmdVersion,
+	"verify": cmdVerify, "guard": cmdGuard, "check-update": cmdCheckUpdate, "hold": cmdHold, "recipes": cmdRecipes, "version": cmdVersion,
 }
 
 func (e *env) run(args []string) int {

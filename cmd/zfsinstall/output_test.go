@@ -12,8 +12,10 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/zfsinstall/zfsinstall/facts"
 	"github.com/zfsinstall/zfsinstall/host"
 	"github.com/zfsinstall/zfsinstall/host/hosttest"
+	"github.com/zfsinstall/zfsinstall/update"
 	"github.com/zfsinstall/zfsinstall/views"
 )
 
@@ -44,16 +46,23 @@ func TestApplyJSON(t *testing.T) {
 		for _, s := range r.Steps {
 			statuses = append(statuses, s.ID+" "+s.Status)
 		}
-		want := []string{"repo.zfs done", "repo.zfs-kmod done", "file./etc/dnf/plugins/needs-restarting.d/zfs.conf done",
-			"service.zfs-import-cache.service done", "service.zfs-import.target done", "service.zfs-mount.service done",
-			"service.zfs-zed.service done", "service.zfs.target done"}
+		want := []string{"repo.zfs done", "repo.zfs-kmod done", "file./etc/dnf/plugins/needs-restarting.d/zfs.conf done"}
+		for _, f := range facts.KernelHoldUnitFiles {
+			want = append(want, "file."+f+" done")
+		}
+		want = append(want, "service.zfs-import-cache.service done", "service.zfs-import.target done", "service.zfs-mount.service done",
+			"service.zfs-zed.service done", "service.zfs.target done", "service.zfsinstall-kernel-hold.timer done")
 		if diff := cmp.Diff(want, statuses); diff != "" {
 			t.Errorf("steps (-want +got):\n%s", diff)
 		}
 		// --root: no running system to reboot (rebootReasons has the cases).
-		if !r.OK || r.FormatVersion != "1" || r.Packaging != "kmod" || r.Error != nil || len(r.Done) != 8 || len(r.Skipped) != 0 || r.Transactions != 0 ||
+		if !r.OK || r.FormatVersion != "1" || r.Packaging != "kmod" || r.Error != nil || len(r.Done) != len(want) || len(r.Skipped) != 0 || r.Transactions != 0 ||
 			r.RebootRequired || r.RebootReasons == nil || !strings.Contains(stdout, `"reboot_required": false`) {
 			t.Errorf("report: %+v", r)
+		}
+		// After the steps the kernel hold was evaluated: nothing offered, nothing held.
+		if r.KernelHold == nil || len(r.KernelHold.Held) != 0 || !r.KernelHold.Changed {
+			t.Errorf("kernel_hold = %+v, want a first evaluation holding nothing", r.KernelHold)
 		}
 	})
 	t.Run("a failed step", func(t *testing.T) {
@@ -96,8 +105,8 @@ func TestApplyJSON(t *testing.T) {
 	t.Run("human: the versions installed in the final line", func(t *testing.T) {
 		h := unmanagedHost(t)
 		stdout, _, code := runOn(t, []func(*env){onHost(h)}, "apply", "--auto-approve", "--root", h.Root(), "-f", "testdata/specs/good-empty.hcl")
-		if code != 0 || !regexp.MustCompile(`\nApply complete! Steps: 7 added, 2 changed, 0 removed \(0 already in place; 0 dnf transactions\)\.\n$`).MatchString(stdout) {
-			t.Errorf("exit %d; the last line is not the summary", code)
+		if code != 0 || !regexp.MustCompile(`\nApply complete! Steps: 13 added, 2 changed, 0 removed \(0 already in place; 0 dnf transactions\)\.\nKernel hold: no kernel held\.\n$`).MatchString(stdout) {
+			t.Errorf("exit %d; the last lines are not the summary and the kernel hold", code)
 		}
 	})
 }
@@ -131,10 +140,16 @@ func TestVerifyExitCodesAndTextfile(t *testing.T) {
 				for _, u := range []string{"zfs-import-cache.service", "zfs-import.target", "zfs-mount.service", "zfs-zed.service", "zfs.target"} {
 					os.Symlink("/usr/lib/systemd/system/"+u, h.Path("/etc/systemd/system/zfs.target.wants/"+u))
 				}
+				// the kernel hold, evaluated, holding nothing, its timer enabled
+				os.MkdirAll(h.Path("/etc/zfsinstall"), 0o755)
+				os.WriteFile(h.Path(update.HoldFile), update.HoldRecord{}.Bytes(), 0o644)
+				os.MkdirAll(h.Path("/etc/systemd/system/timers.target.wants"), 0o755)
+				os.Symlink("/etc/systemd/system/"+facts.KernelHoldTimer, h.Path("/etc/systemd/system/timers.target.wants/"+facts.KernelHoldTimer))
 			},
 			args:     []string{"-f", "testdata/specs/good-empty.hcl"},
 			wantCode: 0,
-			wantProm: []string{"zfsinstall_verify_ok 1", "zfsinstall_verify_checked 1", `zfsinstall_verify_check{id="service:zfs.target"} 1`},
+			wantProm: []string{"zfsinstall_verify_ok 1", "zfsinstall_verify_checked 1", `zfsinstall_verify_check{id="service:zfs.target"} 1`,
+				`zfsinstall_verify_check{id="kernel-hold"} 1`},
 		},
 		"a broken spec": {
 			args:     []string{"-f", "testdata/specs/bad-packaging.hcl"},

@@ -206,8 +206,8 @@ func TestSavedPlanApplies(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("apply of the untouched saved plan: exit %d", code)
 	}
-	if !strings.Contains(stdout, "Apply complete! Steps: 7 added, 2 changed, 0 removed") {
-		t.Errorf("apply did not carry out the plan's 9 steps")
+	if !strings.Contains(stdout, "Apply complete! Steps: 13 added, 2 changed, 0 removed") {
+		t.Errorf("apply did not carry out the plan's 15 steps")
 	}
 	if data, err := os.ReadFile(h.Path("/etc/modules-load.d/zfs.conf")); err != nil || !strings.HasSuffix(string(data), "\nzfs\n") {
 		t.Errorf("/etc/modules-load.d/zfs.conf = %q, %v", data, err)

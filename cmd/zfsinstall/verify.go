@@ -53,11 +53,15 @@ func cmdVerify(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return unknown(fmt.Errorf("%w; nothing was checked", err))
 	}
-	f, err := gather.Gather(ctx, e.newHost(a.Root, e.log), gatherOptions(s, a.Kernel, false, nil))
+	h := e.newHost(a.Root, e.log)
+	f, err := gather.Gather(ctx, h, gatherOptions(s, a.Kernel, false, nil))
 	if err != nil {
 		return unknown(fmt.Errorf("gathering facts: %w", err))
 	}
 	r := verify.Verify(f, s)
+	if c, ok := verify.Loadable(h, f); ok {
+		r.Add(c)
+	}
 	code := exitOK
 	if !r.OK {
 		code = exitError

@@ -12,6 +12,7 @@ zfs {
 kernel {
   target = "5.14.0-427.13.1.el9_4.x86_64"
   devel  = false
+  hold   = false
 }
 
 module {

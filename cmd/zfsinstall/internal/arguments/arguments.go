@@ -151,6 +151,26 @@ type Guard struct {
 	HoldDefault bool
 }
 
+// CheckUpdate is `zfsinstall check-update`: the pre-flight of a pending
+// dnf upgrade.
+type CheckUpdate struct {
+	Root string
+	Output
+	Logging
+	DetailedExitCode bool
+	Refresh          bool
+	DNFArgs          []string
+}
+
+// Hold is `zfsinstall hold`: re-evaluate the kernel hold.
+type Hold struct {
+	Root string
+	Output
+	Logging
+	Refresh bool
+	DNFArgs []string
+}
+
 // Recipes is `zfsinstall recipes [NAME]`.
 type Recipes struct {
 	// Name is the recipe to print ("" = list them).
@@ -177,6 +197,8 @@ var Commands = []struct{ Name, Summary string }{
 	{"apply", "carry out a plan, verifying each step"},
 	{"verify", "check the installed ZFS: versions, module, autoload, services"},
 	{"guard", "check whether ZFS would work on a kernel (--kernel RELEASE)"},
+	{"check-update", "judge a pending dnf upgrade: would ZFS work on every kernel it brings?"},
+	{"hold", "re-evaluate the kernel hold: keep dnf from installing kernels ZFS would not survive"},
 	{"recipes", "list or print the embedded example specs"},
 	{"version", "print the version of zfsinstall"},
 }
@@ -186,7 +208,7 @@ func Usage() string {
 	var b strings.Builder
 	b.WriteString("Usage: zfsinstall <command> [options]\n\nCommands:\n")
 	for _, c := range Commands {
-		fmt.Fprintf(&b, "  %-10s %s\n", c.Name, c.Summary)
+		fmt.Fprintf(&b, "  %-12s %s\n", c.Name, c.Summary)
 	}
 	b.WriteString("\nRun 'zfsinstall <command> -h' for the options of a command; 'zfsinstall --version' prints the version.\n")
 	return b.String()
@@ -212,6 +234,10 @@ var about = map[string]command{
 		"Check the installed ZFS: userland, module on disk and loaded of the same\nversion, autoload file, services. Exit 0 healthy, 1 unhealthy, 3 could not check."},
 	"guard": {"guard", "guard --kernel RELEASE [--hold-default] [--root DIR] [--json]",
 		"Say whether ZFS would work after booting kernel RELEASE. Exit 0 yes, 1 no,\n3 could not check (or could not hold the default back)."},
+	"check-update": {"check-update", "check-update [--root DIR] [--refresh] [--dnf-arg ARG] [--json] [-detailed-exitcode]",
+		"Judge the pending `dnf upgrade` before it runs, changing nothing: which kernel and\nOpenZFS packages dnf would install, upgrade or remove, and for every kernel the\nhost could boot afterwards whether ZFS works there (kABI symbols from the\nrepository metadata, DKMS build and kernel-devel, installonly_limit, an OpenZFS\nupgrade in the same update). Exit 0 safe, 1 not safe, 3 could not check; 2 when\nsafe and kernel or OpenZFS packages are pending (with -detailed-exitcode)."},
+	"hold": {"hold", "hold [--root DIR] [--refresh] [--dnf-arg ARG] [--json]",
+		"Re-evaluate the kernel hold (kernel.hold): ask the repositories which kernels they\noffer, keep exactly those ZFS would not survive in excludepkgs= of\n/etc/dnf/dnf.conf, and lift holds that no longer apply. Run hourly by\nzfsinstall-kernel-hold.timer and before dnf-automatic. Exit 0 done, 1 error."},
 	"recipes": {"recipes", "recipes [NAME]",
 		"List the example specs built into zfsinstall, or print the one named NAME."},
 	"version": {"version", "version [--json]",
@@ -626,6 +652,53 @@ func ParseGuard(args []string) (*Guard, error) {
 		return nil, usagef("guard", "guard needs --kernel RELEASE: the kernel about to be installed or booted (uname -r form)")
 	}
 	return a, a.Logging.check("guard")
+}
+
+func checkUpdateFlags(a *CheckUpdate) *flag.FlagSet {
+	fs := newFlagSet("check-update")
+	fs.StringVar(&a.Root, "root", "/", "judge the system installed under `DIR` (an install root or a mounted image)")
+	fs.BoolVar(&a.Refresh, "refresh", false, "make dnf re-read the repository metadata first")
+	fs.BoolVar(&a.DetailedExitCode, "detailed-exitcode", false, "exit 0 safe with nothing pending, 1 not safe, 2 safe with kernel or OpenZFS packages pending, 3 could not check")
+	registerDNF(fs, &a.DNFArgs)
+	a.Output.register(fs, "print the report as JSON")
+	a.Logging.register(fs)
+	return fs
+}
+
+// ParseCheckUpdate parses `zfsinstall check-update` arguments.
+func ParseCheckUpdate(args []string) (*CheckUpdate, error) {
+	a := &CheckUpdate{}
+	pos, err := parse("check-update", checkUpdateFlags(a), args)
+	if err != nil {
+		return nil, err
+	}
+	if err := noPositional("check-update", pos, func(string) string { return "" }); err != nil {
+		return nil, err
+	}
+	return a, a.Logging.check("check-update")
+}
+
+func holdFlags(a *Hold) *flag.FlagSet {
+	fs := newFlagSet("hold")
+	fs.StringVar(&a.Root, "root", "/", "hold kernels for the system installed under `DIR`")
+	fs.BoolVar(&a.Refresh, "refresh", false, "make dnf re-read the repository metadata first (the timer's unit passes it)")
+	registerDNF(fs, &a.DNFArgs)
+	a.Output.register(fs, "print the result as JSON")
+	a.Logging.register(fs)
+	return fs
+}
+
+// ParseHold parses `zfsinstall hold` arguments.
+func ParseHold(args []string) (*Hold, error) {
+	a := &Hold{}
+	pos, err := parse("hold", holdFlags(a), args)
+	if err != nil {
+		return nil, err
+	}
+	if err := noPositional("hold", pos, func(string) string { return "" }); err != nil {
+		return nil, err
+	}
+	return a, a.Logging.check("hold")
 }
 
 // ParseRecipes parses `zfsinstall recipes` arguments.

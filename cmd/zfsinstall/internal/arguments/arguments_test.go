@@ -120,14 +120,16 @@ func TestParseVerifyGuardFactsValidate(t *testing.T) {
 // command's usage.
 func TestHelpEverywhere(t *testing.T) {
 	parsers := map[string]func([]string) error{
-		"validate": func(a []string) error { _, err := ParseValidate(a); return err },
-		"facts":    func(a []string) error { _, err := ParseFacts(a); return err },
-		"plan":     func(a []string) error { _, err := ParsePlan(a); return err },
-		"apply":    func(a []string) error { _, err := ParseApply(a); return err },
-		"verify":   func(a []string) error { _, err := ParseVerify(a); return err },
-		"guard":    func(a []string) error { _, err := ParseGuard(a); return err },
-		"recipes":  func(a []string) error { _, err := ParseRecipes(a); return err },
-		"version":  func(a []string) error { _, err := ParseVersion(a); return err },
+		"validate":     func(a []string) error { _, err := ParseValidate(a); return err },
+		"facts":        func(a []string) error { _, err := ParseFacts(a); return err },
+		"plan":         func(a []string) error { _, err := ParsePlan(a); return err },
+		"apply":        func(a []string) error { _, err := ParseApply(a); return err },
+		"verify":       func(a []string) error { _, err := ParseVerify(a); return err },
+		"guard":        func(a []string) error { _, err := ParseGuard(a); return err },
+		"check-update": func(a []string) error { _, err := ParseCheckUpdate(a); return err },
+		"hold":         func(a []string) error { _, err := ParseHold(a); return err },
+		"recipes":      func(a []string) error { _, err := ParseRecipes(a); return err },
+		"version":      func(a []string) error { _, err := ParseVersion(a); return err },
 	}
 	if len(parsers) != len(Commands) {
 		t.Fatalf("%d parsers for %d commands", len(parsers), len(Commands))
