@@ -109,27 +109,20 @@ var built struct {
 	err      error
 }
 
-// zfsinstall returns the zfsinstall binary, built once per test binary exactly as make rpm
-// builds it (static, -trimpath, the same -ldflags), so the Go build cache serves both.
+// zfsinstall returns the zfsinstall binary, built once per test binary by `make build`
+// (BIN in a temporary directory): the static, stamped binary every deploy path ships.
 func zfsinstall(t testing.TB) string {
 	t.Helper()
-	v := version(t)
+	mk := need(t, "make", "apt-get install make")
 	built.once.Do(func() {
-		// go test puts $GOROOT/bin first on the test's PATH.
-		gobin, err := exec.LookPath("go")
-		if err != nil {
-			built.err = fmt.Errorf("finding go: %w", err)
-			return
-		}
 		if built.dir, built.err = os.MkdirTemp("", "zfsinstall-deploy-"); built.err != nil {
 			return
 		}
 		built.bin = filepath.Join(built.dir, "zfsinstall")
-		cmd := exec.Command(gobin, "build", "-trimpath", "-ldflags", "-s -w -X main.version="+v, "-o", built.bin, "./cmd/zfsinstall")
+		cmd := exec.Command(mk, "--no-print-directory", "build", "BIN="+built.bin)
 		cmd.Dir = repo
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			built.err = fmt.Errorf("building zfsinstall: %v\n%s", err, out)
+			built.err = fmt.Errorf("make build: %v\n%s", err, out)
 		}
 	})
 	if built.err != nil {

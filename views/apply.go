@@ -38,6 +38,9 @@ type ApplyOutcome struct {
 	// Err is why the apply failed; nil when it succeeded (or the plan
 	// has errors, which its diagnostics say).
 	Err error
+	// RebootReasons say why the host must reboot for what this apply
+	// changed to take effect; empty when it need not.
+	RebootReasons []string
 	// Hold is what re-evaluating the kernel hold after the steps did; nil
 	// when kernel.hold is off or apply stopped before.
 	Hold *update.HoldResult
@@ -120,6 +123,9 @@ func (v *ApplyHuman) Outcome(o ApplyOutcome) {
 	if o.Hold != nil {
 		(&UpdateHuman{Streams: v.Streams}).Hold(o.Hold, 0)
 	}
+	if len(o.RebootReasons) > 0 {
+		fmt.Fprintf(v.Out, "\nReboot required: %s.\n", strings.Join(o.RebootReasons, "; "))
+	}
 }
 
 // doneCounts counts the steps apply carried out by action.
@@ -167,6 +173,14 @@ type ApplyReport struct {
 	Transactions int                  `json:"transactions"`
 	Diagnostics  []planner.Diagnostic `json:"diagnostics"`
 	Error        *ApplyErrorReport    `json:"error,omitempty"`
+	// RebootRequired is true exactly when this apply changed the zfs
+	// module or its packages under a running system (not a chroot or
+	// --root) and that takes effect only at the next boot: the module was
+	// installed for a kernel that is not running, a loaded module was
+	// replaced and not reloaded, or a Secure Boot key enrolment is
+	// pending. RebootReasons say which, for people. Added in format 1.
+	RebootRequired bool     `json:"reboot_required"`
+	RebootReasons  []string `json:"reboot_reasons"`
 	// KernelHold is what re-evaluating the kernel hold after the steps
 	// did (kernel.hold), absent when it was not re-evaluated.
 	KernelHold *update.HoldResult `json:"kernel_hold,omitempty"`
@@ -208,7 +222,8 @@ func (v *ApplyJSON) Done(st planner.Step, took time.Duration) { v.took[st.ID] = 
 // Outcome implements Apply.
 func (v *ApplyJSON) Outcome(o ApplyOutcome) {
 	r := ApplyReport{FormatVersion: FormatVersion, OK: o.Err == nil, Steps: []ApplyStepReport{},
-		Done: []string{}, Skipped: []string{}, Installed: []string{}, Diagnostics: []planner.Diagnostic{}}
+		Done: []string{}, Skipped: []string{}, Installed: []string{}, Diagnostics: []planner.Diagnostic{},
+		RebootRequired: len(o.RebootReasons) > 0, RebootReasons: append([]string{}, o.RebootReasons...)}
 	if o.Result != nil {
 		r.Done = append(r.Done, o.Result.Done...)
 		r.Skipped = append(r.Skipped, o.Result.Skipped...)

@@ -48,9 +48,8 @@ func cmdApply(ctx context.Context, e *env, args []string) int {
 		}
 		approved = true // the saved plan was reviewed: that was the approval
 	} else {
-		var ok bool
-		if s, files, ok = e.loadSpec(a.Spec, true); !ok {
-			return failed(fmt.Errorf("the spec %s has errors (see above); nothing was changed", a.Spec.File))
+		if s, files, err = e.loadSpec(a.Spec); err != nil {
+			return failed(fmt.Errorf("%w; nothing was changed", err))
 		}
 		if f, p, err = e.planHost(ctx, h, s, req); err != nil {
 			return failed(err)
@@ -71,11 +70,11 @@ func cmdApply(ctx context.Context, e *env, args []string) int {
 			opts.TrustedKeys = []repos.Key{*key}
 		}
 		if res, err = apply.Apply(ctx, h, f, p, opts); err != nil {
-			view.Outcome(views.ApplyOutcome{Plan: p, Result: res, Err: err})
+			view.Outcome(views.ApplyOutcome{Plan: p, Result: res, Err: err, RebootReasons: rebootReasons(f, p, res)})
 			return exitError
 		}
 	}
-	out := views.ApplyOutcome{Plan: p, Result: res}
+	out := views.ApplyOutcome{Plan: p, Result: res, RebootReasons: rebootReasons(f, p, res)}
 	if p.KernelHold {
 		// What the hold holds depends on what the repositories offer
 		// now, so it is re-evaluated after every apply, converged or not.

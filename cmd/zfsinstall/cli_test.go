@@ -46,7 +46,10 @@ func TestCLI(t *testing.T) {
 		"plan --out from facts":       {[]string{"plan", "--facts", facts, "--out", "x.plan"}, 1, []string{"--out with --facts"}},
 		"plan --root from facts":      {[]string{"plan", "--facts", facts, "--root", "/mnt"}, 1, []string{"--root with --facts"}},
 		"recipes with two names":      {[]string{"recipes", "el-kmod", "kickstart"}, 1, []string{"recipes takes at most one NAME"}},
-		"no command":                  {nil, 1, []string{"Usage: zfsinstall <command>"}},
+		"no command":                  {nil, 1, []string{"Error: no command given", "Usage: zfsinstall <command>"}},
+		"validate missing default":    {[]string{"validate"}, 1, []string{"Error: reading the spec zfsinstall.hcl: ", "write a host spec at ./zfsinstall.hcl or pass -f SPEC"}},
+		"plan missing -f spec":        {[]string{"plan", "-f", "nope.hcl"}, 1, []string{"Error: reading the spec nope.hcl: stat nope.hcl: no such file or directory"}},
+		"validate bad, one Error":     {[]string{"validate", "-f", "testdata/specs/bad-packaging.hcl"}, 1, []string{"Error: the spec testdata/specs/bad-packaging.hcl has errors (see above)"}},
 		"top-level help":              {[]string{"--help"}, 0, []string{"Usage: zfsinstall <command>", "version"}},
 		"help for a command":          {[]string{"help", "plan"}, 0, []string{"Usage: zfsinstall plan", "-detailed-exitcode"}},
 		"help for no command":         {[]string{"help", "instal"}, 1, []string{`Error: unknown command "instal"`}},
@@ -62,6 +65,15 @@ func TestCLI(t *testing.T) {
 				if !strings.Contains(out, w) {
 					t.Errorf("output does not contain %q:\n%s", w, out)
 				}
+			}
+			// One error prefix: every failure says why on a line starting
+			// "Error: "; only a spec diagnostic with its location says
+			// "FILE:LINE:COL: error:", as compilers do.
+			if code != 0 && code != 2 && !regexp.MustCompile(`(?m)^Error: \S`).MatchString(out) {
+				t.Errorf("exit %d without an Error: line:\n%s", code, out)
+			}
+			if regexp.MustCompile(`(?im)^error\b|^Error:\s*$`).MatchString(strings.ReplaceAll(out, "Error: ", "")) {
+				t.Errorf("an error line with another prefix:\n%s", out)
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -32,32 +33,38 @@ func cmdValidate(_ context.Context, e *env, args []string) int {
 	if err != nil {
 		return e.argsError(err, exitError)
 	}
-	if _, _, ok := e.loadSpec(a.Spec, true); !ok {
-		return exitError
+	if _, _, err := e.loadSpec(a.Spec); err != nil {
+		return e.fail("%v", err)
 	}
 	fmt.Fprintf(e.stdout, "%s: the spec is valid.\n", a.Spec.File)
 	return exitOK
 }
 
-// loadSpec reads the spec, printing its diagnostics on standard error. A
-// missing default spec file is an empty spec only when must is false
-// (verify).
-func (e *env) loadSpec(a arguments.Spec, must bool) (*spec.Spec, map[string]*hcl.File, bool) {
-	_, statErr := os.Stat(a.File)
-	if errors.Is(statErr, fs.ErrNotExist) && !a.Set && !must {
-		return spec.Default(), nil, true
-	}
+// loadSpec reads and parses the spec. Its located diagnostics go to
+// standard error (`file:line:col: error: ...` with the source line); the
+// error says why the spec cannot be used, for the command to report once
+// as its `Error:` line: the file could not be read (a missing default spec
+// with the way to write one), or the diagnostics above have errors.
+func (e *env) loadSpec(a arguments.Spec) (*spec.Spec, map[string]*hcl.File, error) {
 	s, files, diags := spec.ParseFile(a.File)
+	if files == nil { // not read: the diagnostics say why, with no location
+		var why []string
+		for _, d := range diags {
+			why = append(why, cmp.Or(d.Detail, d.Summary))
+		}
+		err := fmt.Errorf("reading the spec %s: %s", a.File, strings.Join(why, "; "))
+		if _, statErr := os.Stat(a.File); errors.Is(statErr, fs.ErrNotExist) && !a.Set {
+			err = fmt.Errorf("%w; write a host spec at ./%s or pass -f SPEC (`zfsinstall recipes` prints examples to start from)", err, arguments.DefaultSpec)
+		}
+		return nil, nil, err
+	}
 	if len(diags) > 0 {
 		spec.WriteDiagnostics(e.stderr, files, diags)
 	}
 	if diags.HasErrors() {
-		if errors.Is(statErr, fs.ErrNotExist) && !a.Set {
-			fmt.Fprintf(e.stderr, "Write a host spec at ./%s or pass -f SPEC; `zfsinstall recipes` prints examples to start from.\n", arguments.DefaultSpec)
-		}
-		return nil, files, false
+		return nil, files, fmt.Errorf("the spec %s has errors (see above)", a.File)
 	}
-	return s, files, true
+	return s, files, nil
 }
 
 // gatherOptions maps the spec and options to fact-gathering options.
@@ -115,10 +122,12 @@ func cmdRecipes(_ context.Context, e *env, args []string) int {
 	return exitOK
 }
 
-// version is the release, set by make rpm from the VERSION file:
-// go build -ldflags "-X main.version=$(cat VERSION)". Empty in other
-// builds, which report the module version instead.
-var version string
+// The build stamp, set by make build (and so by every target that ships
+// the binary) with -ldflags -X: version from the VERSION file, commit,
+// commitTime and modified ("true" or "false") from git. Empty in a plain
+// go build, which reports the build info's module version and VCS stamp
+// instead.
+var version, commit, commitTime, modified string
 
 func cmdVersion(_ context.Context, e *env, args []string) int {
 	a, err := arguments.ParseVersion(args)
@@ -151,6 +160,9 @@ func versionInfo() views.VersionInfo {
 				v.Modified = s.Value == "true"
 			}
 		}
+	}
+	if commit != "" {
+		v.Commit, v.CommitTime, v.Modified = commit, commitTime, modified == "true"
 	}
 	if v.Version == "" {
 		v.Version = v.ModuleVersion

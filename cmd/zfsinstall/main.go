@@ -67,7 +67,7 @@ var commands = map[string]func(context.Context, *env, []string) int{
 
 func (e *env) run(args []string) int {
 	if len(args) == 0 {
-		fmt.Fprint(e.stderr, arguments.Usage())
+		fmt.Fprintf(e.stderr, "Error: no command given\n\n%s", arguments.Usage())
 		return exitError
 	}
 	switch args[0] {

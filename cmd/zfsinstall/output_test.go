@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -55,7 +57,9 @@ func TestApplyJSON(t *testing.T) {
 		if diff := cmp.Diff(want, statuses); diff != "" {
 			t.Errorf("steps (-want +got):\n%s", diff)
 		}
-		if !r.OK || r.FormatVersion != "1" || r.Packaging != "kmod" || r.Error != nil || len(r.Done) != len(want) || len(r.Skipped) != 0 || r.Transactions != 0 {
+		// --root: no running system to reboot (rebootReasons has the cases).
+		if !r.OK || r.FormatVersion != "1" || r.Packaging != "kmod" || r.Error != nil || len(r.Done) != len(want) || len(r.Skipped) != 0 || r.Transactions != 0 ||
+			r.RebootRequired || r.RebootReasons == nil || !strings.Contains(stdout, `"reboot_required": false`) {
 			t.Errorf("report: %+v", r)
 		}
 		// After the steps the kernel hold was evaluated: nothing offered, nothing held.
@@ -110,8 +114,9 @@ func TestApplyJSON(t *testing.T) {
 }
 
 // TestVerifyExitCodesAndTextfile: verify exits 0 healthy, 1 unhealthy, 3
-// could not check, and --textfile writes the same result for
-// node_exporter each time, atomically.
+// could not check (a missing spec too: verify never checks against
+// defaults it was not given), and --textfile writes the same result for
+// node_exporter each time, atomically, into a directory that must exist.
 func TestVerifyExitCodesAndTextfile(t *testing.T) {
 	dir := t.TempDir()
 	prom := filepath.Join(dir, "zfsinstall.prom")
@@ -120,8 +125,10 @@ func TestVerifyExitCodesAndTextfile(t *testing.T) {
 		setup    func(h *hosttest.Fixture)
 		wantCode int
 		wantProm []string
+		wantErr  string
 	}{
 		"unhealthy: services not enabled": {
+			args:     []string{"-f", "testdata/specs/good-empty.hcl"},
 			wantCode: 1,
 			wantProm: []string{"zfsinstall_verify_ok 0", "zfsinstall_verify_checked 1", `zfsinstall_verify_check{id="userland-installed"} 1`,
 				`zfsinstall_verify_check{id="module-loaded"} 1`, `zfsinstall_verify_check_skipped{id="module-loaded"} 1`,
@@ -155,8 +162,15 @@ func TestVerifyExitCodesAndTextfile(t *testing.T) {
 			args:     []string{"-f", filepath.Join(dir, "nope.hcl")},
 			wantCode: 3,
 			wantProm: []string{"zfsinstall_verify_ok 0", "zfsinstall_verify_checked 0"},
+			wantErr:  "reading the spec " + filepath.Join(dir, "nope.hcl") + ": stat " + filepath.Join(dir, "nope.hcl") + ": no such file or directory; nothing was checked",
+		},
+		"no -f and no ./zfsinstall.hcl": {
+			wantCode: 3,
+			wantProm: []string{"zfsinstall_verify_ok 0", "zfsinstall_verify_checked 0"},
+			wantErr:  "reading the spec zfsinstall.hcl: stat zfsinstall.hcl: no such file or directory; write a host spec at ./zfsinstall.hcl or pass -f SPEC",
 		},
 		"facts that cannot be gathered": {
+			args:     []string{"-f", "testdata/specs/good-empty.hcl"},
 			setup:    func(h *hosttest.Fixture) { os.Remove(h.Path("/etc/os-release")) },
 			wantCode: 3,
 			wantProm: []string{"zfsinstall_verify_ok 0", "zfsinstall_verify_checked 0"},
@@ -176,6 +190,9 @@ func TestVerifyExitCodesAndTextfile(t *testing.T) {
 			var doc views.ReportDocument
 			if err := json.Unmarshal([]byte(stdout), &doc); err != nil || doc.FormatVersion != "1" || doc.ExitCode != code || doc.Command != "verify" {
 				t.Errorf("verify --json: %v %+v", err, doc)
+			}
+			if !strings.Contains(doc.Error, tc.wantErr) {
+				t.Errorf("error %q, want it to contain %q", doc.Error, tc.wantErr)
 			}
 			for _, c := range doc.Checks {
 				if c.ID == "" {
@@ -201,6 +218,21 @@ func TestVerifyExitCodesAndTextfile(t *testing.T) {
 	}
 }
 
+// TestVerifyTextfileDirectory: --textfile into a directory that does not
+// exist is an error (exit 3) and creates nothing: node_exporter reads only
+// the directory it was given, so a missing one is a wrong path.
+func TestVerifyTextfileDirectory(t *testing.T) {
+	h := unmanagedHost(t)
+	missing := filepath.Join(t.TempDir(), "textfile_collector")
+	_, stderr, code := runOn(t, []func(*env){onHost(h)}, "verify", "--root", h.Root(), "-f", "testdata/specs/good-empty.hcl", "--textfile", filepath.Join(missing, "zfsinstall.prom"))
+	if code != 3 || !strings.Contains(stderr, "Error: writing --textfile "+filepath.Join(missing, "zfsinstall.prom")+": the directory "+missing+" does not exist") {
+		t.Errorf("exit %d, want 3 and the error on standard error:\n%s", code, stderr)
+	}
+	if _, err := os.Stat(missing); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("verify created %s (%v)", missing, err)
+	}
+}
+
 // TestGuardJSON: guard --json carries the format version, the exit code
 // and check IDs; a kernel that is not installed is "could not check".
 func TestGuardJSON(t *testing.T) {
@@ -220,22 +252,25 @@ func TestGuardJSON(t *testing.T) {
 	}
 }
 
-// TestVersion: version and --version report the module and the version
-// main.version holds (set by make rpm with -ldflags -X); --json the same
-// as an object.
+// TestVersion: version and --version report the release and commit make
+// build stamps with -ldflags -X (main.version, main.commit, ...), never
+// "(devel)"; --json the same as an object.
 func TestVersion(t *testing.T) {
-	saved := version
-	t.Cleanup(func() { version = saved })
-	version = "9.8.7"
+	saved := []string{version, commit, commitTime, modified}
+	t.Cleanup(func() { version, commit, commitTime, modified = saved[0], saved[1], saved[2], saved[3] })
+	version, commit, commitTime, modified = "9.8.7", "0123456789abcdef0123456789abcdef01234567", "2026-12-07T14:00:00Z", "true"
 	for _, args := range [][]string{{"version"}, {"--version"}, {"-version"}} {
 		stdout, _, code := runOn(t, nil, args...)
-		if code != 0 || !strings.HasPrefix(stdout, "zfsinstall 9.8.7\nmodule github.com/zfsinstall/zfsinstall ") {
+		lines := strings.Split(stdout, "\n")
+		if code != 0 || len(lines) != 5 || lines[0] != "zfsinstall 9.8.7" || !strings.HasPrefix(lines[1], "module github.com/zfsinstall/zfsinstall") ||
+			lines[2] != "commit 0123456789abcdef0123456789abcdef01234567 (2026-12-07T14:00:00Z), with uncommitted changes" || strings.Contains(stdout, "(devel)") {
 			t.Errorf("%v: exit %d\n%s", args, code, stdout)
 		}
 	}
 	stdout, _, _ := runOn(t, nil, "version", "--json")
 	var v views.VersionInfo
-	if err := json.Unmarshal([]byte(stdout), &v); err != nil || v.FormatVersion != "1" || v.Version != "9.8.7" || v.Module != "github.com/zfsinstall/zfsinstall" || !strings.HasPrefix(v.Go, "go") {
+	if err := json.Unmarshal([]byte(stdout), &v); err != nil || v.FormatVersion != "1" || v.Version != "9.8.7" || v.Module != "github.com/zfsinstall/zfsinstall" ||
+		!strings.HasPrefix(v.Go, "go") || v.Commit != commit || v.CommitTime != commitTime || !v.Modified {
 		t.Errorf("version --json: %v %+v", err, v)
 	}
 }

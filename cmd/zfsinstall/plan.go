@@ -94,9 +94,9 @@ func cmdPlan(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return e.fail("%v", err)
 	}
-	s, files, ok := e.loadSpec(a.Spec, true)
-	if !ok {
-		return exitError
+	s, files, err := e.loadSpec(a.Spec)
+	if err != nil {
+		return e.fail("%v", err)
 	}
 	if a.Fleet(isDir) {
 		return e.planFleet(ctx, a, s, key)

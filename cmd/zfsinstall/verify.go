@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -30,6 +31,11 @@ func cmdVerify(ctx context.Context, e *env, args []string) int {
 		if a.Textfile == "" {
 			return nil
 		}
+		// node_exporter reads the directory its --collector.textfile.directory
+		// names; a missing one is a mistake in the path, never created here.
+		if fi, err := os.Stat(filepath.Dir(a.Textfile)); err != nil || !fi.IsDir() {
+			return fmt.Errorf("writing --textfile %s: the directory %s does not exist (it must be node_exporter's --collector.textfile.directory)", a.Textfile, filepath.Dir(a.Textfile))
+		}
 		var b bytes.Buffer
 		views.Textfile(&b, r, time.Now())
 		if err := host.WriteAtomic(a.Textfile, b.Bytes(), 0o644); err != nil {
@@ -44,9 +50,9 @@ func cmdVerify(ctx context.Context, e *env, args []string) int {
 		view.Unknown(err, exitUnknown)
 		return exitUnknown
 	}
-	s, _, ok := e.loadSpec(a.Spec, false)
-	if !ok {
-		return unknown(fmt.Errorf("the spec %s has errors (see above): nothing was checked", a.Spec.File))
+	s, _, err := e.loadSpec(a.Spec)
+	if err != nil {
+		return unknown(fmt.Errorf("%w; nothing was checked", err))
 	}
 	h := e.newHost(a.Root, e.log)
 	// An apply changing the host now would make any check a snapshot of a

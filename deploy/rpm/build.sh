@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # make rpm: build DIST/zfsinstall-VERSION-RELEASE.ARCH.rpm with rpmbuild.
 #
-#   deploy/rpm/build.sh DIST VERSION RELEASE
+#   deploy/rpm/build.sh DIST VERSION RELEASE BINARY
 #
-# Stages DIST/build/zfsinstall-VERSION/ (static binary, man page, bash completion,
+# BINARY is the zfsinstall `make build` made (static, stamped with VERSION): every build
+# target ships that one binary. Stages DIST/build/zfsinstall-VERSION/ (it, man page, bash completion,
 # recipes, LICENSE, and the license texts of the Go standard library and of every module
 # linked into the binary), tars it as Source0 and runs rpmbuild -bb on
 # deploy/rpm/zfsinstall.spec. Run from the repository root.
 set -euo pipefail
-dist=${1:?usage: build.sh DIST VERSION RELEASE}
-version=${2:?usage: build.sh DIST VERSION RELEASE}
-release=${3:?usage: build.sh DIST VERSION RELEASE}
+usage="usage: build.sh DIST VERSION RELEASE BINARY"
+dist=${1:?$usage}
+version=${2:?$usage}
+release=${3:?$usage}
+binary=${4:?$usage}
 go=${GO:-go}
 case $version in
 *[!0-9A-Za-z.+~_]* | "") echo "build.sh: VERSION $version is not a valid RPM version" >&2; exit 1 ;;
@@ -23,8 +26,15 @@ stage=$build/zfsinstall-$version
 rm -rf "$build"
 mkdir -p "$stage/recipes" "$stage/licenses" "$build/SOURCES" "$build/rpmbuild"
 
-# -X main.version: the version `zfsinstall version` reports (cmd/zfsinstall/commands.go).
-CGO_ENABLED=0 "$go" build -trimpath -ldflags "-s -w -X main.version=$version" -o "$stage/zfsinstall" ./cmd/zfsinstall
+# The binary must report the package's version (make build stamps it with -X main.version).
+reported=$("$binary" version --json | sed -n 's/^ *"version": "\(.*\)",$/\1/p')
+[ "$reported" = "$version" ] || { echo "build.sh: $binary reports version '$reported', not $version: build it with make build" >&2; exit 1; }
+# And it must be static: the package promises a binary that runs in any root (readelf is binutils').
+if readelf -lW "$binary" | grep -q 'Requesting program interpreter'; then
+	echo "build.sh: $binary is dynamically linked; build it with make build (CGO_ENABLED=0)" >&2
+	exit 1
+fi
+install -m 0755 "$binary" "$stage/zfsinstall"
 install -m 0644 docs/zfsinstall.8 "$stage/zfsinstall.8"
 install -m 0644 deploy/completion/zfsinstall.bash "$stage/zfsinstall.bash"
 install -m 0644 recipes/*.hcl "$stage/recipes/"

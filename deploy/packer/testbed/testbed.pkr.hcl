@@ -1,7 +1,7 @@
 # CI's Packer build: the null builder with shell-local provisioners runs the image-build
 # script (../scripts/zfsinstall-image.sh) on the build machine against an install root of the
 # real dnf/rpm test bed (deploy/packer_test.go builds the root and passes the variables).
-# Packer 1.6.6 (Debian 12) builds it; the null builder and shell-local are built into Packer.
+# Packer 1.9.5 (make packer) builds it; the null builder and shell-local are built into Packer.
 
 variable "zfsinstall" {
   type        = string

@@ -44,8 +44,8 @@ func usagef(cmd, format string, args ...any) error {
 type Spec struct {
 	// File is the spec's path (DefaultSpec when -f is not given).
 	File string
-	// Set is true when -f was given: a missing file is then an error even
-	// where a missing default spec is not (verify).
+	// Set is true when -f was given (a missing default spec is reported
+	// with the way to write one).
 	Set bool
 }
 
