@@ -133,6 +133,10 @@ func TestPreflightRefusalsChangeNothing(t *testing.T) {
 			},
 			want: "immutable"},
 		"--dnf-arg -c": {steps: []planner.Step{fileStep}, dnfArgs: []string{"-c/tmp/dnf.conf"}, want: `refusing --dnf-arg "-c/tmp/dnf.conf"`},
+		// the real dkms, run chrooted, needs /proc (the fixture root has none)
+		"a DKMS build in a root without /proc": {steps: []planner.Step{fileStep, {ID: "dkms.5.14.0-427.13.1.el9_4.x86_64", Action: planner.Create,
+			Kind: planner.KindDKMS, Summary: "build zfs", DKMS: &planner.DKMSStep{Kernel: "5.14.0-427.13.1.el9_4.x86_64"}}},
+			want: "needs /proc mounted there"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			h := hosttest.New(t, "../testdata/hosts-live/rocky9.4-kmod-unmanaged")
