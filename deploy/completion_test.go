@@ -55,7 +55,7 @@ func TestBashCompletion(t *testing.T) {
 		"no dnf args": {words: []string{"plan", "--dnf-arg", ""}, want: []string{}},
 		// Each command offers only its own options.
 		"version options":    {words: []string{"version", "--"}, want: []string{"--json"}},
-		"guard --h":          {words: []string{"guard", "--h"}, want: []string{"--hold-default"}},
+		"guard --h":          {words: []string{"guard", "--h"}, want: []string{"--hold-default", "--hold-until-built"}},
 		"apply has no --out": {words: []string{"apply", "--o"}, want: []string{}},
 		"verify --textfile":  {words: []string{"verify", "--t"}, want: []string{"--textfile"}},
 		"textfile path":      {words: []string{"verify", "--textfile", dir + "/sp"}, want: []string{dir + "/spec.hcl"}},

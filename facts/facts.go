@@ -54,6 +54,9 @@ const (
 	VerifyUnit       = "zfsinstall-verify.service"
 	VerifyUnitFile   = "/etc/systemd/system/" + VerifyUnit
 	GuardHookFile    = "/etc/kernel/install.d/98-zfsinstall-guard.install"
+	// GuardBuildHookFile keeps the previous default while DKMS builds for a
+	// new kernel (verify.HoldUntilBuilt).
+	GuardBuildHookFile = "/etc/kernel/install.d/39-zfsinstall-guard.install"
 	// RepoOriginsFile keeps the zfs.repo baseurls zfs.mirror replaced.
 	RepoOriginsFile = "/etc/zfsinstall/repo-origins"
 	// KernelHoldFile records the kernels the kernel hold keeps from dnf
@@ -88,7 +91,7 @@ const (
 )
 
 // ManagedFiles are the files zfsinstall writes.
-var ManagedFiles = append([]string{ModulesLoadFile, ModprobeFile, NeedsRestartFile, SpecCopyFile, VerifyUnitFile, GuardHookFile, OldGuardHookFile, RepoOriginsFile}, KernelHoldUnitFiles...)
+var ManagedFiles = append([]string{ModulesLoadFile, ModprobeFile, NeedsRestartFile, SpecCopyFile, VerifyUnitFile, GuardHookFile, GuardBuildHookFile, OldGuardHookFile, RepoOriginsFile}, KernelHoldUnitFiles...)
 
 // TrackedFiles are every file recorded in Facts.Files.
 var TrackedFiles = append([]string{ReleaseverFile, RepoRPMNewFile, DNFConfFile, KernelHoldFile}, ManagedFiles...)

@@ -74,6 +74,8 @@ func (pl *planner) config() bool {
 		"guard.enabled: kernel-install runs this plugin when a kernel is installed, after 20-grub.install has written its boot entry and made it the default (grub2-tools, with UPDATEDEFAULT=yes), after 40-dkms.install has tried to build for it (it exits 0 even when the build fails) and weak-modules has linked the kmod (kernel-core %posttrans). "+
 			"If `zfsinstall guard` finds ZFS would not work on the new kernel, it makes the newest kernel on which ZFS works the default boot entry again (grubby --set-default) and says so in dnf's output and the journal; the new kernel stays installed. "+
 			"A dnf post-transaction action could only report after the fact, which is why this is a kernel-install plugin; it runs "+bin, 0o755)
+	pl.file(facts.GuardBuildHookFile, pl.s.Guard.Enabled && pl.buildsDKMS, GuardBuildHookContent(bin),
+		"guard.enabled on a DKMS host: kernel-install runs this plugin after 20-grub.install made the new kernel the default and before 40-dkms.install builds for it; it keeps the newest kernel ZFS works on the default during the build. dkms 3.2's plugin exits non-zero when the build fails, and kernel-install (systemd 252) stops at the first plugin that fails, so 98-zfsinstall-guard.install would never run; this way a failed build leaves the previous kernel the default, and 98 makes the new one the default once ZFS works on it. It runs "+bin, 0o755)
 	pl.file(OldGuardHookFile, false, "", "", 0)
 	return true
 }
@@ -128,6 +130,10 @@ func VerifyUnitContent(binary string) string { return render("zfsinstall-verify.
 // cannot work on from becoming the next boot, running the zfsinstall at
 // binary.
 func GuardHookContent(binary string) string { return render("98-zfsinstall-guard.install", binary) }
+
+// GuardBuildHookContent is the kernel-install plugin that keeps the
+// previous kernel the default while DKMS builds for a new one.
+func GuardBuildHookContent(binary string) string { return render("39-zfsinstall-guard.install", binary) }
 
 // checkOptions warns about module option names the OpenZFS documentation
 // does not know: the module ignores an unknown parameter at load with only

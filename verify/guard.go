@@ -120,33 +120,48 @@ func HoldDefault(ctx context.Context, h host.Host, f *facts.Facts, kver string) 
 		c.OK, c.Detail = true, fmt.Sprintf("the default boot entry is %s, not %s: nothing to hold back", orNoneS(f.Kernel.Default), kver)
 		return c
 	}
-	prev := ""
-	for i := len(f.Kernel.Installed) - 1; i >= 0 && prev == ""; i-- {
-		if rel := f.Kernel.Installed[i].Release; rel != kver && Guard(ctx, h, f, rel).OK {
-			prev = rel
-		}
-	}
+	prev := previousWorking(ctx, h, f, kver)
 	if prev == "" {
 		c.Detail = fmt.Sprintf("%s is the default boot entry and no other installed kernel has a working ZFS to fall back to: boot it only after fixing ZFS for it (zfsinstall plan --kernel %s)", kver, kver)
 		return c
 	}
-	if _, err := h.Run(ctx, host.Cmd{Argv: host.InRoot(h, "grubby", "--set-default", "/boot/vmlinuz-"+prev)}); err != nil {
-		c.Detail = fmt.Sprintf("%s is the default boot entry and ZFS would not work on it, but making %s the default again failed: %v; set it by hand (grubby --set-default /boot/vmlinuz-%s)", kver, prev, err, prev)
+	if err := setDefault(ctx, h, prev); err != nil {
+		c.Detail = fmt.Sprintf("%s is the default boot entry and ZFS would not work on it, but making %s the default again failed: %v", kver, prev, err)
 		return c
-	}
-	if env, err := h.ReadFile("/boot/grub2/grubenv"); err == nil {
-		if strings.Contains(string(env), "\ntmp_saved_entry=") {
-			h.Run(ctx, host.Cmd{Argv: host.InRoot(h, "grub2-editenv", "-", "unset", "tmp_saved_entry")})
-		}
-		if saved := savedEntry(env); saved != "" && !strings.HasSuffix(saved, prev) {
-			c.Detail = fmt.Sprintf("grubby --set-default /boot/vmlinuz-%s ran, but grubenv's saved_entry is still %s: set the default by hand; ZFS would not work on %s", prev, saved, kver)
-			return c
-		}
 	}
 	c.OK = true
 	c.Detail = fmt.Sprintf("ZFS would not work on %s, so %s is the default boot entry again (grubby --set-default %s); %s stays installed and can be chosen at the boot menu once ZFS works on it (zfsinstall plan --kernel %s)",
 		kver, prev, path.Join("/boot", "vmlinuz-"+prev), kver, kver)
 	return c
+}
+
+// previousWorking is the newest installed kernel other than kver on which
+// Guard passes, "" when there is none.
+func previousWorking(ctx context.Context, h host.Host, f *facts.Facts, kver string) string {
+	for i := len(f.Kernel.Installed) - 1; i >= 0; i-- {
+		if rel := f.Kernel.Installed[i].Release; rel != kver && Guard(ctx, h, f, rel).OK {
+			return rel
+		}
+	}
+	return ""
+}
+
+// setDefault makes kver the default boot entry with grubby (the BLS-aware
+// grubby of EL8 and later), unsets a grubenv tmp_saved_entry of the
+// set-boot-entry plugin, and checks grubenv's saved_entry says so.
+func setDefault(ctx context.Context, h host.Host, kver string) error {
+	if _, err := h.Run(ctx, host.Cmd{Argv: host.InRoot(h, "grubby", "--set-default", "/boot/vmlinuz-"+kver)}); err != nil {
+		return fmt.Errorf("%w; set it by hand (grubby --set-default /boot/vmlinuz-%s)", err, kver)
+	}
+	if env, err := h.ReadFile("/boot/grub2/grubenv"); err == nil {
+		if strings.Contains(string(env), "\ntmp_saved_entry=") {
+			h.Run(ctx, host.Cmd{Argv: host.InRoot(h, "grub2-editenv", "-", "unset", "tmp_saved_entry")})
+		}
+		if saved := savedEntry(env); saved != "" && !strings.HasSuffix(saved, kver) {
+			return fmt.Errorf("grubby --set-default /boot/vmlinuz-%s ran, but grubenv's saved_entry is still %s: set the default by hand", kver, saved)
+		}
+	}
+	return nil
 }
 
 // savedEntry reads saved_entry from a GRUB environment block.

@@ -92,7 +92,7 @@ func TestHelp(t *testing.T) {
 			"refresh", "release-key", "root"}, logging...),
 		"apply":        append([]string{"auto-approve", "dnf-arg", "f", "json", "kernel", "no-color", "refresh", "release-key", "root"}, logging...),
 		"verify":       append([]string{"f", "json", "kernel", "no-color", "root", "textfile"}, logging...),
-		"guard":        append([]string{"hold-default", "json", "kernel", "no-color", "root"}, logging...),
+		"guard":        append([]string{"hold-default", "hold-until-built", "json", "kernel", "no-color", "root"}, logging...),
 		"check-update": append([]string{"detailed-exitcode", "dnf-arg", "json", "no-color", "refresh", "root"}, logging...),
 		"hold":         append([]string{"dnf-arg", "json", "no-color", "refresh", "root"}, logging...),
 		"recipes":      nil,

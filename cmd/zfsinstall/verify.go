@@ -102,8 +102,26 @@ func cmdGuard(ctx context.Context, e *env, args []string) int {
 		view.Unknown(fmt.Errorf("gathering facts: %w", err), exitUnknown)
 		return exitUnknown
 	}
+	if a.HoldUntilBuilt {
+		// 39-zfsinstall-guard.install: before dkms builds; nothing to judge yet.
+		c := verify.HoldUntilBuilt(ctx, h, f, a.Kernel)
+		r, code := verify.Report{OK: c.OK, Checks: []verify.Check{c}}, exitOK
+		if !c.OK {
+			code = exitUnknown
+		}
+		view.Report(r, code)
+		return code
+	}
 	r := verify.Guard(ctx, h, f, a.Kernel)
 	code := exitOK
+	if r.OK && a.HoldDefault {
+		if c, held := verify.RestoreDefault(ctx, h, a.Kernel); held {
+			r.Add(c)
+			if !c.OK {
+				code = exitUnknown
+			}
+		}
+	}
 	if !r.OK {
 		code = exitError
 		if len(r.Checks) > 0 && r.Checks[0].ID == "kernel-installed" {

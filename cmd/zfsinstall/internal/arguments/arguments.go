@@ -149,6 +149,9 @@ type Guard struct {
 	Output
 	Logging
 	HoldDefault bool
+	// HoldUntilBuilt keeps the previous kernel the default while DKMS
+	// builds for the new one (the 39-zfsinstall-guard.install plugin).
+	HoldUntilBuilt bool
 }
 
 // CheckUpdate is `zfsinstall check-update`: the pre-flight of a pending
@@ -232,7 +235,7 @@ var about = map[string]command{
 		"Carry out a plan: check, do and verify each step; stop at the first failure.\nWith PLANFILE (saved by plan --out), apply plans again from the spec and options\nrecorded in it and proceeds only when the result equals the saved plan; it then\napplies the plan it made itself. --release-key and --dnf-arg must be given again,\nas they were to plan."},
 	"verify": {"verify", "verify [-f SPEC] [--root DIR] [--kernel RELEASE] [--json] [--textfile FILE.prom]",
 		"Check the installed ZFS: userland, module on disk and loaded of the same\nversion, autoload file, services. Exit 0 healthy, 1 unhealthy, 3 could not check."},
-	"guard": {"guard", "guard --kernel RELEASE [--hold-default] [--root DIR] [--json]",
+	"guard": {"guard", "guard --kernel RELEASE [--hold-default | --hold-until-built] [--root DIR] [--json]",
 		"Say whether ZFS would work after booting kernel RELEASE. Exit 0 yes, 1 no,\n3 could not check (or could not hold the default back)."},
 	"check-update": {"check-update", "check-update [--root DIR] [--refresh] [--dnf-arg ARG] [--json] [-detailed-exitcode]",
 		"Judge the pending `dnf upgrade` before it runs, changing nothing: which kernel and\nOpenZFS packages dnf would install, upgrade or remove, and for every kernel the\nhost could boot afterwards whether ZFS works there (kABI symbols from the\nrepository metadata, DKMS build and kernel-devel, installonly_limit, an OpenZFS\nupgrade in the same update). Exit 0 safe, 1 not safe, 3 could not check; 2 when\nsafe and kernel or OpenZFS packages are pending (with -detailed-exitcode)."},
@@ -626,7 +629,8 @@ func ParseVerify(args []string) (*Verify, error) {
 func guardFlags(a *Guard) *flag.FlagSet {
 	fs := newFlagSet("guard")
 	a.Target.register(fs)
-	fs.BoolVar(&a.HoldDefault, "hold-default", false, "when ZFS would not work on RELEASE and it is the default boot entry, make the newest kernel ZFS works on the default again (the kernel-install plugin uses this)")
+	fs.BoolVar(&a.HoldDefault, "hold-default", false, "when ZFS would not work on RELEASE and it is the default boot entry, make the newest kernel ZFS works on the default again; when it works and --hold-until-built held it back, make it the default again (98-zfsinstall-guard.install)")
+	fs.BoolVar(&a.HoldUntilBuilt, "hold-until-built", false, "on a DKMS host, keep the newest kernel ZFS works on the default boot entry while DKMS builds for RELEASE (39-zfsinstall-guard.install, before 40-dkms.install)")
 	a.Output.register(fs, "print the report as JSON")
 	a.Logging.register(fs)
 	return fs
@@ -650,6 +654,9 @@ func ParseGuard(args []string) (*Guard, error) {
 	}
 	if a.Kernel == "" {
 		return nil, usagef("guard", "guard needs --kernel RELEASE: the kernel about to be installed or booted (uname -r form)")
+	}
+	if a.HoldDefault && a.HoldUntilBuilt {
+		return nil, usagef("guard", "--hold-default and --hold-until-built are the two plugins' halves: give one")
 	}
 	return a, a.Logging.check("guard")
 }
