@@ -133,7 +133,9 @@ func GuardHookContent(binary string) string { return render("98-zfsinstall-guard
 
 // GuardBuildHookContent is the kernel-install plugin that keeps the
 // previous kernel the default while DKMS builds for a new one.
-func GuardBuildHookContent(binary string) string { return render("39-zfsinstall-guard.install", binary) }
+func GuardBuildHookContent(binary string) string {
+	return render("39-zfsinstall-guard.install", binary)
+}
 
 // checkOptions warns about module option names the OpenZFS documentation
 // does not know: the module ignores an unknown parameter at load with only

@@ -29,7 +29,7 @@ func TestHoldUntilBuilt(t *testing.T) {
 		}
 	}
 	env := func(k string) string { return "# GRUB Environment Block\nsaved_entry=" + entry(k) + "\n" }
-	write("/boot/grub2/grubenv", env(next)) // 20-grub.install made the new kernel the default
+	write("/boot/grub2/grubenv", env(next))                                                     // 20-grub.install made the new kernel the default
 	h.Handle("grubby --set-default /boot/vmlinuz-", func(cmd host.Cmd) hosttest.FixtureResult { // fake grubby
 		write("/boot/grub2/grubenv", env(strings.TrimPrefix(cmd.Argv[2], "/boot/vmlinuz-")))
 		return hosttest.FixtureResult{}
