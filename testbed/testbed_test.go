@@ -159,9 +159,10 @@ func rpmFiles(t *testing.T, p *Packages, rpm string) map[string][]byte {
 // The bed's zfs.repo is the real one of zfs-release-3-0.el9 with the host replaced.
 func TestZFSRepoIsTheRealOne(t *testing.T) {
 	p := Build(t)
-	real := filepath.Join("..", "..", "shared", "data", "openzfs", "zfs-release", "zfs-release-3-0.el9.noarch.rpm")
+	// The real package, copied into the repository with its source (testdata/upstream/README.md).
+	real := filepath.Join("..", "testdata", "upstream", "openzfs", "zfs-release", "zfs-release-3-0.el9.noarch.rpm")
 	if _, err := os.Stat(real); err != nil {
-		t.Skipf("real zfs-release not found at %s", real)
+		t.Fatalf("the real zfs-release is not in the repository: %v", err)
 	}
 	realRepo := rpmFiles(t, p, real)["/etc/yum.repos.d/zfs.repo"]
 	bedRepo := rpmFiles(t, p, p.ZFSRelease)["/etc/yum.repos.d/zfs.repo"]

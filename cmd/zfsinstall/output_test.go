@@ -284,12 +284,12 @@ func TestVerifyDuringApply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stdout, stderr, code := runOn(t, []func(*env){onHost(h)}, "verify", "--root", h.Root())
+	stdout, stderr, code := runOn(t, []func(*env){onHost(h)}, "verify", "--root", h.Root(), "-f", "testdata/specs/good-empty.hcl")
 	if want := fmt.Sprintf("zfsinstall apply (PID %d) is changing this host", os.Getpid()); code != 3 || !strings.Contains(stdout+stderr, want) {
 		t.Errorf("verify during an apply: exit %d, want 3 saying %q", code, want)
 	}
 	release()
-	if _, _, code := runOn(t, []func(*env){onHost(h)}, "verify", "--root", h.Root()); code != 1 {
+	if _, _, code := runOn(t, []func(*env){onHost(h)}, "verify", "--root", h.Root(), "-f", "testdata/specs/good-empty.hcl"); code != 1 {
 		t.Errorf("verify after the apply: exit %d, want 1 (the fixture host is unhealthy)", code)
 	}
 }
