@@ -88,13 +88,16 @@ const (
 	ReleaseverFile = "/etc/dnf/vars/releasever"
 	RepoRPMNewFile = "/etc/yum.repos.d/zfs.repo.rpmnew"
 	DNFConfFile    = "/etc/dnf/dnf.conf"
+	// SysconfigKernelFile says whether and which new kernels become the
+	// default boot entry (UPDATEDEFAULT, DEFAULTKERNEL).
+	SysconfigKernelFile = "/etc/sysconfig/kernel"
 )
 
 // ManagedFiles are the files zfsinstall writes.
 var ManagedFiles = append([]string{ModulesLoadFile, ModprobeFile, NeedsRestartFile, SpecCopyFile, VerifyUnitFile, GuardHookFile, GuardBuildHookFile, OldGuardHookFile, RepoOriginsFile}, KernelHoldUnitFiles...)
 
 // TrackedFiles are every file recorded in Facts.Files.
-var TrackedFiles = append([]string{ReleaseverFile, RepoRPMNewFile, DNFConfFile, KernelHoldFile}, ManagedFiles...)
+var TrackedFiles = append([]string{ReleaseverFile, RepoRPMNewFile, DNFConfFile, SysconfigKernelFile, KernelHoldFile}, ManagedFiles...)
 
 // ManagedUnits are the systemd units zfsinstall enables or disables,
 // recorded in Facts.Services.

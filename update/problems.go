@@ -131,25 +131,9 @@ func (ev *evaluation) held(rel string) bool {
 	return contains(heldReleases(ev.f.Files[HoldFile]), rel)
 }
 
-// nextBoot is the kernel the host boots after the update: the newest kernel
-// the update installs (GRUB's 20-grub.install makes a new kernel the
-// default, UPDATEDEFAULT=yes in /etc/sysconfig/kernel as EL installs it),
-// else the default boot entry, else the running kernel.
-func (ev *evaluation) nextBoot() string {
-	next := ""
-	for _, k := range ev.kernels {
-		if k.State == Installs && (next == "" || compareKernels(k.Release, next) > 0) {
-			next = k.Release
-		}
-	}
-	switch {
-	case next != "":
-		return next
-	case ev.f.Kernel.Default != "":
-		return ev.f.Kernel.Default
-	}
-	return ev.f.Kernel.Running
-}
+// nextBoot is the kernel the host boots after the update (decided in
+// evaluate, before the kernels are judged: it is always judged).
+func (ev *evaluation) nextBoot() string { return ev.next }
 
 func branch(v string) string {
 	parts := strings.SplitN(backends.Short(v), ".", 3)

@@ -122,6 +122,8 @@ type evaluation struct {
 	module  backends.Module
 	before  backends.Module
 	kernels []Kernel
+	// next is the kernel the host boots after the update (nextBoot).
+	next string
 }
 
 // Check runs the pre-flight: what dnf would do, and every kernel judged.
@@ -192,6 +194,18 @@ func evaluate(ctx context.Context, c *pkgmgr.Client, f *facts.Facts, q pkgmgr.Qu
 		worksNow[rel] = backends.Works(backends.Judge(ev.before, p))
 	}
 	covered := coveredFlavours(installed, worksNow)
+	prospects, err := develOffered(ctx, c, q, ev.module, offeredKernels(f, offers, changes))
+	if err != nil {
+		return nil, err
+	}
+	// The next boot is judged whatever its flavour: it is where the pools
+	// must come back.
+	ev.next = nextBoot(f, prospects, installs)
+	for _, p := range prospects {
+		if p.Info.Release == ev.next {
+			covered[flavourKey(p.Info)] = true
+		}
+	}
 	for _, ik := range f.Kernel.Installed {
 		k := Kernel{Release: ik.Release, Package: ik.Package, State: Kept, Running: ik.Release == f.Kernel.Running, Default: ik.Release == f.Kernel.Default}
 		if removed[kernelVR(ik.Release)] {
@@ -200,10 +214,6 @@ func evaluate(ctx context.Context, c *pkgmgr.Client, f *facts.Facts, q pkgmgr.Qu
 		ev.judge(&k, installed[ik.Release], covered)
 		k.WorksNow = k.Judged && worksNow[ik.Release]
 		ev.kernels = append(ev.kernels, k)
-	}
-	prospects, err := develOffered(ctx, c, q, ev.module, offeredKernels(f, offers, changes))
-	if err != nil {
-		return nil, err
 	}
 	for _, p := range prospects {
 		k := Kernel{Release: p.Info.Release, Package: catalog.CorePackage(p.Info), State: Offered}
@@ -217,6 +227,43 @@ func evaluate(ctx context.Context, c *pkgmgr.Client, f *facts.Facts, q pkgmgr.Qu
 		ev.kernels = append(ev.kernels, k)
 	}
 	return ev, nil
+}
+
+// nextBoot is the kernel the host boots after the update: with
+// UPDATEDEFAULT=yes in /etc/sysconfig/kernel (EL's default) the newest
+// kernel the update installs whose core package is DEFAULTKERNEL
+// (kernel-core unless the file says otherwise), since grub2's 20-grub.install
+// makes only such a kernel the default (DOMAIN: "20-grub.install moves the
+// default only with ... DEFAULTKERNEL on EL9"; grub2's "util: Enable default
+// kernel for updates", Red Hat 2023-05-24, re-enabled DEFAULTKERNEL); else
+// the default boot entry, else the running kernel.
+func nextBoot(f *facts.Facts, offered []backends.Prospect, installs map[string]bool) string {
+	update, defaultKernel := true, "kernel-core"
+	for _, line := range strings.Split(f.Files[facts.SysconfigKernelFile], "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
+		v = strings.Trim(strings.TrimSpace(v), `"'`)
+		switch {
+		case !ok:
+		case k == "UPDATEDEFAULT":
+			update = v == "yes"
+		case k == "DEFAULTKERNEL":
+			defaultKernel = v
+		}
+	}
+	next := ""
+	for _, p := range offered {
+		if update && installs[kernelVR(p.Info.Release)] && catalog.CorePackage(p.Info) == defaultKernel &&
+			(next == "" || compareKernels(p.Info.Release, next) > 0) {
+			next = p.Info.Release
+		}
+	}
+	switch {
+	case next != "":
+		return next
+	case f.Kernel.Default != "":
+		return f.Kernel.Default
+	}
+	return f.Kernel.Running
 }
 
 // judge fills k's verdict, for kernels of a covered flavour.

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/zfsinstall/zfsinstall/backends"
+	"github.com/zfsinstall/zfsinstall/catalog"
 	"github.com/zfsinstall/zfsinstall/facts"
 	"github.com/zfsinstall/zfsinstall/host/hosttest"
 	"github.com/zfsinstall/zfsinstall/pkgmgr"
@@ -117,5 +119,33 @@ func TestHoldDNF5(t *testing.T) {
 	}
 	if len(res.Held) != 0 {
 		t.Errorf("held %+v", res.Held)
+	}
+}
+
+// TestNextBoot: a new kernel becomes the default only with UPDATEDEFAULT=yes
+// and when its core package is DEFAULTKERNEL (/etc/sysconfig/kernel).
+func TestNextBoot(t *testing.T) {
+	const stock, lt, cur = "5.14.0-570.17.1.el9_6.x86_64", "6.1.90-1.el9.elrepo.x86_64", "6.1.80-1.el9.elrepo.x86_64"
+	offered := []backends.Prospect{{Info: catalog.ClassifyKernel(stock, "kernel-core")}, {Info: catalog.ClassifyKernel(lt, "kernel-lt-core")}}
+	installs := map[string]bool{stock: true, lt: true}
+	cases := map[string]struct {
+		sysconfig string
+		want      string
+	}{
+		"no file: EL's defaults":         {"", stock},
+		"EL9's file":                     {"# UPDATEDEFAULT specifies if new-kernel-pkg should make\nUPDATEDEFAULT=yes\n\n# DEFAULTKERNEL specifies the default kernel package type\nDEFAULTKERNEL=kernel-core\n", stock},
+		"an ELRepo host's DEFAULTKERNEL": {"UPDATEDEFAULT=yes\nDEFAULTKERNEL=kernel-lt-core\n", lt},
+		"UPDATEDEFAULT=no":               {"UPDATEDEFAULT=no\nDEFAULTKERNEL=kernel-core\n", cur},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			f := &facts.Facts{Kernel: facts.Kernel{Default: cur, Running: cur}, Files: map[string]string{}}
+			if tc.sysconfig != "" {
+				f.Files[facts.SysconfigKernelFile] = tc.sysconfig
+			}
+			if got := nextBoot(f, offered, installs); got != tc.want {
+				t.Errorf("nextBoot = %s, want %s", got, tc.want)
+			}
+		})
 	}
 }
