@@ -161,6 +161,7 @@ func parseStrace(r io.Reader) (trace, error) {
 	// execve, so strace may print the child's execve first. A process is direct when the root
 	// started it, itself or through forks that ran no program (a script's pipelines and
 	// command substitutions).
+	t.Root.Repos = repos[root]
 	for i := range t.Execs {
 		t.Execs[i].Repos = repos[proc(t.Execs[i].PID)]
 		p, ok := parent[proc(t.Execs[i].PID)]
@@ -428,8 +429,8 @@ func (t trace) smallProcsShort() string {
 	return fmt.Sprintf("rpm %d (query %d, import %d), systemctl %d, other %d", d.rpm, d.rpmModes["query"], d.rpmModes["import"], d.systemctl, n)
 }
 
-// dnfRuns are the dnf processes the traced command started itself, and how many of them
-// loaded repository metadata.
+// dnfRuns are the dnf processes the traced command started itself (or the command, when it
+// is dnf), and how many of them loaded repository metadata.
 type dnfRuns struct {
 	Procs, Loads int
 	// Repos are the repositories each loading process loaded, one entry per process.
@@ -438,7 +439,13 @@ type dnfRuns struct {
 
 func (t trace) dnfRuns() dnfRuns {
 	var d dnfRuns
-	for _, e := range t.Execs {
+	execs := t.Execs
+	if t.Root.Name() == "dnf" {
+		root := t.Root
+		root.Direct = true
+		execs = append([]execRec{root}, execs...)
+	}
+	for _, e := range execs {
 		if !e.Direct || e.Name() != "dnf" {
 			continue
 		}

@@ -344,4 +344,14 @@ func TestDNFRuns(t *testing.T) {
 	if got, want := tr.dnfRuns().String(), "dnf 2, 1 loading metadata (2 repositories)"; got != want {
 		t.Errorf("String = %q, want %q", got, want)
 	}
+	// The floor of the pre-flight is dnf itself.
+	bare := `200 execve("/usr/bin/dnf", ["dnf", "check-update"], 0x1 /* 1 var */) = 0
+200 openat(AT_FDCWD, "/r/var/cache/dnf/baseos.solv", O_RDONLY|O_CLOEXEC) = 5
+`
+	if tr, err = parseStrace(strings.NewReader(bare)); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(dnfRuns{Procs: 1, Loads: 1, Repos: [][]string{{"baseos"}}}, tr.dnfRuns()); diff != "" {
+		t.Errorf("dnfRuns of dnf itself (-want +got):\n%s", diff)
+	}
 }
