@@ -104,6 +104,10 @@ type bedResults struct {
 	traceCheck, traceCheckFloor [2]trace
 	applyDKMS, applyKmod        applyResult
 	mem                         []memFigure
+	// the real-size bed's fleet: 1,000 copies of the converged kmod host's facts
+	fleet      []time.Duration
+	fleetLoad  string
+	fleetBytes int
 	// the small bed's scaling figures
 	fillPlan, fillRPM, kernels6 figure
 	traceKern6, traceFill       trace
@@ -288,6 +292,8 @@ func measureBed(c config, b *bed) (*bedResults, error) {
 		if err := scaling(c, b, convKmod, r); err != nil {
 			return nil, err
 		}
+	} else if err := fleet(c, b, convKmod, r); err != nil {
+		return nil, err
 	}
 
 	t0 = time.Now()
@@ -421,6 +427,53 @@ func scaling(c config, b *bed, conv *testbed.Root, r *bedResults) error {
 		return err
 	}
 	progress("small bed: scaling figures timed (%s)", since(t0))
+	return nil
+}
+
+// fleetHosts is how many hosts the fleet figure plans from saved facts.
+const fleetHosts = 1000
+
+// fleet times planning fleetHosts hosts from saved facts in one process, each a copy of the
+// facts `zfsinstall facts --json --refresh` gathers on the converged kmod root (three kernels
+// with real-size kABI provides, kmod-zfs installed, the repositories asked), and zfsinstall's
+// peak memory doing it.
+func fleet(c config, b *bed, conv *testbed.Root, r *bedResults) error {
+	t0 := time.Now()
+	_, facts, err := b.zfsinstall(c.zfsinstall, conv.Dir, "", "facts", "--json", "--refresh").runStdout()
+	if err != nil {
+		return fmt.Errorf("gathering the facts of the converged kmod root: %w", err)
+	}
+	r.fleetBytes = len(facts)
+	dir := filepath.Join(b.work, "fleet")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for i := range fleetHosts {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("host%04d.json", i)), facts, 0o644); err != nil {
+			return err
+		}
+	}
+	plan := command{argv: []string{c.zfsinstall, "plan", "--facts", dir, "-f", b.specKmod, "--release-key", b.p.KeyFile, "--json"}, env: b.env}
+	r.fleetLoad = loadavg()
+	for i := range max(c.n/4, 3) + 1 {
+		d, _, err := plan.run()
+		if err != nil {
+			return fmt.Errorf("planning the fleet: %w", err)
+		}
+		if i > 0 { // the first run warms the page cache
+			r.fleet = append(r.fleet, d)
+		}
+	}
+	f := memFigure{name: fmt.Sprintf("plan of %d real-size hosts from saved facts", fleetHosts)}
+	for range c.nMem {
+		kib, err := peakRSS(plan)
+		if err != nil {
+			return fmt.Errorf("peak memory of the fleet plan: %w", err)
+		}
+		f.kib = append(f.kib, kib)
+	}
+	r.mem = append(r.mem, f)
+	progress("real-size bed: fleet of %d timed (%s)", fleetHosts, since(t0))
 	return nil
 }
 

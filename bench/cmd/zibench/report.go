@@ -16,6 +16,7 @@ const (
 	goalCheckUpdate = 1.5  // update pre-flight: at most 1.5x a bare dnf check-update
 	goalFlat        = 1.1  // plan at 5,000 vs 200 installed packages
 	goalMemMiB      = 64.0 // peak memory of plan, apply and the pre-flight
+	goalFleet       = 1.0  // seconds to plan fleetHosts real-size hosts from saved facts
 )
 
 // report prints, for each bed, the table and the sections after it.
@@ -81,6 +82,10 @@ func reportBed(w io.Writer, r *bedResults) {
 	}
 	for _, a := range []applyResult{r.applyDKMS, r.applyKmod} {
 		fmt.Fprintf(tw, "small processes in apply, %s host\t %s\t by-hand: %s\t -\t as few as the work needs\t -\t -\n", a.host, a.traceZI.smallProcsShort(), a.traceBH.smallProcsShort())
+	}
+	if len(r.fleet) > 0 {
+		med := summarize(seconds(r.fleet)).Median
+		fmt.Fprintf(tw, "plan of %d real-size hosts from saved facts (%d KB each)\t %s\t -\t -\t <= %g s\t %s\t %s\n", fleetHosts, r.fleetBytes/1000, fmtTimes(r.fleet), goalFleet, yesNo(med <= goalFleet), first(r.fleetLoad))
 	}
 	for _, m := range r.mem {
 		met := yesNo(maxMiB(m.kib) <= goalMemMiB)
