@@ -65,7 +65,7 @@ func TestShellAnswersAsSeparateRuns(t *testing.T) {
 	}
 	names := []string{"zfs", "kmod-zfs", "zfs-dkms", "kernel-core", "kernel-modules-core", "kernel-devel"}
 
-	t.Run("CheckUpgrade", func(t *testing.T) {
+	checkUpgrade := func(t *testing.T) ([]pkgmgr.Change, []pkgmgr.Offer) {
 		c, _ := client()
 		wantChanges, err := c.ResolveUpgrade(ctx, pkgmgr.Query{})
 		if err != nil {
@@ -89,11 +89,30 @@ func TestShellAnswersAsSeparateRuns(t *testing.T) {
 		if n := dnfRuns(logs); n != 1 {
 			t.Errorf("%d dnf runs, want 1:\n%s", n, logs)
 		}
+		return changes, offers
+	}
+	t.Run("CheckUpgrade", func(t *testing.T) {
+		changes, offers := checkUpgrade(t)
 		if strings.Contains(strings.Join(changesNames(changes), " "), testbed.Kernel96) {
 			t.Errorf("the resolved update installs the held kernel %s: %v", testbed.Kernel96, changes)
 		}
 		if !strings.Contains(strings.Join(offerNames(offers), " "), "kernel-core-"+testbed.Kernel96) {
 			t.Errorf("the offered upgrades lack the held kernel %s (exclusions of [main] off): %v", testbed.Kernel96, offerNames(offers))
+		}
+	})
+	t.Run("CheckUpgrade, nothing excluded", func(t *testing.T) {
+		// The repositories are not loaded a second time (mainFilters); the answers stay.
+		withExcludes, err := os.ReadFile(conf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer os.WriteFile(conf, withExcludes, 0o644)
+		if err := os.WriteFile(conf, append(b, []byte("assumeyes=True\n")...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		changes, _ := checkUpgrade(t)
+		if !strings.Contains(strings.Join(changesNames(changes), " "), testbed.Kernel96) {
+			t.Errorf("the resolved update lacks the newest kernel %s, excluded no more: %v", testbed.Kernel96, changes)
 		}
 	})
 
