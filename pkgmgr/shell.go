@@ -1,10 +1,10 @@
 package pkgmgr
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -42,7 +42,8 @@ import (
 // shellMarker separates the answers of a shell script.
 const shellMarker = "config installonly_limit"
 
-var markerLine = regexp.MustCompile(`(?m)^installonly_limit: \d+\n`)
+// markerPrefix starts the line the marker prints.
+const markerPrefix = "installonly_limit: "
 
 // shellArg quotes one argument of a shell script line: dnf's shell splits lines with Python's
 // shlex (POSIX rules), where nothing inside single quotes is special.
@@ -97,17 +98,37 @@ func (c *Client) askShell(ctx context.Context, args []string, parts [][]string) 
 			return nil, &host.CmdError{Cmd: host.Cmd{Argv: c.dnfArgv(append(args, "shell", file)...)}, ExitCode: 1, Stdout: res.Stdout, Stderr: res.Stderr}
 		}
 	}
-	cuts := markerLine.FindAllIndex(res.Stdout, -1)
-	if len(cuts) != len(parts) {
-		return nil, fmt.Errorf("dnf shell answered %d of %d questions: %s", len(cuts), len(parts), host.Tail(res.Stdout, 12))
-	}
-	out := make([][]byte, 0, len(parts))
-	start := 0
-	for _, cut := range cuts {
-		out = append(out, res.Stdout[start:cut[0]])
-		start = cut[1]
+	out := splitMarkers(res.Stdout)
+	if len(out) != len(parts) {
+		return nil, fmt.Errorf("dnf shell answered %d of %d questions: %s", len(out), len(parts), host.Tail(res.Stdout, 12))
 	}
 	return out, nil
+}
+
+// splitMarkers cuts a shell run's output at the marker lines ("installonly_limit: N") and
+// returns what came before each (what came after the last is dropped). A repoquery of
+// kernels prints megabytes: this is a plain search, not a regular expression.
+func splitMarkers(out []byte) [][]byte {
+	var parts [][]byte
+	start := 0
+	for at := 0; at < len(out); {
+		i := bytes.Index(out[at:], []byte(markerPrefix))
+		if i < 0 {
+			break
+		}
+		i += at
+		end := bytes.IndexByte(out[i:], '\n')
+		if end < 0 {
+			end = len(out) - i
+		}
+		value := strings.TrimSpace(string(out[i+len(markerPrefix) : i+end]))
+		if (i == 0 || out[i-1] == '\n') && value != "" && strings.Trim(value, "0123456789") == "" {
+			parts = append(parts, out[start:i])
+			start = min(i+end+1, len(out))
+		}
+		at = i + end
+	}
+	return parts
 }
 
 // shellResolved reads the answer of `ts list`: the transaction table, or nothing at all when
