@@ -433,6 +433,9 @@ func (t trace) smallProcsShort() string {
 // is dnf), and how many of them loaded repository metadata.
 type dnfRuns struct {
 	Procs, Loads int
+	// Hold counts the loading runs that re-evaluate the kernel hold (a repoquery of
+	// --upgrades, which zfsinstall runs after apply's steps; by hand there is none).
+	Hold int
 	// Repos are the repositories each loading process loaded, one entry per process.
 	Repos [][]string
 }
@@ -453,6 +456,9 @@ func (t trace) dnfRuns() dnfRuns {
 		if len(e.Repos) > 0 {
 			d.Loads++
 			d.Repos = append(d.Repos, e.Repos)
+			if slices.Contains(e.Argv, "--upgrades") {
+				d.Hold++
+			}
 		}
 	}
 	return d
@@ -467,5 +473,9 @@ func (d dnfRuns) String() string {
 	for _, r := range d.Repos {
 		n = append(n, strconv.Itoa(len(r)))
 	}
-	return fmt.Sprintf("dnf %d, %d loading metadata (%s repositories)", d.Procs, d.Loads, strings.Join(n, "+"))
+	s := fmt.Sprintf("dnf %d, %d loading metadata (%s repositories)", d.Procs, d.Loads, strings.Join(n, "+"))
+	if d.Hold > 0 {
+		s += fmt.Sprintf(", %d of them the kernel hold's", d.Hold)
+	}
+	return s
 }

@@ -337,11 +337,23 @@ func TestDNFRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := dnfRuns{Procs: 2, Loads: 1, Repos: [][]string{{"baseos", "zfs"}}}
+	want := dnfRuns{Procs: 2, Loads: 1, Repos: [][]string{{"baseos", "zfs"}}, Hold: 0}
 	if diff := cmp.Diff(want, tr.dnfRuns()); diff != "" {
 		t.Errorf("dnfRuns (-want +got):\n%s", diff)
 	}
 	if got, want := tr.dnfRuns().String(), "dnf 2, 1 loading metadata (2 repositories)"; got != want {
+		t.Errorf("String = %q, want %q", got, want)
+	}
+	// The kernel hold's repoquery after apply's steps is told apart.
+	hold := `300 execve("/usr/local/sbin/zfsinstall", ["zfsinstall", "apply"], 0x1 /* 1 var */) = 0
+300 clone(child_stack=NULL, flags=CLONE_VM|CLONE_VFORK|SIGCHLD, child_tidptr=0x1) = 301
+301 execve("/usr/bin/dnf", ["dnf", "--disableexcludes=main", "repoquery", "-q", "--upgrades", "zfs"], 0x1 /* 1 var */) = 0
+301 openat(AT_FDCWD, "/r/var/cache/dnf/baseos.solv", O_RDONLY|O_CLOEXEC) = 5
+`
+	if tr, err = parseStrace(strings.NewReader(hold)); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := tr.dnfRuns().String(), "dnf 1, 1 loading metadata (1 repositories), 1 of them the kernel hold's"; got != want {
 		t.Errorf("String = %q, want %q", got, want)
 	}
 	// The floor of the pre-flight is dnf itself.
