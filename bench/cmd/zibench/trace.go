@@ -307,17 +307,6 @@ func (t trace) byProgram() []progCount {
 	return out
 }
 
-// count returns the processes that started with a program, by base name.
-func (t trace) count(name string) int {
-	n := 0
-	for _, e := range t.Execs {
-		if e.Name() == name {
-			n++
-		}
-	}
-	return n
-}
-
 // rpmMode classifies an rpm command line by what it does.
 func rpmMode(argv []string) string {
 	for _, a := range argv[1:] {
