@@ -71,10 +71,10 @@ vet: ## gofmt, go mod tidy -diff, go vet and staticcheck
 	@test -x bin/staticcheck || GOBIN=$(CURDIR)/bin $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	bin/staticcheck ./...
 
-# make bench N=20 N_APPLY=4 (pairs per figure); BENCH_ARGS for more (go run ./bench/cmd/zibench -h).
+# make bench N=20 N_APPLY=4 (pairs per figure); BENCH_ARGS for more, e.g. "-beds small" (go run ./bench/cmd/zibench -h).
 N ?= 20
 N_APPLY ?= 4
-bench: build ## zfsinstall beside its floors on the real test bed: plan, start-up, apply, processes (root; bench/README.md)
+bench: build ## zfsinstall beside its floors on the real test bed, small and real-size: plan, pre-flight, apply, dnf runs, memory (root; bench/README.md)
 	@$(MAKE) --no-print-directory deps DEB_PKGS="$(DEB_PKGS) strace"
 	$(GO) run ./bench/cmd/zibench -zfsinstall $(BIN) -go $(GO) -n $(N) -n-apply $(N_APPLY) $(BENCH_ARGS)
 

@@ -195,7 +195,11 @@ func TestKernelChosenDNF5(t *testing.T) {
 	}
 	a := &applier{ctx: ctx, h: h, c: pkgmgr.New(h, nil), f: f}
 	pr := &prepared{t: pkgmgr.Transaction{Install: []string{"dkms", "zfs-2.2.8", "zfs-dkms-2.2.8"}}}
-	_, err = a.noKernelChosen(pkgmgr.Query{ReposDir: t.TempDir()}, pr) // as the preflight asks
+	changes, err := a.c.Resolve(ctx, pkgmgr.Query{ReposDir: t.TempDir()}, pr.t) // as the preflight asks
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = a.noKernelChosen(pr, changes)
 	if err == nil || !strings.Contains(err.Error(), "install kernel-core-6.12.5-200.fc41.x86_64") || !strings.Contains(err.Error(), "zfsinstall never lets dnf choose a kernel") {
 		t.Errorf("err = %v, want a refusal naming kernel-core-6.12.5-200.fc41.x86_64", err)
 	}

@@ -32,7 +32,11 @@ import (
 //     installed. These are the queries apply made after installing
 //     zfs-release, moved earlier: no dnf run is added, and the repository
 //     ids and URLs are the ones the transaction uses, so dnf's metadata
-//     cache serves both.
+//     cache serves both. With dnf 4 the repoquery and the resolve are one
+//     dnf run (pkgmgr.Client.OfferedAndResolved: dnf's shell, the OpenZFS
+//     version left to dnf; kept when dnf chose the version the planner's
+//     rule resolves, acceptEarly), so the preflight loads the repository
+//     metadata once, as the transaction does.
 //
 // One thing cannot move before the first change: when the first
 // transaction installs a release package from a repository (epel-release

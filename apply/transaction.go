@@ -163,9 +163,25 @@ func (a *applier) prepare(steps []planner.Step) (*prepared, error) {
 			specs = append(specs, p.NVRA)
 		}
 	}
+	resolveNow := (len(specs) > 0 || len(pr.t.Remove) > 0) && !a.reposPending
 	var offered []facts.Package
+	var earlyChanges []pkgmgr.Change
+	earlyResolved := false
 	if len(specs) > 0 {
-		if offered, err = a.c.Offered(a.ctx, q, specs...); err != nil {
+		if resolveNow {
+			// Ask what is offered and resolve the transaction with the OpenZFS
+			// version left to dnf, in one dnf run where dnf can (see
+			// acceptEarly); t is pr.t with the OpenZFS packages unpinned.
+			t := pr.t
+			t.Install = slices.Clone(pr.t.Install)
+			for _, st := range zfs {
+				t.Install = append(t.Install, st.Package.Name)
+			}
+			offered, earlyChanges, earlyResolved, err = a.c.OfferedAndResolved(a.ctx, q, specs, t)
+		} else {
+			offered, err = a.c.Offered(a.ctx, q, specs...)
+		}
+		if err != nil {
 			return nil, &StepError{pr.todo[0], err}
 		}
 	}
@@ -175,9 +191,9 @@ func (a *applier) prepare(steps []planner.Step) (*prepared, error) {
 			return nil, &StepError{st, fmt.Errorf("%s is not offered by any enabled repository: %s", p.NVRA, planner.DevelGone(p.NVRA))}
 		}
 	}
+	ver := ""
 	if len(zfs) > 0 {
-		ver, err := a.resolve(zfs, installed, offered)
-		if err != nil {
+		if ver, err = a.resolve(zfs, installed, offered); err != nil {
 			return nil, &StepError{zfs[0], err}
 		}
 		for _, st := range zfs {
@@ -189,21 +205,52 @@ func (a *applier) prepare(steps []planner.Step) (*prepared, error) {
 			pr.resolveLater = true
 			return pr, nil
 		}
-		if err := a.resolvePrepared(pr, q, cfg); err != nil {
+		if !earlyResolved || !acceptEarly(earlyChanges, zfs, ver) {
+			earlyChanges = nil
+		}
+		if err := a.resolvePrepared(pr, q, cfg, earlyChanges); err != nil {
 			return nil, err
 		}
 	}
 	return pr, nil
 }
 
+// acceptEarly says whether the transaction dnf resolved with the OpenZFS
+// version left to it (OfferedAndResolved) is the transaction of the version
+// zfsinstall resolved with the planner's rule, ver: dnf installs every
+// OpenZFS package of the transaction at exactly that version. Then the
+// pinned request (zfs-VERSION ...) is the same request: dnf picks the best
+// version a request allows (best=True) and resolves that version's
+// dependencies whichever spec named it. Otherwise (an older release chosen
+// for the kernel's kABI, a version constraint, an installed release dnf
+// would leave alone) the pinned transaction is resolved on its own.
+func acceptEarly(changes []pkgmgr.Change, zfs []planner.Step, ver string) bool {
+	for _, st := range zfs {
+		if !slices.ContainsFunc(changes, func(ch pkgmgr.Change) bool {
+			v, _, _ := strings.Cut(ch.Version, "-")
+			return ch.Action != "remove" && ch.Name == st.Package.Name && v == ver
+		}) {
+			return false
+		}
+	}
+	return true
+}
+
 // resolvePrepared asks dnf to resolve pr without running it, through q,
 // which shows the repositories cfg holds (as the plan leaves them), and
 // refuses when dnf would choose a kernel or install a package whose
-// repository does not check signatures.
-func (a *applier) resolvePrepared(pr *prepared, q pkgmgr.Query, cfg *repos.DNFConfig) error {
+// repository does not check signatures. resolved, when not nil, is that
+// resolution, already made (acceptEarly).
+func (a *applier) resolvePrepared(pr *prepared, q pkgmgr.Query, cfg *repos.DNFConfig, resolved []pkgmgr.Change) error {
 	last := pr.todo[len(pr.todo)-1]
-	changes, err := a.noKernelChosen(q, pr)
-	if err != nil {
+	changes := resolved
+	var err error
+	if changes == nil {
+		if changes, err = a.c.Resolve(a.ctx, q, pr.t); err != nil {
+			return &StepError{last, err}
+		}
+	}
+	if err := a.noKernelChosen(pr, changes); err != nil {
 		return &StepError{last, err}
 	}
 	if err := unsigned(changes, cfg, "before installing anything"); err != nil {
@@ -224,7 +271,7 @@ func (a *applier) resolveDeferred(pr *prepared) error {
 	if err != nil {
 		return &StepError{pr.todo[0], err}
 	}
-	return a.resolvePrepared(pr, q, cfg)
+	return a.resolvePrepared(pr, q, cfg, nil)
 }
 
 // transaction runs a group of release and package steps as one dnf
@@ -433,18 +480,14 @@ func offeredAt(offered []facts.Package, name, v string) facts.Package {
 	return facts.Package{Name: name, Version: v}
 }
 
-// noKernelChosen asks dnf to resolve the transaction without running it and
-// refuses when dnf would install, upgrade, downgrade or remove a kernel
-// package the plan does not name: dnf must never choose a kernel (EPEL
+// noKernelChosen refuses the transaction dnf resolved (changes) when dnf
+// would install, upgrade, downgrade or remove a kernel package the plan
+// does not name: dnf must never choose a kernel (EPEL
 // dkms's "(kernel-devel-matched if kernel-core)" pulls the newest kernel;
 // zfs-dkms >= 2.2.8 requires kernel-uname-r, which ELRepo kernels do not
 // provide; a kmod's kABI requires made dnf install an older kernel-core,
 // openzfs/zfs#17987).
-func (a *applier) noKernelChosen(q pkgmgr.Query, pr *prepared) ([]pkgmgr.Change, error) {
-	changes, err := a.c.Resolve(a.ctx, q, pr.t)
-	if err != nil {
-		return nil, err
-	}
+func (a *applier) noKernelChosen(pr *prepared, changes []pkgmgr.Change) error {
 	// Installing headers or the devel-matched twin of a kernel that is
 	// installed, or that the plan names, chooses no kernel.
 	known := map[string]bool{}
@@ -465,9 +508,9 @@ func (a *applier) noKernelChosen(q pkgmgr.Query, pr *prepared) ([]pkgmgr.Change,
 		chosen = append(chosen, ch.Action+" "+ch.Name+"-"+ch.Version+"."+ch.Arch)
 	}
 	if len(chosen) == 0 {
-		return changes, nil
+		return nil
 	}
-	return nil, fmt.Errorf("refusing before installing anything: to carry out this transaction dnf would %s, a kernel the plan does not name; zfsinstall never lets dnf choose a kernel (it would become the next boot, or remove the one in use). "+
+	return fmt.Errorf("refusing before installing anything: to carry out this transaction dnf would %s, a kernel the plan does not name; zfsinstall never lets dnf choose a kernel (it would become the next boot, or remove the one in use). "+
 		"Usual causes: a kmod-zfs whose kABI symbols only an older kernel-core provides (openzfs/zfs#17987: use DKMS or wait for a rebuilt kmod); zfs-dkms 2.2.8/2.3.2 and later requiring kernel-uname-r on a host with only ELRepo kernels (pin an earlier release); EPEL dkms's (kernel-devel-matched if kernel-core) reaching for a newer kernel. See `dnf --assumeno install %s`",
 		strings.Join(chosen, ", "), strings.Join(pr.t.Install, " "))
 }

@@ -6,10 +6,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/zfsinstall/zfsinstall/facts"
 	"github.com/zfsinstall/zfsinstall/host"
+	"github.com/zfsinstall/zfsinstall/rpmdb"
 )
 
 // QueryFormat is the rpm query format packages are read in: a header line
@@ -98,13 +100,17 @@ func Newest(pkgs []facts.Package) map[string]facts.Package {
 
 // KernelSymbols reads the kernel(SYMBOL) = HASH provides of each kernel's
 // packages (kernel-core, kernel-modules-core, kernel-modules and their
-// variant twins) in one rpm call, keeping the symbols in want (nil: all).
-// The result maps each kernel release to symbol -> hash; a kernel whose
-// packages provide none of them maps to an empty map.
+// variant twins), keeping the symbols in want (nil: all). The result maps
+// each kernel release to symbol -> hash; a kernel whose packages provide
+// none of them maps to an empty map. It reads the rpm database in process
+// (a kernel-core provides about 10,500 symbols, and `rpm -q` printing them
+// all was most of a converged plan on a host with a kmod-zfs and three
+// kernels); where the database cannot be read that way it asks rpm, in one
+// call, and logs why at debug level (ReadInstalled).
 func (c *Client) KernelSymbols(ctx context.Context, kernels []facts.InstalledKernel, want map[string]bool) (map[string]map[string]string, error) {
 	out := map[string]map[string]string{}
-	owner := map[string]string{} // queried NVRA -> kernel release
-	var names []string
+	owner := map[string]string{} // NVRA -> kernel release
+	var names, nvrs []string
 	for _, k := range kernels {
 		out[k.Release] = map[string]string{}
 		vr, arch, ok := kernelVRA(k.Release)
@@ -113,15 +119,37 @@ func (c *Client) KernelSymbols(ctx context.Context, kernels []facts.InstalledKer
 		}
 		base := strings.TrimSuffix(k.Package, "-core")
 		for _, suffix := range []string{"", "-core", "-modules-core", "-modules", "-modules-extra"} {
-			nvr := base + suffix + "-" + vr
-			names = append(names, nvr)
-			owner[nvr+"."+arch] = k.Release
+			if !slices.Contains(names, base+suffix) {
+				names = append(names, base+suffix)
+			}
+			nvrs = append(nvrs, base+suffix+"-"+vr)
+			owner[base+suffix+"-"+vr+"."+arch] = k.Release
 		}
 	}
 	if len(names) == 0 {
 		return out, nil
 	}
-	res, err := c.run(ctx, c.rpmArgv(append([]string{"-q", "--qf", `@\t%{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}\n[%{PROVIDENAME}\t%{PROVIDEVERSION}\n]`}, names...)...))
+	keep := func(provide, hash string, cur map[string]string) {
+		sym, isSym := strings.CutPrefix(provide, "kernel(")
+		if !isSym || cur == nil || !strings.HasSuffix(sym, ")") {
+			return
+		}
+		if sym = strings.TrimSuffix(sym, ")"); want == nil || want[sym] {
+			cur[sym] = hash
+		}
+	}
+	pkgs, err := c.readDatabase(names, rpmdb.Provides)
+	if err == nil {
+		for _, p := range pkgs {
+			cur := out[owner[p.Name+"-"+p.Version+"-"+p.Release+"."+p.Arch]]
+			for _, d := range p.Provides {
+				keep(d.Name, d.Version, cur)
+			}
+		}
+		return out, nil
+	}
+	c.log().WithError(err).Debug("reading the kernels' symbols from the rpm database in process failed; asking rpm")
+	res, err := c.run(ctx, c.rpmArgv(append([]string{"-q", "--qf", `@\t%{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}\n[%{PROVIDENAME}\t%{PROVIDEVERSION}\n]`}, nvrs...)...))
 	var ce *host.CmdError
 	if err != nil && !errors.As(err, &ce) {
 		return nil, fmt.Errorf("reading the kernels' symbol versions: %w", err)
@@ -135,13 +163,8 @@ func (c *Client) KernelSymbols(ctx context.Context, kernels []facts.InstalledKer
 			cur = out[owner[nvra]]
 			continue
 		}
-		name, hash, ok := strings.Cut(line, "\t")
-		sym, isSym := strings.CutPrefix(name, "kernel(")
-		if !ok || !isSym || cur == nil || !strings.HasSuffix(sym, ")") {
-			continue
-		}
-		if sym = strings.TrimSuffix(sym, ")"); want == nil || want[sym] {
-			cur[sym] = hash
+		if name, hash, ok := strings.Cut(line, "\t"); ok {
+			keep(name, hash, cur)
 		}
 	}
 	return out, nil

@@ -25,9 +25,11 @@ import (
 // Only fact gathering uses it. apply keeps asking rpm: its queries check
 // the state right before and after the transactions rpm and dnf run,
 // where rpm itself is the authority, and a few milliseconds matter little
-// beside a dnf transaction.
+// beside a dnf transaction. (KernelSymbols reads the database in process
+// for every caller: what a kernel provides does not change while it is
+// installed.)
 func (c *Client) ReadInstalled(ctx context.Context, names ...string) ([]facts.Package, error) {
-	pkgs, err := c.readDatabase(names)
+	pkgs, err := c.readInstalled(names)
 	if err != nil {
 		c.log().WithError(err).Debug("reading the rpm database in process failed; asking rpm")
 		return c.Installed(ctx, names...)
@@ -36,16 +38,22 @@ func (c *Client) ReadInstalled(ctx context.Context, names ...string) ([]facts.Pa
 	return pkgs, nil
 }
 
-// readDatabase reads the named packages from the first rpm database
-// directory that has one.
-func (c *Client) readDatabase(names []string) ([]facts.Package, error) {
+// readDatabase reads the named packages, with the dependency lists of
+// fields, from the first rpm database directory that has one.
+func (c *Client) readDatabase(names []string, fields rpmdb.Fields) ([]rpmdb.Package, error) {
 	var pkgs []rpmdb.Package
 	var err error
 	for _, dir := range c.dbDirs() {
-		if pkgs, err = rpmdb.Read(hostFS{c.h}, dir, names, rpmdb.Requires); !errors.Is(err, rpmdb.ErrNoDatabase) {
+		if pkgs, err = rpmdb.Read(hostFS{c.h}, dir, names, fields); !errors.Is(err, rpmdb.ErrNoDatabase) {
 			break
 		}
 	}
+	return pkgs, err
+}
+
+// readInstalled is ReadInstalled's read of the database.
+func (c *Client) readInstalled(names []string) ([]facts.Package, error) {
+	pkgs, err := c.readDatabase(names, rpmdb.Requires)
 	if err != nil {
 		return nil, err
 	}

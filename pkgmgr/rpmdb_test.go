@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/sirupsen/logrus"
+	"github.com/zfsinstall/zfsinstall/facts"
 	"github.com/zfsinstall/zfsinstall/host"
 	"github.com/zfsinstall/zfsinstall/pkgmgr"
 	"github.com/zfsinstall/zfsinstall/testbed"
@@ -118,5 +119,53 @@ func TestReadInstalledFallsBack(t *testing.T) {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("the debug log does not say %q:\n%s", want, logs.String())
 		}
+	}
+}
+
+// TestKernelSymbolsReadsTheDatabase compares KernelSymbols, which reads the
+// rpm database in process, with what rpm itself prints of the same
+// kernels' provides, on a bed root with a kernel-core of real size (about
+// 10,500 kernel(SYMBOL) = CRC from Debian's Module.symvers) and an ELRepo
+// kernel-lt (none), and checks that no rpm ran.
+func TestKernelSymbolsReadsTheDatabase(t *testing.T) {
+	testbed.Require(t)
+	p := testbed.Build(t)
+	r := testbed.NewRoot(t, p, "kernel-"+strings.TrimSuffix(testbed.Kernel94, ".x86_64"), "kernel-lt-"+strings.TrimSuffix(testbed.KernelLT, ".x86_64"))
+	kernels := []facts.InstalledKernel{{Release: testbed.Kernel94, Package: "kernel-core"}, {Release: testbed.KernelLT, Package: "kernel-lt-core"}}
+	want := map[string]map[string]string{testbed.Kernel94: {}, testbed.KernelLT: {}}
+	for _, k := range kernels {
+		vr := strings.TrimSuffix(k.Release, ".x86_64")
+		// rpm -q exits with the number of names not installed
+		out, _ := r.TryRPM("-q", "--qf", `[%{PROVIDENAME}\t%{PROVIDEVERSION}\n]`, "kernel-"+vr, "kernel-core-"+vr, "kernel-modules-core-"+vr, "kernel-modules-"+vr, "kernel-lt-core-"+vr, "kernel-lt-modules-"+vr)
+		for _, line := range strings.Split(out, "\n") {
+			name, crc, _ := strings.Cut(line, "\t")
+			if sym, ok := strings.CutPrefix(name, "kernel("); ok {
+				want[k.Release][strings.TrimSuffix(sym, ")")] = crc
+			}
+		}
+	}
+	if n := len(want[testbed.Kernel94]); n < 10000 {
+		t.Fatalf("rpm lists %d kernel symbols of %s, want the real-size set (> 10,000)", n, testbed.Kernel94)
+	}
+	var logs bytes.Buffer
+	log := logrus.New()
+	log.SetOutput(&logs)
+	log.SetLevel(logrus.DebugLevel)
+	got, err := pkgmgr.New(host.NewReal(r.Dir, log), nil).KernelSymbols(context.Background(), kernels, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(logs.String(), "asking rpm") || strings.Contains(logs.String(), "cmd=") {
+		t.Errorf("KernelSymbols did not read the database itself:\n%s", logs.String())
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("KernelSymbols differs from rpm (-rpm +KernelSymbols):\n%s", diff)
+	}
+	some, err := pkgmgr.New(host.NewReal(r.Dir, nil), nil).KernelSymbols(context.Background(), kernels[:1], map[string]bool{"__alloc_pages": true, "no_such_symbol": true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]map[string]string{testbed.Kernel94: {"__alloc_pages": "0x721dbc2e"}}, some); diff != "" {
+		t.Errorf("KernelSymbols with a wanted set (-want +got):\n%s", diff)
 	}
 }

@@ -1,7 +1,6 @@
 package pkgmgr
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -79,15 +78,24 @@ func (c *Client) Upgrades(ctx context.Context, q Query, kmodRequires []string, n
 // only those decide anything.
 func ParseOffers(out []byte, kmodRequires []string) []Offer {
 	var offers []Offer
-	provides := map[int]map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
+	// A kernel-core provides about 10,500 symbols; their lines are kept as they are
+	// (parts of out) and read once the wanted symbols are known.
+	type provide struct {
+		offer int
+		line  []byte
+	}
+	var provides []provide
 	cur, section := -1, ""
-	for sc.Scan() {
-		line := sc.Text()
+	for rest := out; len(rest) > 0; {
+		var line []byte
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			line, rest = rest[:i], rest[i+1:]
+		} else {
+			line, rest = rest, nil
+		}
 		switch {
-		case strings.HasPrefix(line, "@\t"):
-			c := strings.Split(strings.TrimPrefix(line, "@\t"), "\t")
+		case bytes.HasPrefix(line, []byte("@\t")):
+			c := strings.Split(string(line[2:]), "\t")
 			if len(c) < 6 {
 				cur = -1
 				continue
@@ -98,20 +106,13 @@ func ParseOffers(out []byte, kmodRequires []string) []Offer {
 			}
 			offers = append(offers, Offer{Package: p})
 			cur, section = len(offers)-1, ""
-		case line == "@R" || line == "@P":
-			section = line
-		case cur < 0 || !strings.HasPrefix(line, "kernel"):
+		case string(line) == "@R" || string(line) == "@P":
+			section = string(line)
+		case cur < 0 || !bytes.HasPrefix(line, []byte("kernel")):
 		case section == "@R":
-			offers[cur].Requires = append(offers[cur].Requires, strings.Join(strings.Fields(line), " "))
-		case section == "@P":
-			name, crc, ok := strings.Cut(line, " = ")
-			sym, isSym := strings.CutPrefix(name, "kernel(")
-			if ok && isSym && strings.HasSuffix(sym, ")") {
-				if provides[cur] == nil {
-					provides[cur] = map[string]string{}
-				}
-				provides[cur][strings.TrimSuffix(sym, ")")] = strings.TrimSpace(crc)
-			}
+			offers[cur].Requires = append(offers[cur].Requires, strings.Join(strings.Fields(string(line)), " "))
+		case section == "@P" && bytes.HasPrefix(line, []byte("kernel(")):
+			provides = append(provides, provide{cur, line})
 		}
 	}
 	want := map[string]bool{}
@@ -125,15 +126,19 @@ func ParseOffers(out []byte, kmodRequires []string) []Offer {
 			}
 		}
 	}
-	for i := range offers {
-		for sym, crc := range provides[i] {
-			if want[sym] {
-				if offers[i].Provides == nil {
-					offers[i].Provides = map[string]string{}
-				}
-				offers[i].Provides[sym] = crc
-			}
+	for _, p := range provides {
+		name, crc, ok := bytes.Cut(p.line, []byte(" = "))
+		sym, _ := bytes.CutPrefix(name, []byte("kernel("))
+		sym, closed := bytes.CutSuffix(sym, []byte(")"))
+		if !ok || !closed || !want[string(sym)] {
+			continue
 		}
+		if offers[p.offer].Provides == nil {
+			offers[p.offer].Provides = map[string]string{}
+		}
+		offers[p.offer].Provides[string(sym)] = string(bytes.TrimSpace(crc))
+	}
+	for i := range offers {
 		if offers[i].Name != "kmod-zfs" && offers[i].Name != "zfs-dkms" {
 			offers[i].Requires = nil
 		}

@@ -65,9 +65,10 @@ type Packages struct {
 	roots     []*Root     // roots made from these packages, whose dnf caches faults expire
 	baseBuilt []jobResult // the base build's jobs, to fill other architectures' trees later
 
-	groupMu sync.Mutex
-	groups  map[string]*groupBuild // groups built on demand (buildGroup)
-	fillers fillerSet
+	groupMu  sync.Mutex
+	groups   map[string]*groupBuild // groups built on demand (buildGroup)
+	fillers  fillerSet
+	realSize bool // TryRealSize made the repositories real-size (realsize.go)
 }
 
 // groupBuild is the result of building a group of kernels (and, for an architecture, its
@@ -82,12 +83,18 @@ type groupBuild struct {
 type Timings struct {
 	Keys, Modules, RPMBuild, Sign, Createrepo, Total time.Duration
 	RPMCount                                         int
+	// RealSize is how long TryRealSize took (0 when not called).
+	RealSize time.Duration
 }
 
 func (t Timings) String() string {
 	r := func(d time.Duration) string { return d.Round(time.Millisecond).String() }
-	return fmt.Sprintf("%d RPMs in %s: keys %s, header trees+modules %s, rpmbuild %s, rpmsign %s, createrepo_c %s",
+	s := fmt.Sprintf("%d RPMs in %s: keys %s, header trees+modules %s, rpmbuild %s, rpmsign %s, createrepo_c %s",
 		t.RPMCount, r(t.Total), r(t.Keys), r(t.Modules), r(t.RPMBuild), r(t.Sign), r(t.Createrepo))
+	if t.RealSize > 0 {
+		s += "; real-size repositories " + r(t.RealSize)
+	}
+	return s
 }
 
 var shared struct {

@@ -19,8 +19,9 @@
 //
 // Require skips (fails under CI) when the machine lacks the programs or root. Programs without
 // a testing.TB (the demo, benchmark scripts) use BuildTo, NewRootAt, NewRootArchAt,
-// TryKernelRPMs, Root.TryAddFiller and Root.TryAddKernels, or the command testbed/cmd/mkbed
-// (-host elrepo-lt|stock|zstream|elrepo-only|el96|fit|aarch64, -filler N, -kernels K).
+// CopyRootAt, TryKernelRPMs, Packages.TryRealSize, Root.TryAddFiller and Root.TryAddKernels, or
+// the command testbed/cmd/mkbed (-host elrepo-lt|stock|zstream|elrepo-only|el96|fit|aarch64,
+// -filler N, -kernels K, -real-size).
 //
 // # Roots for the failures of issue 10 (models_test.go shows each with plain dnf and rpm)
 //
@@ -199,14 +200,26 @@
 // UnpackRoot unpacks a real root image instead (AlmaLinux 9.3 aarch64 in testdata): a real rpm
 // database, nothing runnable.
 //
-// # Filler (filler.go)
+// # Filler (filler.go), copies (copy.go) and real-size repositories (realsize.go)
 //
 // Root.AddFiller(t, n) registers testbed-filler-00001..n in the root's rpm database only
 // (rpm -i --justdb; built by one rpmbuild of specs/filler.spec, 1,000 packages in about 1.5 s,
 // once per Packages); Root.AddKernels(t, k) installs k extra kernel-core packages
 // 5.14.0-427.0.N.el9_4 of the root's architecture (below Kernel94, so the bed's kernels stay
-// the newest; kernel-uname-r provides, /lib/modules/KVER/vmlinuz, no kABI, no scriptlets).
-// Both are idempotent: asking for more adds the rest.
+// the newest; kernel-uname-r provides, /lib/modules/KVER/vmlinuz and an empty modules.dep, no
+// kABI, no scriptlets). Both are idempotent: asking for more adds the rest.
+//
+// CopyRootAt(r, dir) makes a second host in the same state as r (its files, its overlay's
+// upper layer and HOME copied; its own /usr overlay and /proc mounted; never a copy of a
+// mount); Root.Remove unmounts and removes it. The bench copies one template root per run.
+//
+// Packages.TryRealSize (Packages.RealSize in tests; mkbed -real-size) makes baseos, appstream
+// and epel as large as a real EL9 host's (RealSizeRepos: about 1,100, 5,700 and 20,000
+// packages) with filler packages from specs/repo-filler.spec (noarch, unsigned, never
+// installed: six provides, up to eight requirements, eight %ghost file entries each), built
+// once per machine and cached by content in $TMPDIR/zfsinstall-testbed-realsize (about 30 s
+// the first time on the 2-core machine, 4 s after); extra kernels built afterwards carry
+// Kernel94's real kABI provides (about 10,500). make test never builds it; make bench does.
 //
 // # Faults
 //

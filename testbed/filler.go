@@ -2,6 +2,7 @@ package testbed
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -20,8 +21,10 @@ import (
 //     z-streams that sort below Kernel94, so the bed's kernels stay the newest), built from
 //     specs/kernel-filler.spec, one rpmbuild run each, and installed with rpm -i --nodeps
 //     --noscripts: in the rpm database with kernel-uname-r and installonlypkg(kernel) like a
-//     real kernel-core, and /lib/modules/KVER/vmlinuz on disk; no kABI provides, no module
-//     index, no kernel-install run.
+//     real kernel-core, and /lib/modules/KVER/vmlinuz and modules.dep on disk (what depmod
+//     writes for a kernel without modules: kernel-core lists it as %ghost and its %posttrans
+//     runs depmod, which --noscripts skips); no kernel-install run. No kABI provides, except
+//     on a real-size bed (realsize.go): there they carry Kernel94's.
 //
 // Both are built once per Packages and reused by every root; asking for more builds the rest.
 
@@ -66,10 +69,15 @@ func (p *Packages) fillerKernelRPMs(k int, arch string) ([]string, error) {
 	if p.fillers.kernels == nil {
 		p.fillers.kernels = map[string][]string{}
 	}
+	// Real-size kernels carry provides the others lack: they are another set.
+	set := arch
+	if p.realSize {
+		set += "/real-size"
+	}
 	var jobs []func() error
-	have := len(p.fillers.kernels[arch])
+	have := len(p.fillers.kernels[set])
 	built := make([]string, max(k, have))
-	copy(built, p.fillers.kernels[arch])
+	copy(built, p.fillers.kernels[set])
 	target := ""
 	if arch != "x86_64" {
 		target = arch
@@ -79,8 +87,12 @@ func (p *Packages) fillerKernelRPMs(k int, arch string) ([]string, error) {
 		p.nextJob++
 		id := fmt.Sprintf("kernel-filler-%d", p.nextJob)
 		p.mu.Unlock()
+		prepare := func(src string) error { return os.WriteFile(filepath.Join(src, "provides.inc"), nil, 0o644) }
+		if p.realSize && arch == "x86_64" {
+			prepare = p.realSizeProvides
+		}
 		jobs = append(jobs, func() error {
-			files, err := p.rpmbuild(job{id: id, spec: "kernel-filler.spec", target: target, defines: [][2]string{
+			files, err := p.rpmbuild(job{id: id, spec: "kernel-filler.spec", target: target, prepare: prepare, defines: [][2]string{
 				{"kversion", "5.14.0"}, {"krelease", fmt.Sprintf("427.0.%d.el9_4", i)}}})
 			if err != nil {
 				return err
@@ -92,7 +104,7 @@ func (p *Packages) fillerKernelRPMs(k int, arch string) ([]string, error) {
 	if err := runParallel(2, jobs); err != nil {
 		return nil, fmt.Errorf("building extra kernels: %w", err)
 	}
-	p.fillers.kernels[arch] = built
+	p.fillers.kernels[set] = built
 	return append([]string(nil), built[:k]...), nil
 }
 

@@ -455,12 +455,61 @@ func TestFiller(t *testing.T) {
 	got := r.RPM(t, "-q", "kernel-core")
 	for i := 1; i <= 3; i++ {
 		mustContain(t, "rpm -q kernel-core", got, "kernel-core-"+FillerKernel(i)+"\n")
-		if !r.Exists("/lib/modules/" + FillerKernel(i) + "/vmlinuz") {
-			t.Errorf("no vmlinuz for %s", FillerKernel(i))
+		for _, f := range []string{"vmlinuz", "modules.dep"} {
+			if !r.Exists("/lib/modules/" + FillerKernel(i) + "/" + f) {
+				t.Errorf("no %s for %s", f, FillerKernel(i))
+			}
 		}
 	}
-	mustContain(t, "provides", r.RPM(t, "-q", "--provides", "kernel-core-5.14.0-427.0.2.el9_4"), "kernel-uname-r = "+FillerKernel(2))
+	provides := r.RPM(t, "-q", "--provides", "kernel-core-5.14.0-427.0.2.el9_4")
+	mustContain(t, "provides", provides, "kernel-uname-r = "+FillerKernel(2))
+	if strings.Contains(provides, "kernel(") {
+		t.Errorf("an extra kernel of a bed that is not real-size provides kABI symbols:\n%s", provides)
+	}
 	mustContain(t, "dnf list", r.DNF(t, "list", "--installed", "testbed-filler-00320"), "testbed-filler-00320")
+}
+
+// CopyRootAt: the copy is the same host (rpm database, the packages' files under the /usr
+// overlay, dnf's cache), with its own mounts; what changes in it leaves the original alone;
+// Remove takes it away, mounts first.
+func TestCopyRoot(t *testing.T) {
+	t.Parallel()
+	p := Build(t)
+	r := NewRoot(t, p, "kernel-5.14.0-427.13.1.el9_4")
+	c, err := CopyRootAt(r, filepath.Join(t.TempDir(), "copy"))
+	if c != nil {
+		defer c.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, cp := strings.Join(r.Installed(t), " "), strings.Join(c.Installed(t), " "); o != cp {
+		t.Errorf("installed packages of the copy: %s\nof the original: %s", cp, o)
+	}
+	for _, f := range []string{"/usr/bin/kmod", "/usr/lib/modules/" + Kernel94 + "/symvers.gz"} {
+		if !c.Exists(f) {
+			t.Errorf("the copy has no %s (its /usr overlay)", f)
+		}
+	}
+	if c.Exists("/usr/sbin/dkms") {
+		t.Error("the copy shows the machine's dkms: the whiteouts of the upper layer were not copied")
+	}
+	mustContain(t, "the copy's /proc", c.ReadFile(t, "/proc/self/status"), "Name:")
+	c.DNF(t, "install", "-C", "epel-release") // from the dnf cache copied with it
+	if r.Exists("/etc/yum.repos.d/epel.repo") || !c.Exists("/etc/yum.repos.d/epel.repo") {
+		t.Error("installing into the copy did not stay in the copy")
+	}
+	if err := c.Remove(); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{c.Dir, c.Home, c.Dir + ".usr-upper"} {
+		if _, err := os.Lstat(d); err == nil {
+			t.Errorf("%s is still there after Remove", d)
+		}
+	}
+	if !r.Exists("/usr/bin/kmod") {
+		t.Error("removing the copy took the original's files")
+	}
 }
 
 // Model 8, the real thing: AlmaLinux 9.3's aarch64 container image (testdata/upstream/rootfs),

@@ -113,16 +113,9 @@ func mountProcDev(root string) error {
 // unmountUserland unmounts what mountUserland mounted and anything mounted below the root
 // (/proc, /dev of a dkms chroot). A busy mount is detached lazily.
 func unmountUserland(root string) error {
-	mounts, err := os.ReadFile("/proc/self/mounts")
+	below, err := mountsBelow(root)
 	if err != nil {
 		return err
-	}
-	var below []string
-	for _, l := range strings.Split(string(mounts), "\n") {
-		f := strings.Fields(l)
-		if len(f) > 1 && (f[1] == root || strings.HasPrefix(f[1], root+"/")) {
-			below = append(below, f[1])
-		}
 	}
 	var errs []error
 	for i := len(below) - 1; i >= 0; i-- {
@@ -133,4 +126,20 @@ func unmountUserland(root string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// mountsBelow lists the mount points at root or below it, in the order they were mounted.
+func mountsBelow(root string) ([]string, error) {
+	mounts, err := os.ReadFile("/proc/self/mounts")
+	if err != nil {
+		return nil, err
+	}
+	var below []string
+	for _, l := range strings.Split(string(mounts), "\n") {
+		f := strings.Fields(l)
+		if len(f) > 1 && (f[1] == root || strings.HasPrefix(f[1], root+"/")) {
+			below = append(below, f[1])
+		}
+	}
+	return below, nil
 }

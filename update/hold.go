@@ -147,7 +147,11 @@ type HoldResult struct {
 // and writes it (dnf.conf's exclusions and HoldFile), changing nothing when
 // it is already right. One dnf process (the repoquery); no transaction.
 func Hold(ctx context.Context, c *pkgmgr.Client, f *facts.Facts, q pkgmgr.Query) (*HoldResult, error) {
-	ev, err := evaluate(ctx, c, f, q, nil)
+	offers, err := c.Upgrades(ctx, q, installedKmodRequires(f), queryNames(f)...)
+	if err != nil {
+		return nil, fmt.Errorf("evaluating the kernel hold: %w", err)
+	}
+	ev, err := evaluate(ctx, c, f, q, nil, offers)
 	if err != nil {
 		return nil, fmt.Errorf("evaluating the kernel hold: %w", err)
 	}

@@ -129,11 +129,12 @@ type evaluation struct {
 // Check runs the pre-flight: what dnf would do, and every kernel judged.
 // It changes nothing on the host.
 func Check(ctx context.Context, c *pkgmgr.Client, f *facts.Facts, q pkgmgr.Query) (*Report, error) {
-	changes, err := c.ResolveUpgrade(ctx, q)
+	// dnf's resolved update and what the repositories offer, in one dnf run where dnf can.
+	changes, offers, err := c.CheckUpgrade(ctx, q, installedKmodRequires(f), queryNames(f)...)
 	if err != nil {
 		return nil, err
 	}
-	ev, err := evaluate(ctx, c, f, q, changes)
+	ev, err := evaluate(ctx, c, f, q, changes, offers)
 	if err != nil {
 		return nil, err
 	}
@@ -156,21 +157,11 @@ func Check(ctx context.Context, c *pkgmgr.Client, f *facts.Facts, q pkgmgr.Query
 	return r, nil
 }
 
-// evaluate reads what the repositories offer and judges every kernel.
-// changes is dnf's resolved update (nil for the hold, which judges what is
-// offered whatever dnf would pick now).
-func evaluate(ctx context.Context, c *pkgmgr.Client, f *facts.Facts, q pkgmgr.Query, changes []pkgmgr.Change) (*evaluation, error) {
+// evaluate judges every kernel from what the repositories offer (offers:
+// pkgmgr.Upgrades of queryNames). changes is dnf's resolved update (nil
+// for the hold, which judges what is offered whatever dnf would pick now).
+func evaluate(ctx context.Context, c *pkgmgr.Client, f *facts.Facts, q pkgmgr.Query, changes []pkgmgr.Change, offers []pkgmgr.Offer) (*evaluation, error) {
 	ev := &evaluation{f: f}
-	names := queryNames(f)
-	kmod, hasKmod := f.Installed("kmod-zfs")
-	var kmodReqs []string
-	if hasKmod {
-		kmodReqs = kmod.Requires
-	}
-	offers, err := c.Upgrades(ctx, q, kmodReqs, names...)
-	if err != nil {
-		return nil, err
-	}
 	ev.before, ev.module = modules(c.Host(), f, offers, changes)
 	installed, err := installedProspects(ctx, c, f, ev.module)
 	if err != nil {
@@ -298,6 +289,15 @@ func coveredFlavours(installed map[string]backends.Prospect, worksNow map[string
 
 func flavourKey(k catalog.KernelInfo) string {
 	return string(k.Flavor) + "/" + string(k.Variant) + "/" + k.Arch
+}
+
+// installedKmodRequires are the requirements of the installed kmod-zfs,
+// whose kernel symbols the offered kernels' provides are read for.
+func installedKmodRequires(f *facts.Facts) []string {
+	if kmod, ok := f.Installed("kmod-zfs"); ok {
+		return kmod.Requires
+	}
+	return nil
 }
 
 // queryNames are the packages the repositories are asked about: the

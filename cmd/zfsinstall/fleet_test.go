@@ -102,28 +102,37 @@ func TestFleetPlan(t *testing.T) {
 	}
 }
 
-// BenchmarkFleetPlan plans 1,000 hosts from saved facts (copies of the
-// rocky9.4-stock fixture) in one process, with --json to io.Discard: the
-// figure is per fleet of 1,000 (make bench-go).
+// BenchmarkFleetPlan plans 1,000 hosts from saved facts in one process,
+// with --json to io.Discard: the figure is per fleet of 1,000 (make
+// bench-go). The hosts are copies of the rocky9.4-stock fixture, or of a
+// real-size host (testdata/fleet/real-size-kmod.json: three kernels of
+// real-size kABI provides, kmod-zfs installed, the repositories asked).
 func BenchmarkFleetPlan(b *testing.B) {
 	const n = 1000
-	data, err := os.ReadFile("testdata/hosts/rocky9.4-stock/facts.json")
-	if err != nil {
-		b.Fatal(err)
+	for name, facts := range map[string]string{
+		"fixture":   "testdata/hosts/rocky9.4-stock/facts.json",
+		"real-size": "testdata/fleet/real-size-kmod.json",
+	} {
+		b.Run(name, func(b *testing.B) {
+			data, err := os.ReadFile(facts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			dir := b.TempDir()
+			for i := range n {
+				if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("host%04d.json", i)), data, 0o644); err != nil {
+					b.Fatal(err)
+				}
+			}
+			args := []string{"plan", "--facts", dir, "-f", "testdata/specs/good-empty.hcl", "--json"}
+			var errb bytes.Buffer
+			for b.Loop() {
+				errb.Reset()
+				if code := run(args, strings.NewReader(""), io.Discard, &errb); code != 0 {
+					b.Fatalf("exit %d\n%s", code, errb.String())
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n/1e3, "µs/host")
+		})
 	}
-	dir := b.TempDir()
-	for i := range n {
-		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("host%04d.json", i)), data, 0o644); err != nil {
-			b.Fatal(err)
-		}
-	}
-	args := []string{"plan", "--facts", dir, "-f", "testdata/specs/good-empty.hcl", "--json"}
-	var errb bytes.Buffer
-	for b.Loop() {
-		errb.Reset()
-		if code := run(args, strings.NewReader(""), io.Discard, &errb); code != 0 {
-			b.Fatalf("exit %d\n%s", code, errb.String())
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n/1e3, "µs/host")
 }

@@ -13,12 +13,16 @@ import (
 	"github.com/zfsinstall/zfsinstall/testbed"
 )
 
-// bed is the test bed and the two fresh roots every other root is copied from.
+// bed is one test bed (small or real-size) and the two fresh roots every other root of it is
+// copied from.
 type bed struct {
-	p *testbed.Packages
+	name string // "small" or "real-size"
+	real bool
+	p    *testbed.Packages
 	// stock plays a fresh Rocky 9.4 host on its stock kernel (the kmod host); lt the same host
 	// booted into ELRepo kernel-lt 6.1.80 (the seed article's DKMS host). Made the way
-	// testbed/cmd/mkbed makes them.
+	// testbed/cmd/mkbed makes them; on the real-size bed each has filler packages in its rpm
+	// database and extra kernels with real-size kABI provides, three kernels in all.
 	stock, lt *testbed.Root
 	// env is the environment of every rpm, dnf, zfsinstall and by-hand run: HOME whose
 	// .rpmmacros puts the rpm database at /var/lib/rpm, a system PATH, the C locale.
@@ -30,22 +34,37 @@ type bed struct {
 	// stock host, auto (which chooses DKMS for kernel-lt) on the lt host.
 	specKmod, specDKMS string
 	work               string
+	roots              []*testbed.Root // every root made, closed at the end
+	built              string          // how long the bed and its fresh roots took
 }
 
-// makeBed builds the test bed under work and the two fresh template roots.
-func makeBed(work string) (*bed, error) {
-	p, err := testbed.BuildTo(filepath.Join(work, "bed"))
+// realInstalled is the rpm database size of the real-size bed's roots (a Rocky 9 server has
+// 500-1,500 packages); realKernels how many kernels they have installed.
+const (
+	realInstalled = 1000
+	realKernels   = 3
+)
+
+// makeBed builds a test bed under work/name and its two fresh template roots.
+func makeBed(work, name string, real bool) (*bed, error) {
+	start := time.Now()
+	dir := filepath.Join(work, name)
+	p, err := testbed.BuildTo(filepath.Join(dir, "bed"))
 	if err != nil {
-		return nil, fmt.Errorf("building the test bed: %w", err)
+		return nil, fmt.Errorf("building the %s test bed: %w", name, err)
 	}
-	b := &bed{p: p, work: work}
+	b := &bed{name: name, real: real, p: p, work: dir}
+	if real {
+		if err := p.TryRealSize(); err != nil {
+			return b, fmt.Errorf("making the real-size repositories: %w", err)
+		}
+	}
 	kernel94 := "kernel-" + strings.TrimSuffix(testbed.Kernel94, ".x86_64")
-	if b.stock, err = testbed.NewRootAt(filepath.Join(work, "fresh-stock"), p, kernel94); err != nil {
-		return nil, fmt.Errorf("making the fresh stock root: %w", err)
+	if b.stock, err = b.newRoot("fresh-stock", kernel94); err != nil {
+		return b, fmt.Errorf("making the fresh stock root: %w", err)
 	}
-	if b.lt, err = testbed.NewRootAt(filepath.Join(work, "fresh-lt"), p, kernel94,
-		"kernel-lt-"+strings.TrimSuffix(testbed.KernelLT, ".x86_64")); err != nil {
-		return nil, fmt.Errorf("making the fresh kernel-lt root: %w", err)
+	if b.lt, err = b.newRoot("fresh-lt", kernel94, "kernel-lt-"+strings.TrimSuffix(testbed.KernelLT, ".x86_64")); err != nil {
+		return b, fmt.Errorf("making the fresh kernel-lt root: %w", err)
 	}
 	b.env = b.stock.Env()
 	for _, a := range b.stock.DNFArgs() {
@@ -53,29 +72,70 @@ func makeBed(work string) (*bed, error) {
 			b.dnfArgs = append(b.dnfArgs, a)
 		}
 	}
-	b.specKmod = filepath.Join(work, "kmod.hcl")
-	b.specDKMS = filepath.Join(work, "dkms.hcl")
+	b.specKmod = filepath.Join(dir, "kmod.hcl")
+	b.specDKMS = filepath.Join(dir, "dkms.hcl")
 	specs := map[string]string{
 		b.specKmod: fmt.Sprintf("zfs {\n  release_rpm = %q\n  packaging   = \"kmod\"\n}\n", p.ZFSRelease),
 		b.specDKMS: fmt.Sprintf("zfs {\n  release_rpm = %q\n}\n", p.ZFSRelease),
 	}
 	for f, s := range specs {
 		if err := os.WriteFile(f, []byte(s), 0o644); err != nil {
-			return nil, err
+			return b, err
 		}
 	}
+	b.built = fmt.Sprintf("%s; two fresh roots; %s in all", p.Timings, since(start))
 	return b, nil
 }
 
-// copyRoot copies a root with cp -a (ownership, modes, links, the rpm database and dnf cache
-// as they are): every copy of a template is the same fresh host.
-func (b *bed) copyRoot(src, name string) (string, error) {
-	dst := filepath.Join(b.work, name)
-	if err := os.RemoveAll(dst); err != nil {
-		return "", err
+// newRoot makes a fresh root with the given kernels installed; on the real-size bed it gets
+// extra kernels up to realKernels and filler packages up to realInstalled entries in its rpm
+// database.
+func (b *bed) newRoot(name string, kernels ...string) (*testbed.Root, error) {
+	r, err := testbed.NewRootAt(filepath.Join(b.work, name), b.p, kernels...)
+	if r != nil {
+		b.roots = append(b.roots, r)
 	}
-	_, _, err := command{argv: []string{"cp", "-a", src, dst}, env: b.env}.run()
-	return dst, err
+	if err != nil || !b.real {
+		return r, err
+	}
+	if err := r.TryAddKernels(realKernels - len(kernels)); err != nil {
+		return r, err
+	}
+	have, err := b.installed(r.Dir)
+	if err != nil {
+		return r, err
+	}
+	return r, r.TryAddFiller(max(realInstalled-have, 0))
+}
+
+// close unmounts every root made.
+func (b *bed) close() {
+	for _, r := range b.roots {
+		r.Close()
+	}
+	b.p.Close()
+}
+
+// copyRoot makes a copy of a root (testbed.CopyRootAt: the root, its /usr overlay's upper
+// layer and its HOME; mounts made anew): every copy of a template is the same host.
+func (b *bed) copyRoot(src *testbed.Root, name string) (*testbed.Root, error) {
+	dst := filepath.Join(b.work, name)
+	if err := removeRoot(dst); err != nil {
+		return nil, err
+	}
+	r, err := testbed.CopyRootAt(src, dst)
+	if r != nil {
+		b.roots = append(b.roots, r)
+	}
+	return r, err
+}
+
+// removeRoot removes a copy made by copyRoot that is no longer needed.
+func removeRoot(dir string) error {
+	if _, err := os.Lstat(dir); err != nil {
+		return nil
+	}
+	return (&testbed.Root{Dir: dir, Home: dir + ".home"}).Remove()
 }
 
 // zfsinstall is a zfsinstall command against root; plan and apply get the spec, the bed's
@@ -83,7 +143,10 @@ func (b *bed) copyRoot(src, name string) (string, error) {
 func (b *bed) zfsinstall(bin, root, spec string, args ...string) command {
 	argv := []string{bin}
 	argv = append(argv, args...)
-	argv = append(argv, "--root", root, "-f", spec, "--release-key", b.p.KeyFile)
+	argv = append(argv, "--root", root)
+	if spec != "" {
+		argv = append(argv, "-f", spec, "--release-key", b.p.KeyFile)
+	}
 	for _, a := range b.dnfArgs {
 		argv = append(argv, "--dnf-arg", a)
 	}
@@ -93,6 +156,21 @@ func (b *bed) zfsinstall(bin, root, spec string, args ...string) command {
 // plan is a converged-plan command: -detailed-exitcode, exit 0 (no changes) required.
 func (b *bed) plan(bin, root, spec string) command {
 	return b.zfsinstall(bin, root, spec, "plan", "-detailed-exitcode")
+}
+
+// checkUpdate is the update pre-flight: exit 0 (safe), 1 (not safe) or 2 (safe, kernel or
+// OpenZFS packages pending) are answers; 3 (could not check) is a failure.
+func (b *bed) checkUpdate(bin, root string) command {
+	c := b.zfsinstall(bin, root, "", "check-update", "-detailed-exitcode")
+	c.codes = []int{0, 1, 2}
+	return c
+}
+
+// dnfCheckUpdate is the pre-flight's floor: a bare dnf check-update of the same root (exit
+// 100 when updates are pending).
+func (b *bed) dnfCheckUpdate(root string) command {
+	argv := append([]string{"dnf", "--installroot", root}, b.dnfArgs...)
+	return command{argv: append(argv, "check-update"), env: b.env, codes: []int{0, 100}}
 }
 
 // rpmQA is the floor: a bare rpm -qa of the same root.
@@ -109,15 +187,15 @@ func (b *bed) byHand(script, root string) command {
 }
 
 // converge copies a template root and applies spec to it.
-func (b *bed) converge(bin string, tmpl *testbed.Root, name, spec string) (string, error) {
-	root, err := b.copyRoot(tmpl.Dir, name)
+func (b *bed) converge(bin string, tmpl *testbed.Root, name, spec string) (*testbed.Root, error) {
+	r, err := b.copyRoot(tmpl, name)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	if _, _, err := b.zfsinstall(bin, root, spec, "apply", "--auto-approve").run(); err != nil {
-		return "", fmt.Errorf("converging %s: %w", name, err)
+	if _, _, err := b.zfsinstall(bin, r.Dir, spec, "apply", "--auto-approve").run(); err != nil {
+		return nil, fmt.Errorf("converging %s: %w", name, err)
 	}
-	return root, nil
+	return r, nil
 }
 
 // installed counts the root's rpm database entries (rpm -qa lines, gpg-pubkey included: rpm
@@ -130,116 +208,17 @@ func (b *bed) installed(root string) (int, error) {
 	return len(strings.Fields(out)), nil
 }
 
-// justDB records RPM files in root's database without installing files or checking
-// dependencies: rpm -i --justdb --nodeps, from dir with relative names to keep argv short.
-// --oldpackage lets an older kernel be recorded beside the newer one, as dnf installs
-// installonly packages side by side.
-func (b *bed) justDB(root, dir string, files []string) error {
-	argv := []string{"rpm", "--root", root, "--dbpath", "/var/lib/rpm", "-i", "--justdb", "--nodeps", "--oldpackage"}
-	for _, f := range files {
-		rel, err := filepath.Rel(dir, f)
-		if err != nil {
-			return err
-		}
-		argv = append(argv, rel)
-	}
-	// Debian's rpm warns on stderr for -i ("should not be used directly"); exit 0 is success.
-	_, _, err := command{argv: argv, env: b.env, dir: dir}.run()
-	return err
-}
-
-// rpmbuild builds a spec into out and returns the RPM files, sorted.
-func (b *bed) rpmbuild(spec, out string, defines ...string) ([]string, error) {
-	top := filepath.Join(b.work, "rpmbuild")
-	home := filepath.Join(b.work, "rpmbuild-home") // no ~/.rpmmacros of the caller
-	for _, d := range []string{top, home, out} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, err
+// kernels lists the root's installed kernels (their core packages' version-release).
+func (b *bed) kernels(root string) ([]string, error) {
+	_, out, err := command{argv: []string{"rpm", "--root", root, "--dbpath", "/var/lib/rpm", "-qa", "--qf", "%{NAME} %{VERSION}-%{RELEASE}\n"}, env: b.env}.run()
+	var l []string
+	for _, line := range strings.Split(out, "\n") {
+		if name, vr, ok := strings.Cut(line, " "); ok && (name == "kernel-core" || name == "kernel-lt-core") {
+			l = append(l, vr)
 		}
 	}
-	argv := []string{"rpmbuild", "-bb", "--quiet",
-		"--define", "_topdir " + top,
-		"--define", "_rpmdir " + out,
-		"--define", "_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm",
-		"--define", "_buildshell /bin/bash", // Debian's rpmbuild runs scripts with dash (TESTBED.md fact 6)
-		"--define", "__os_install_post %{nil}",
-		"--define", "debug_package %{nil}",
-		"--define", "_build_id_links none",
-	}
-	for _, d := range defines {
-		argv = append(argv, "--define", d)
-	}
-	argv = append(argv, spec)
-	env := []string{"HOME=" + home, "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C.UTF-8"}
-	if _, _, err := (command{argv: argv, env: env}).run(); err != nil {
-		return nil, err
-	}
-	files, err := filepath.Glob(filepath.Join(out, "*.rpm"))
-	sort.Strings(files)
-	return files, err
-}
-
-// fillerSpec is one spec whose subpackages filler-00001 ... are the filler: noarch, empty,
-// named unlike anything zfsinstall asks rpm for. Build time is about 1 ms a package.
-func fillerSpec(n int) string {
-	var s strings.Builder
-	s.WriteString(`# make bench: filler packages for the "plan at 5,000 vs 200 installed packages" figure.
-Name:      bench-filler
-Version:   1.0
-Release:   1.el9
-Summary:   Bench filler
-License:   MIT
-BuildArch: noarch
-%description
-Bench filler (the main package is not built: it has no %files).
-`)
-	for i := 1; i <= n; i++ {
-		fmt.Fprintf(&s, "\n%%package -n filler-%05[1]d\nSummary: Bench filler package %[1]d\n%%description -n filler-%05[1]d\nEmpty filler package %[1]d.\n%%files -n filler-%05[1]d\n", i)
-	}
-	return s.String()
-}
-
-// buildFiller builds n filler RPMs.
-func (b *bed) buildFiller(n int) ([]string, error) {
-	dir := filepath.Join(b.work, "filler")
-	spec := filepath.Join(dir, "filler.spec")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(spec, []byte(fillerSpec(n)), 0o644); err != nil {
-		return nil, err
-	}
-	files, err := b.rpmbuild(spec, filepath.Join(dir, "rpms"))
-	if err != nil {
-		return nil, fmt.Errorf("building %d filler packages: %w", n, err)
-	}
-	if len(files) != n {
-		return nil, fmt.Errorf("building filler packages: got %d RPMs, want %d", len(files), n)
-	}
-	return files, nil
-}
-
-// extraKernels are five EL9 kernel releases older than the bed's 9.4 kernel (so the root's
-// newest kernel, zfsinstall's target in a root, stays 5.14.0-427.13.1.el9_4): the example
-// z-stream releases of EL 9.0-9.3 in catalog/data/kernels.tsv, and 5.14.0-362.8.1.el9_3, the
-// kernel-core the seed article's kmod section names.
-var extraKernels = []string{
-	"70.30.1.el9_0", "162.23.1.el9_1", "284.30.1.el9_2", "362.8.1.el9_3", "362.24.1.el9_3",
-}
-
-// buildKernels builds kernel and kernel-core of each extra kernel.
-func (b *bed) buildKernels(benchDir string) ([]string, error) {
-	var all []string
-	for _, rel := range extraKernels {
-		out := filepath.Join(b.work, "kernels", rel)
-		files, err := b.rpmbuild(filepath.Join(benchDir, "specs", "kernel-extra.spec"), out,
-			"kversion 5.14.0", "krelease "+rel)
-		if err != nil {
-			return nil, fmt.Errorf("building kernel %s: %w", rel, err)
-		}
-		all = append(all, files...)
-	}
-	return all, nil
+	sort.Strings(l)
+	return l, err
 }
 
 var historyRow = regexp.MustCompile(`(?m)^\s+\d+ \|`)
@@ -285,6 +264,28 @@ func (b *bed) endState(root, kver string) string {
 		module = "none"
 	}
 	return fmt.Sprintf("zfs module for %s: %s; packages: %s", kver, module, strings.Join(pkgs, " "))
+}
+
+// repoSizes says how many packages each repository of the bed holds, and the size of its
+// primary metadata.
+func (b *bed) repoSizes() string {
+	var parts []string
+	for _, id := range []string{"baseos", "appstream", "epel"} {
+		d, err := b.p.RepoDir(id)
+		if err != nil {
+			continue
+		}
+		rpms, _ := filepath.Glob(filepath.Join(d, "*.rpm"))
+		prim, _ := filepath.Glob(filepath.Join(d, "repodata", "*primary.xml*"))
+		size := int64(0)
+		for _, f := range prim {
+			if fi, err := os.Stat(f); err == nil {
+				size += fi.Size()
+			}
+		}
+		parts = append(parts, fmt.Sprintf("%s %d packages (primary.xml.gz %d KiB)", id, len(rpms), size/1024))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // since prints a duration for progress lines.

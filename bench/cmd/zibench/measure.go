@@ -48,6 +48,23 @@ func (c command) run() (time.Duration, string, error) {
 	return d, out.String(), nil
 }
 
+// runStdout runs the command and returns its standard output alone (standard error is
+// part of the error on failure).
+func (c command) runStdout() (time.Duration, []byte, error) {
+	cmd := exec.Command(c.argv[0], c.argv[1:]...)
+	cmd.Env = c.env
+	cmd.Dir = c.dir
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	start := time.Now()
+	out, err := cmd.Output()
+	d := time.Since(start)
+	if err != nil {
+		return d, out, fmt.Errorf("running %s: %w\n%s", strings.Join(c.argv, " "), err, tail(errb.String(), 3000))
+	}
+	return d, out, nil
+}
+
 // timed returns a run function for abba that runs c and returns its time.
 func (c command) timed() func() (time.Duration, error) {
 	return func() (time.Duration, error) {

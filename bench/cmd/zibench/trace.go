@@ -7,16 +7,19 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 )
 
-// straceArgs trace every program a command starts, and the forks and threads needed to tell
-// who started it: -f follows children, -qq drops attach/exit notices, -z keeps successful calls
+// straceArgs trace every program a command starts, the forks and threads needed to tell who
+// started it, and the files opened (to see which dnf process loads which repository's
+// metadata): -f follows children, -qq drops attach/exit notices, -z keeps successful calls
 // only (a failed execve while searching PATH is not a program run), signal=none drops signal
-// lines, -s 256 keeps arguments readable.
-var straceArgs = []string{"-f", "-qq", "-z", "-e", "signal=none", "-e", "trace=execve,clone,clone3,fork,vfork", "-s", "256"}
+// lines, -s 256 keeps arguments readable, --seccomp-bpf stops the traced processes only at
+// the calls traced (without it dnf runs several times slower under strace).
+var straceArgs = []string{"-f", "-qq", "-z", "--seccomp-bpf", "-e", "signal=none", "-e", "trace=execve,clone,clone3,fork,vfork,openat", "-s", "256"}
 
 // execRec is one process that ran a program: its first successful execve, and the programs
 // it went on to exec in the same process (rpm --import execs rpmkeys, chroot execs the
@@ -31,6 +34,9 @@ type execRec struct {
 	// by-hand script, also through its subshells), not by a program it ran (dnf's
 	// scriptlets and signature checks, the dkms script's tools).
 	Direct bool
+	// Repos are the repositories whose metadata the process loaded (repoMetadata), in the
+	// order it first opened them.
+	Repos []string `json:",omitempty"`
 }
 
 // Name is the base name of the program the process started with.
@@ -57,8 +63,29 @@ type trace struct {
 
 var (
 	straceLine   = regexp.MustCompile(`^(\d+)\s+(execve|clone3?|vfork|fork)\((.*)\)\s+=\s+(\d+)\s*$`)
+	straceOpen   = regexp.MustCompile(`^(\d+)\s+openat\([^,]*, "((?:[^"\\]|\\.)*)"`)
 	straceResume = regexp.MustCompile(`^\d+\s+<\.\.\. `)
 )
+
+// repoMetadata names the repository whose metadata a file opened by dnf holds, "" for any
+// other file: a repository's solv cache (dnf 4: CACHEDIR/ID.solv; dnf5:
+// CACHEDIR/ID-HASH/solv/ID.solv), which libdnf loads instead of the XML when it is current, or
+// the primary metadata it reads when it is not (CACHEDIR/ID-HASH/repodata/...-primary.xml.*).
+// The installed packages' @System.solv is not a repository's.
+func repoMetadata(path string) string {
+	base := filepath.Base(path)
+	if id, ok := strings.CutSuffix(base, ".solv"); ok && id != "@System" {
+		return id
+	}
+	dir := filepath.Dir(path)
+	if strings.Contains(base, "primary.xml") && filepath.Base(dir) == "repodata" {
+		id := filepath.Base(filepath.Dir(dir))
+		if i := strings.LastIndexByte(id, '-'); i > 0 {
+			return id[:i]
+		}
+	}
+	return ""
+}
 
 // parseStrace reads `strace -f -z -o FILE` output of the calls in straceArgs.
 func parseStrace(r io.Reader) (trace, error) {
@@ -74,12 +101,20 @@ func parseStrace(r io.Reader) (trace, error) {
 		return pid
 	}
 	root := -1
+	repos := map[int][]string{} // process id -> repositories whose metadata it opened
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
 		if straceResume.MatchString(line) || strings.HasSuffix(line, "<unfinished ...>") {
 			return t, fmt.Errorf("strace split a call across lines (%q); trace with -z", line)
+		}
+		if o := straceOpen.FindStringSubmatch(line); o != nil {
+			pid, _ := strconv.Atoi(o[1])
+			if id := repoMetadata(o[2]); id != "" && !slices.Contains(repos[proc(pid)], id) {
+				repos[proc(pid)] = append(repos[proc(pid)], id)
+			}
+			continue
 		}
 		m := straceLine.FindStringSubmatch(line)
 		if m == nil {
@@ -126,7 +161,9 @@ func parseStrace(r io.Reader) (trace, error) {
 	// execve, so strace may print the child's execve first. A process is direct when the root
 	// started it, itself or through forks that ran no program (a script's pipelines and
 	// command substitutions).
+	t.Root.Repos = repos[root]
 	for i := range t.Execs {
+		t.Execs[i].Repos = repos[proc(t.Execs[i].PID)]
 		p, ok := parent[proc(t.Execs[i].PID)]
 		for ok && p != root {
 			if _, ran := byProc[p]; ran {
@@ -270,17 +307,6 @@ func (t trace) byProgram() []progCount {
 	return out
 }
 
-// count returns the processes that started with a program, by base name.
-func (t trace) count(name string) int {
-	n := 0
-	for _, e := range t.Execs {
-		if e.Name() == name {
-			n++
-		}
-	}
-	return n
-}
-
 // rpmMode classifies an rpm command line by what it does.
 func rpmMode(argv []string) string {
 	for _, a := range argv[1:] {
@@ -390,4 +416,55 @@ func (t trace) smallProcsShort() string {
 		n += c
 	}
 	return fmt.Sprintf("rpm %d (query %d, import %d), systemctl %d, other %d", d.rpm, d.rpmModes["query"], d.rpmModes["import"], d.systemctl, n)
+}
+
+// dnfRuns are the dnf processes the traced command started itself (or the command, when it
+// is dnf), and how many of them loaded repository metadata.
+type dnfRuns struct {
+	Procs, Loads int
+	// Hold counts the loading runs that re-evaluate the kernel hold (a repoquery of
+	// --upgrades, which zfsinstall runs after apply's steps; by hand there is none).
+	Hold int
+	// Repos are the repositories each loading process loaded, one entry per process.
+	Repos [][]string
+}
+
+func (t trace) dnfRuns() dnfRuns {
+	var d dnfRuns
+	execs := t.Execs
+	if t.Root.Name() == "dnf" {
+		root := t.Root
+		root.Direct = true
+		execs = append([]execRec{root}, execs...)
+	}
+	for _, e := range execs {
+		if !e.Direct || e.Name() != "dnf" {
+			continue
+		}
+		d.Procs++
+		if len(e.Repos) > 0 {
+			d.Loads++
+			d.Repos = append(d.Repos, e.Repos)
+			if slices.Contains(e.Argv, "--upgrades") {
+				d.Hold++
+			}
+		}
+	}
+	return d
+}
+
+// String says "dnf 3, 2 loading metadata (5 and 6 repositories)".
+func (d dnfRuns) String() string {
+	if d.Loads == 0 {
+		return fmt.Sprintf("dnf %d, none loading metadata", d.Procs)
+	}
+	var n []string
+	for _, r := range d.Repos {
+		n = append(n, strconv.Itoa(len(r)))
+	}
+	s := fmt.Sprintf("dnf %d, %d loading metadata (%s repositories)", d.Procs, d.Loads, strings.Join(n, "+"))
+	if d.Hold > 0 {
+		s += fmt.Sprintf(", %d of them the kernel hold's", d.Hold)
+	}
+	return s
 }

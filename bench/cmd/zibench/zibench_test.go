@@ -295,14 +295,75 @@ func TestReportedTransactions(t *testing.T) {
 	}
 }
 
-func TestFillerSpec(t *testing.T) {
-	s := fillerSpec(3)
-	for _, want := range []string{"BuildArch: noarch", "%package -n filler-00001\n", "%files -n filler-00003\n"} {
-		if !strings.Contains(s, want) {
-			t.Errorf("filler spec lacks %q", want)
+func TestRepoMetadata(t *testing.T) {
+	tests := map[string]string{
+		"/r/var/cache/dnf/baseos.solv":                                            "baseos",
+		"/r/var/cache/dnf/zfs-kmod.solv":                                          "zfs-kmod",
+		"/r/var/cache/dnf/baseos-filenames.solvx":                                 "",
+		"/r/var/cache/dnf/@System.solv":                                           "",
+		"/r/var/cache/libdnf5/fedora-0123456789abcdef/solv/fedora.solv":           "fedora",
+		"/r/var/cache/dnf/epel-cdb25fbfdb544285/repodata/abc-primary.xml.gz":      "epel",
+		"/r/var/cache/dnf/zfs-kmod-1e919efe32949b66/repodata/abc-primary.xml.zst": "zfs-kmod",
+		"/r/var/cache/dnf/epel-cdb25fbfdb544285/repodata/repomd.xml":              "",
+		"/usr/lib/python3/dist-packages/dnf/base.py":                              "",
+	}
+	for path, want := range tests {
+		if got := repoMetadata(path); got != want {
+			t.Errorf("repoMetadata(%q) = %q, want %q", path, got, want)
 		}
 	}
-	if n := strings.Count(s, "%package -n "); n != 3 {
-		t.Errorf("%d subpackages, want 3", n)
+}
+
+// dnfTrace is a trimmed real trace of a by-hand sequence: the script starts two dnf
+// processes, one loads two repositories' metadata (one of them cold, from primary.xml), the
+// other (config-manager) none; a scriptlet dnf runs opens a solv file it is not dnf's.
+const dnfTrace = `100 execve("/usr/bin/bash", ["bash", "byhand.sh"], 0x1 /* 1 var */) = 0
+100 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x1) = 101
+101 execve("/usr/bin/dnf", ["dnf", "--installroot", "/r", "-y", "install", "zfs"], 0x1 /* 1 var */) = 0
+101 openat(AT_FDCWD, "/r/var/cache/dnf/baseos.solv", O_RDONLY|O_CLOEXEC) = 5
+101 clone(child_stack=NULL, flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, parent_tid=[102], tls=0x1, child_tidptr=0x1) = 102
+102 openat(AT_FDCWD, "/r/var/cache/dnf/zfs-1e919efe32949b66/repodata/abc-primary.xml.gz", O_RDONLY) = 6
+101 openat(AT_FDCWD, "/r/var/cache/dnf/baseos.solv", O_RDONLY|O_CLOEXEC) = 5
+101 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x1) = 103
+103 execve("/bin/sh", ["/bin/sh", "-c", "scriptlet"], 0x1 /* 1 var */) = 0
+103 openat(AT_FDCWD, "/tmp/x.solv", O_RDONLY) = 3
+100 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x1) = 104
+104 execve("/usr/bin/dnf", ["dnf", "--installroot", "/r", "-y", "config-manager", "--disable", "zfs"], 0x1 /* 1 var */) = 0
+104 openat(AT_FDCWD, "/r/etc/yum.repos.d/zfs.repo", O_RDONLY) = 3
+`
+
+func TestDNFRuns(t *testing.T) {
+	tr, err := parseStrace(strings.NewReader(dnfTrace))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := dnfRuns{Procs: 2, Loads: 1, Repos: [][]string{{"baseos", "zfs"}}, Hold: 0}
+	if diff := cmp.Diff(want, tr.dnfRuns()); diff != "" {
+		t.Errorf("dnfRuns (-want +got):\n%s", diff)
+	}
+	if got, want := tr.dnfRuns().String(), "dnf 2, 1 loading metadata (2 repositories)"; got != want {
+		t.Errorf("String = %q, want %q", got, want)
+	}
+	// The kernel hold's repoquery after apply's steps is told apart.
+	hold := `300 execve("/usr/local/sbin/zfsinstall", ["zfsinstall", "apply"], 0x1 /* 1 var */) = 0
+300 clone(child_stack=NULL, flags=CLONE_VM|CLONE_VFORK|SIGCHLD, child_tidptr=0x1) = 301
+301 execve("/usr/bin/dnf", ["dnf", "--disableexcludes=main", "repoquery", "-q", "--upgrades", "zfs"], 0x1 /* 1 var */) = 0
+301 openat(AT_FDCWD, "/r/var/cache/dnf/baseos.solv", O_RDONLY|O_CLOEXEC) = 5
+`
+	if tr, err = parseStrace(strings.NewReader(hold)); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := tr.dnfRuns().String(), "dnf 1, 1 loading metadata (1 repositories), 1 of them the kernel hold's"; got != want {
+		t.Errorf("String = %q, want %q", got, want)
+	}
+	// The floor of the pre-flight is dnf itself.
+	bare := `200 execve("/usr/bin/dnf", ["dnf", "check-update"], 0x1 /* 1 var */) = 0
+200 openat(AT_FDCWD, "/r/var/cache/dnf/baseos.solv", O_RDONLY|O_CLOEXEC) = 5
+`
+	if tr, err = parseStrace(strings.NewReader(bare)); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(dnfRuns{Procs: 1, Loads: 1, Repos: [][]string{{"baseos"}}}, tr.dnfRuns()); diff != "" {
+		t.Errorf("dnfRuns of dnf itself (-want +got):\n%s", diff)
 	}
 }

@@ -1,7 +1,8 @@
 // Command mkbed builds the real package-manager test bed and one install
 // root that plays an EL9 host (-host: elrepo-lt, stock, zstream, elrepo-only,
 // el96, fit, aarch64), optionally with filler for benchmarks (-filler N
-// packages in the rpm database, -kernels K extra kernels), for `make demo`,
+// packages in the rpm database, -kernels K extra kernels, -real-size
+// repositories the size of a real EL9 host's, testbed/realsize.go), for `make demo`,
 // benchmark scripts and trying zfsinstall by hand. It prints shell
 // assignments the caller sources:
 //
@@ -57,6 +58,7 @@ func main() {
 	hostKind := flag.String("host", "elrepo-lt", "the host the root plays:"+help.String())
 	filler := flag.Int("filler", 0, "register this many filler packages in the root's rpm database (benchmarks)")
 	extraKernels := flag.Int("kernels", 0, "install this many extra kernels (kernel-core 5.14.0-427.0.N.el9_4) into the root (benchmarks)")
+	realSize := flag.Bool("real-size", false, "make BaseOS, AppStream and EPEL as large as a real EL9 host's (1,100, 5,700 and 20,000 packages; built once per machine, then cached) and give extra kernels real-size kABI provides")
 	flag.Parse()
 	if *dir == "" {
 		fmt.Fprintln(os.Stderr, "mkbed: -dir is required")
@@ -78,6 +80,12 @@ func main() {
 		os.Exit(1)
 	}
 	defer p.Close()
+	if *realSize {
+		if err := p.TryRealSize(); err != nil {
+			fmt.Fprintf(os.Stderr, "mkbed: %v\n", err)
+			os.Exit(1)
+		}
+	}
 	built := time.Since(start)
 	install := h.install
 	if *hostKind == "fit" {
