@@ -70,14 +70,28 @@ type KernelABI struct {
 // following links inside the host's root as the weak-updates links of a
 // kmod are followed on the managed host.
 func ReadModuleABI(h host.Host, file string) (ModuleABI, error) {
-	data, err := readInRoot(h, file)
+	f, err := moduleELF(h, file)
 	if err != nil {
 		return ModuleABI{}, err
 	}
+	return abiOf(file, f)
+}
+
+// moduleELF reads and opens a module file on the host.
+func moduleELF(h host.Host, file string) (*elf.File, error) {
+	data, err := readInRoot(h, file)
+	if err != nil {
+		return nil, err
+	}
 	f, err := openModule(file, data)
 	if err != nil {
-		return ModuleABI{}, fmt.Errorf("reading module %s: %w", file, err)
+		return nil, fmt.Errorf("reading module %s: %w", file, err)
 	}
+	return f, nil
+}
+
+// abiOf reads the ABI of an opened module.
+func abiOf(file string, f *elf.File) (ModuleABI, error) {
 	m := ModuleABI{File: file}
 	if info, err := modinfoOf(f); err == nil {
 		m.Vermagic = info.Vermagic
@@ -154,11 +168,7 @@ func ReadKernelABI(h host.Host, kver string) KernelABI {
 		}
 		tries++
 		full := path.Join(dir, file)
-		data, err := readInRoot(h, full)
-		if err != nil {
-			continue
-		}
-		f, err := openModule(full, data)
+		f, err := moduleELF(h, full)
 		if err != nil {
 			continue
 		}
@@ -308,18 +318,14 @@ func KmodModuleABI(h host.Host, version string) *ModuleABI {
 		files = append(files, found...)
 	}
 	for _, file := range files {
-		data, err := readInRoot(h, file)
-		if err != nil {
-			continue
-		}
-		f, err := openModule(file, data)
+		f, err := moduleELF(h, file)
 		if err != nil {
 			continue
 		}
 		if info, err := modinfoOf(f); err != nil || !SameVersion(info.Version, version) {
 			continue
 		}
-		m, err := ReadModuleABI(h, file)
+		m, err := abiOf(file, f)
 		if err != nil {
 			continue
 		}
