@@ -51,10 +51,7 @@ func (pl *planner) kernelHold() bool {
 		pl.errorf("kernel.hold", "the kernel hold's record cannot be read", "%v", err)
 		return false
 	case !want && recorded:
-		var held []string
-		for _, k := range rec.Held {
-			held = append(held, k.Release)
-		}
+		held := rec.Releases()
 		summary := "lift the kernel hold"
 		if len(held) > 0 {
 			summary += " of " + strings.Join(held, ", ")

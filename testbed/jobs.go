@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 )
 
 // job is one rpmbuild run of a spec with defines; its RPMs are signed by vendor's key and
@@ -178,25 +177,19 @@ func (p *Packages) groupJobs(group string) []job {
 // runJobs runs the builds, a few at a time.
 func (p *Packages) runJobs(js []job) ([]jobResult, error) {
 	results := make([]jobResult, len(js))
-	errs := make([]error, len(js))
-	sem := make(chan struct{}, 4)
-	var wg sync.WaitGroup
+	fs := make([]func() error, len(js))
 	for i, j := range js {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
+		fs[i] = func() error {
 			files, err := p.rpmbuild(j)
 			results[i] = jobResult{job: j, files: files}
-			errs[i] = err
-		}()
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			return nil, fmt.Errorf("building %s: %w", js[i].id, err)
+			if err != nil {
+				return fmt.Errorf("building %s: %w", j.id, err)
+			}
+			return nil
 		}
+	}
+	if err := runParallel(4, fs); err != nil {
+		return nil, err
 	}
 	return results, nil
 }

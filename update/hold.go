@@ -126,13 +126,21 @@ func ParseHoldFile(s string) (HoldRecord, error) {
 	return r, nil
 }
 
-func heldReleases(s string) []string {
-	r, _ := ParseHoldFile(s)
+// Releases are the kernels the record holds.
+func (r HoldRecord) Releases() []string {
 	var out []string
 	for _, k := range r.Held {
 		out = append(out, k.Release)
 	}
 	return out
+}
+
+// HeldReleases are the kernels a HoldFile's content holds (none when it
+// cannot be read: ParseHoldFile's error is reported where the hold is
+// planned and written).
+func HeldReleases(record string) []string {
+	r, _ := ParseHoldFile(record)
+	return r.Releases()
 }
 
 // HoldResult says what a hold evaluation changed.

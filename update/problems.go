@@ -2,6 +2,7 @@ package update
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/zfsinstall/zfsinstall/backends"
@@ -88,7 +89,7 @@ func (ev *evaluation) problems(r *Report) []Problem {
 		switch {
 		case worksAfter == "":
 			errorf("after the update no installed kernel would have a working ZFS", "%s. Hold the new kernel back (kernel.hold) or raise installonly_limit in /etc/dnf/dnf.conf", detail)
-		case worksNow != "" && contains(removed, worksNow) && compareKernels(worksAfter, worksNow) < 0:
+		case worksNow != "" && slices.Contains(removed, worksNow) && compareKernels(worksAfter, worksNow) < 0:
 			errorf("dnf would remove kernel "+worksNow+", the newest kernel ZFS works on", "%s; the newest kernel ZFS would work on after it is %s. Raise installonly_limit in /etc/dnf/dnf.conf, or hold the new kernel back (kernel.hold)", detail, worksAfter)
 		default:
 			out = append(out, Problem{Severity: Warning, Summary: "dnf would remove " + strings.Join(removed, ", "), Detail: detail + "; ZFS works on " + worksAfter + " after the update"})
@@ -128,7 +129,7 @@ func (ev *evaluation) openZFSProblems(m Module) []Problem {
 }
 
 func (ev *evaluation) held(rel string) bool {
-	return contains(heldReleases(ev.f.Files[HoldFile]), rel)
+	return slices.Contains(HeldReleases(ev.f.Files[HoldFile]), rel)
 }
 
 // nextBoot is the kernel the host boots after the update (decided in
@@ -141,13 +142,4 @@ func branch(v string) string {
 		return v
 	}
 	return parts[0] + "." + parts[1]
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

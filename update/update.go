@@ -147,9 +147,9 @@ func Check(ctx context.Context, c *pkgmgr.Client, f *facts.Facts, q pkgmgr.Query
 			r.Others++
 		}
 	}
-	held := heldReleases(f.Files[HoldFile])
+	held := HeldReleases(f.Files[HoldFile])
 	for i := range r.Kernels {
-		r.Kernels[i].Held = contains(held, r.Kernels[i].Release)
+		r.Kernels[i].Held = slices.Contains(held, r.Kernels[i].Release)
 	}
 	r.Module = ev.moduleChange()
 	r.Problems = ev.problems(r)

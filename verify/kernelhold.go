@@ -58,13 +58,3 @@ func kernelHold(f *facts.Facts, s *spec.Spec) (Check, bool) {
 	}
 	return c, true
 }
-
-// heldReleases are the kernels the hold's record names.
-func heldReleases(f *facts.Facts) []string {
-	rec, _ := update.ParseHoldFile(f.Files[update.HoldFile])
-	var out []string
-	for _, k := range rec.Held {
-		out = append(out, k.Release)
-	}
-	return out
-}

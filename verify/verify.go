@@ -13,6 +13,7 @@ import (
 	"github.com/zfsinstall/zfsinstall/facts"
 	"github.com/zfsinstall/zfsinstall/planner"
 	"github.com/zfsinstall/zfsinstall/spec"
+	"github.com/zfsinstall/zfsinstall/update"
 )
 
 // Check is one post-install or guard check.
@@ -89,7 +90,7 @@ func Verify(f *facts.Facts, s *spec.Spec) Report {
 	}
 	if c, ok := kernelHold(f, s); ok {
 		add(c)
-		r.HeldKernels = heldReleases(f)
+		r.HeldKernels = update.HeldReleases(f.Files[update.HoldFile])
 	}
 	wanted := planner.WantedUnits(s.Services)
 	units := make([]string, 0, len(wanted))
